@@ -1,0 +1,44 @@
+# Two entry points: `make reproduce` (the main job) and `make test`.
+# Both create .venv when missing and install the package with the pinned constraints.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= results
+
+.PHONY: venv test test-slow test-all reproduce reproduce-quick bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+# Fast tier: unit, property and statistical tests plus the notebooks in their fast setting.
+test: $(STAMP)
+	$(BIN)/ruff check theory constructions verify tests benchmarks
+	GANLIMITS_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m "not slow" --nbmake tests notebooks
+
+# Heavy Monte Carlo.
+test-slow: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests
+
+test-all: test test-slow
+
+reproduce: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume
+
+reproduce-quick: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check theory constructions verify tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

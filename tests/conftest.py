@@ -1,0 +1,21 @@
+"""Shared test settings: hypothesis profiles and the fast/slow split.
+
+Profiles: ``dev`` (default locally) and ``ci`` (``derandomize=True``, chosen when ``CI`` is set), so a property
+test cannot flake on CI. Heavy Monte Carlo is marked ``slow`` and runs under ``make test-slow``.
+"""
+
+import os
+
+import matplotlib
+import torch
+from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")
+
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+torch.set_num_threads(min(2, torch.get_num_threads()))

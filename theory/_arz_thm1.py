@@ -1,0 +1,115 @@
+"""Theorem 1, Corollary A.1 and Lemma A.2 of Arora, Risteski & Zhang (arXiv 1711.02651), as sympy bounds.
+
+Symbols (declared once): ``p`` discriminator capacity, ``eps`` target gap, ``L`` Lipschitz constant of D in
+its parameters, ``L_phi`` Lipschitz constant of the measuring function, ``Delta`` half-range of phi,
+``eta`` failure probability over the draw of G, ``n`` samples, ``m`` support size, ``t`` deviation,
+``alpha`` error rate of a confidence interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._bound import Bound, check_open_unit, check_positive
+
+__all__ = [
+    "ARZ_THM1_SUPPORT_PAPER",
+    "ARZ_THM1_SUPPORT_SPEC",
+    "HOEFFDING_TAIL",
+    "HOEFFDING_HALF_WIDTH",
+    "MCDIARMID_TAIL",
+    "MCDIARMID_BOUNDED_DIFFERENCE",
+    "EPS_NET_LOG_SIZE",
+    "EPS_NET_UNION_SUPPORT",
+    "arz_thm1_support",
+    "hoeffding_half_width",
+    "mcdiarmid_sum_c_squared",
+]
+
+p, eps, L, L_phi, Delta, eta = sp.symbols("p eps L L_phi Delta eta", positive=True)
+n, m, t, alpha = sp.symbols("n m t alpha", positive=True)
+
+ARZ_THM1_SUPPORT_PAPER = Bound(
+    "arz-thm1.support.paper",
+    p * Delta**2 * sp.log(p * Delta * L * L_phi / eps) ** 2 / eps**2,
+    "Arora, Risteski & Zhang 2017, Theorem 1 (paper's form, constants of the O(.) taken as 1)",
+)
+
+ARZ_THM1_SUPPORT_SPEC = Bound(
+    "arz-thm1.support.spec",
+    16 * Delta**2 / eps**2 * (p * sp.log(1 + 16 * L * L_phi / eps) + sp.log(16 * Delta / (eta * eps))),
+    "Arora, Risteski & Zhang 2017, Theorem 1 [spec]: explicit sufficient m with one log, "
+    "failure probability eta over the draw of G (MATH.md 1.3)",
+)
+
+HOEFFDING_TAIL = Bound(
+    "hoeffding.tail",
+    2 * sp.exp(-n * t**2 / (2 * Delta**2)),
+    "Hoeffding for a mean of n variables in [-Delta, Delta] (range 2 Delta); Corollary A.1",
+)
+
+# Solving HOEFFDING_TAIL = alpha for t gives the half-width of a (1 - alpha) interval.
+_half_width = sp.solve(sp.Eq(HOEFFDING_TAIL.expr, alpha), t)
+HOEFFDING_HALF_WIDTH = Bound(
+    "hoeffding.half_width",
+    sp.simplify([s for s in _half_width if s.is_positive is not False][0]),
+    "Hoeffding tail solved for t at level alpha",
+)
+
+MCDIARMID_BOUNDED_DIFFERENCE = 2 * Delta / m
+"""c_i of Lemma A.2: changing one of the 2m arguments moves f by at most 2 Delta / m."""
+
+MCDIARMID_TAIL = Bound(
+    "arz-lemA2.mcdiarmid",
+    2 * sp.exp(-2 * t**2 / (2 * m * MCDIARMID_BOUNDED_DIFFERENCE**2)),
+    "McDiarmid with 2m arguments and c_i = 2 Delta/m (Lemma A.2; constants [spec])",
+)
+
+EPS_NET_LOG_SIZE = Bound(
+    "arz-lemA2.eps_net_log_size",
+    p * sp.log(1 + 2 * sp.sqrt(p) * 4 * L * L_phi / eps),
+    "log-size of an eps/(4 L L_phi)-net of a ball of radius sqrt(p) in R^p (volume argument; [spec])",
+)
+
+EPS_NET_UNION_SUPPORT = Bound(
+    "arz-lemA2.union_support",
+    (4 * Delta**2 / (eps / 2) ** 2) * (EPS_NET_LOG_SIZE.expr + sp.log(2 / eta)),
+    "m at which McDiarmid at t = eps/2 and a union bound over the net leave failure probability eta "
+    "(Lemma A.2 + eps-net; [spec])",
+)
+
+
+def arz_thm1_support(
+    *, p: float, eps: float, lipschitz: float, delta: float, lphi: float, eta: float = 0.1
+) -> dict[str, float]:
+    """Both support sizes of Theorem 1: ``{"paper": ..., "spec": ...}``.
+
+    ``delta`` here is the half-range Delta of the measuring function (the CLI's ``--delta``), not a TV budget.
+    """
+    values = dict(
+        p=check_positive("p", p),
+        eps=check_positive("eps", eps),
+        L=check_positive("lipschitz", lipschitz),
+        Delta=check_positive("delta", delta),
+        L_phi=check_positive("lphi", lphi),
+    )
+    eta = check_open_unit("eta", eta)
+    return {
+        "paper": float(ARZ_THM1_SUPPORT_PAPER(**values)),
+        "spec": float(ARZ_THM1_SUPPORT_SPEC(**values, eta=eta)),
+    }
+
+
+def hoeffding_half_width(*, n: float, Delta: float, alpha: float) -> float:
+    """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in [-Delta, Delta]."""
+    check_positive("n", n)
+    check_positive("Delta", Delta)
+    check_open_unit("alpha", alpha)
+    return float(HOEFFDING_HALF_WIDTH(n=n, Delta=Delta, alpha=alpha))
+
+
+def mcdiarmid_sum_c_squared() -> sp.Expr:
+    """Sum of c_i^2 over the 2m arguments of Lemma A.2, simplified (equals 8 Delta^2 / m)."""
+    return sp.simplify(2 * m * MCDIARMID_BOUNDED_DIFFERENCE**2)
+

@@ -1,0 +1,110 @@
+"""The registry of claims: what each theorem says, where it comes from, and what would refute it.
+
+A claim is a statement; :mod:`ganlimits.verify` holds the code that attacks it. Each entry names the
+paper and theorem, states the claim in one paragraph, and says whether it is an exact identity (checked
+exactly) or a statement about all members of a class (checked by attacks, with a control for power).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Claim", "CLAIMS", "get_claim"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checkable statement from one of the seed papers.
+
+    ``kind`` is ``"identity"`` (exact, verdict ``holds``/``fails``), ``"upper"`` (a quantity stays below a bound
+    for every member of a class: verdict ``consistent``/``refuted``/``inconclusive``) or ``"contrast"`` (a set
+    of measurements with their own stated criteria, verdict ``consistent``/``refuted``/``inconclusive``).
+    """
+
+    id: str
+    source: str
+    statement: str
+    kind: str
+    issue_section: str = ""
+
+
+_ALL = [
+    Claim(
+        "arz-thm1",
+        "Arora, Risteski & Zhang 2017 (arXiv 1711.02651), Theorem 1 / Theorem 2",
+        "A generator of support m and an encoder that outputs pure noise make the BiGAN gap at most eps for every "
+        "discriminator of capacity < p that is L-Lipschitz in its parameters, once m reaches the theorem's size.",
+        "upper",
+    ),
+    Claim(
+        "arz-thm3",
+        "Arora, Risteski & Zhang 2017, Theorem 3",
+        "The memorizing generator is a ReLU network with O(m d) non-zero weights within total variation delta of the "
+        "ideal step-function generator.",
+        "upper",
+    ),
+    Claim(
+        "arz-lemA2",
+        "Arora, Risteski & Zhang 2017, Lemma A.2",
+        "For a fixed discriminator, the generator's objective term over random memorized samples and non-colliding "
+        "codes concentrates: Pr[|f - E f| >= t] <= 2 exp(-m t^2 / (4 Delta^2)).",
+        "upper",
+    ),
+    Claim(
+        "arz-codes",
+        "Arora, Risteski & Zhang 2017, Theorem 1 part (b)",
+        "The near-optimal encoder's codes carry no information about the image: they are white noise.",
+        "contrast",
+    ),
+    Claim(
+        "az17-birthday",
+        "Arora & Zhang 2017, 'Do GANs learn the distribution?' (birthday paradox test)",
+        "Collisions among s samples of a distribution of support N appear with probability 1/2 at s ~ 1.18 sqrt(N); "
+        "the test recovers known supports and exposes the memorizing generator that fools the BiGAN objective.",
+        "contrast",
+    ),
+    Claim(
+        "agl17-thm31",
+        "Arora, Ge, Liang, Ma & Zhang 2017 (ICML), Theorem 3.1 and corollary",
+        "The uniform distribution on m samples of a target is within neural-net distance eps of the target once "
+        "m ~ C p log(p) / eps^2, while its Wasserstein distance stays large.",
+        "upper",
+    ),
+    Claim(
+        "agl17-equilibrium",
+        "Arora, Ge, Liang, Ma & Zhang 2017 (ICML), Theorems 4.2-4.3",
+        "A mixture of T generators folded into one ReLU network by a selector reaches an eps-approximate equilibrium: "
+        "no discriminator of the class gains more than eps over the value 2 phi(1/2).",
+        "upper",
+    ),
+    Claim(
+        "li17-dynamics",
+        "Li, Madry, Peebles & Schmidt 2017, via Madry's lecture 9",
+        "On a mixture of two unit Gaussians, optimal-discriminator dynamics always converge, while simultaneous "
+        "first-order dynamics often mode-collapse or stall.",
+        "contrast",
+    ),
+    Claim(
+        "lecture-optimal-d",
+        "Goodfellow et al. 2014, as stated in Madry's lecture 9",
+        "For fixed P_D and P_S the optimal discriminator is P_D/(P_D + P_S) and the GAN loss there is 2 JS - log 4.",
+        "identity",
+    ),
+    Claim(
+        "lecture-inception-fooled",
+        "Madry's lecture 9 (remark on the inception score)",
+        "A generator of support 3 scores as high an inception score as the true 3-mode distribution, while the "
+        "birthday test and the neural-net distance expose it.",
+        "contrast",
+    ),
+]
+
+CLAIMS: dict[str, Claim] = {c.id: c for c in _ALL}
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The claim with this id; ``KeyError`` listing the known ids otherwise."""
+    try:
+        return CLAIMS[claim_id]
+    except KeyError:
+        raise KeyError(f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}") from None

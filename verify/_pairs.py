@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the issue that builds it."""
+
+__all__: list[str] = []

@@ -1,0 +1,212 @@
+"""Result objects: every Monte-Carlo quantity carries its interval, confidence, n and seed.
+
+A :class:`ClaimResult` is what one ``ganlimits verify CLAIM`` run produces and what ``REPORT.md`` is generated
+from. Its JSON form holds the fields DESIGN.md promises (claim, source, verdict, params, seed, measured, bound,
+control, elapsed_s, versions, threads, git_commit) plus free-form ``measurements``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "Estimate",
+    "ClaimResult",
+    "VERDICTS",
+    "verdict_upper",
+    "provenance",
+    "write_json_atomic",
+    "to_jsonable",
+]
+
+VERDICTS = ("consistent", "refuted", "inconclusive", "holds", "fails")
+PASSING = ("consistent", "holds")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measured quantity with a two-sided confidence interval.
+
+    ``method`` names the inequality or procedure behind the interval (e.g. ``"hoeffding"``,
+    ``"clopper-pearson"``, ``"bonferroni-hoeffding"``, ``"exact"``).
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    n: int
+    method: str = ""
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.ci_low <= self.estimate <= self.ci_high) and not any(
+            math.isnan(v) for v in (self.estimate, self.ci_low, self.ci_high)
+        ):
+            raise ValueError(
+                f"estimate {self.estimate} lies outside its interval [{self.ci_low}, {self.ci_high}]"
+            )
+
+    @classmethod
+    def exact(cls, value: float, n: int = 1) -> Estimate:
+        """A value computed exactly (zero-width interval, confidence 1)."""
+        v = float(value)
+        return cls(v, v, v, 1.0, int(n), "exact")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(asdict(self))
+
+    def fmt(self, digits: int = 3) -> str:
+        if self.ci_low == self.ci_high:
+            return f"{self.estimate:.{digits}g}"
+        return (
+            f"{self.estimate:.{digits}g} [{self.ci_low:.{digits}g}, {self.ci_high:.{digits}g}]"
+            f" ({100 * self.confidence:g}%, n={self.n})"
+        )
+
+
+def verdict_upper(measured: Estimate, bound: float, *, control_caught: bool) -> str:
+    """Verdict of a "quantity <= bound for every member of the class" claim (DESIGN.md).
+
+    ``refuted`` when the lower confidence limit exceeds the bound; ``consistent`` when the upper limit is at most
+    the bound *and* the same attack caught the control; otherwise ``inconclusive``.
+    """
+    if measured.ci_low > bound:
+        return "refuted"
+    if measured.ci_high <= bound and control_caught:
+        return "consistent"
+    return "inconclusive"
+
+
+@dataclass
+class ClaimResult:
+    """Everything one claim run measured, with its provenance."""
+
+    claim: str
+    source: str
+    verdict: str
+    params: dict[str, Any]
+    seed: int
+    measured: Estimate
+    bound: dict[str, Any]
+    control: Estimate | None = None
+    control_caught: bool | None = None
+    summary: str = ""
+    control_summary: str = ""
+    measurements: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    quick: bool = False
+    elapsed_s: float = float("nan")
+    versions: dict[str, str] = field(default_factory=dict)
+    threads: int = 0
+    git_commit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.control_caught is False and self.verdict == "consistent":
+            raise ValueError("a 'consistent' verdict needs a control that was caught")
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict in PASSING
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["measured"] = self.measured.to_dict()
+        d["control"] = None if self.control is None else self.control.to_dict()
+        return to_jsonable(d)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ClaimResult:
+        d = dict(d)
+        d["measured"] = Estimate(**_nan_in(d["measured"]))
+        d["control"] = None if d.get("control") is None else Estimate(**_nan_in(d["control"]))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _nan_in(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float("nan") if v is None and k in ("estimate", "ci_low", "ci_high") else v) for k, v in d.items()}
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/torch scalars and arrays, paths and non-finite floats into strict JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        return to_jsonable(obj.detach().cpu().tolist())
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def provenance() -> dict[str, Any]:
+    """Versions, torch thread count and git commit, recorded in every result."""
+    import scipy
+    import sympy
+
+    from . import __version__
+
+    return {
+        "versions": {
+            "ganlimits": __version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "sympy": sympy.__version__,
+        },
+        "threads": torch.get_num_threads(),
+        "git_commit": _git_commit(),
+    }
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically: a temporary file in the same folder, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(to_jsonable(data), fh, indent=2, sort_keys=False, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
