@@ -120,8 +120,11 @@ def _build_parser() -> tuple[_Parser, dict]:
 
     b = subs.add_parser("bound", help="evaluate a theorem's formulas")
     bsubs = b.add_subparsers(dest="bound_claim", required=True, parser_class=_Parser)
-    bound_runs = {name: make(bsubs.add_parser(name)) for name, make in BOUND_COMMANDS.items()}
-    b.add_argument("--json", action="store_true", help="print JSON")
+    bound_runs = {}
+    for name, make in BOUND_COMMANDS.items():
+        sub = bsubs.add_parser(name)
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        bound_runs[name] = make(sub)
     return parser, bound_runs
 
 

@@ -1,0 +1,113 @@
+"""The `ganlimits` command: exit codes, one-line usage errors, bound values, reproduce/resume and REPORT.md."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ganlimits.theory import arz_thm1_support
+from ganlimits.verify import _registry
+from ganlimits.verify._cli import main
+
+THM1_ARGS = ["bound", "arz-thm1", "--p", "67", "--eps", "0.25", "--lipschitz", "2", "--delta", "0.5", "--lphi", "1"]
+
+
+def test_bound_arz_thm1_prints_the_theory_values(capsys):
+    assert main([*THM1_ARGS, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = arz_thm1_support(p=67, eps=0.25, lipschitz=2, delta=0.5, lphi=1)
+    assert printed == {"support_paper": expected["paper"], "support_spec": expected["spec"]}
+    # The paper's form grows like log^2 while the explicit form has one log: at these values the explicit
+    # form is larger (it carries the constant 16 and the failure probability).
+    assert expected["spec"] > expected["paper"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["bound", "arz-thm1", "--p", "0", "--eps", "0.1", "--lipschitz", "1", "--delta", "1", "--lphi", "1"], "--p"),
+        (["bound", "arz-thm1", "--p", "5", "--eps", "-1", "--lipschitz", "1", "--delta", "1", "--lphi", "1"],
+         "--eps"),
+        (["bound", "arz-thm1", "--p", "5", "--eps", "0.1", "--lipschitz", "1", "--delta", "0", "--lphi", "1"],
+         "--delta"),
+        (["verify", "no-such-claim"], "unknown claim"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args, needle):
+    out = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", *args], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
+
+
+def test_version_and_list(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("ganlimits ")
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for cid in ("arz-thm1", "arz-thm3", "az17-birthday", "li17-dynamics"):
+        assert cid in listing
+
+
+FAKE_RUNNERS = textwrap.dedent(
+    """
+    import os
+    from ganlimits.verify import ClaimResult, Estimate
+
+    def ok(config):
+        return ClaimResult("arz-thm1", "src", "consistent", {"quick": config.quick}, config.seed,
+                           Estimate(0.01, 0.0, 0.02, 0.95, 100, "hoeffding", config.seed), {"value": 0.25,
+                           "label": "eps"}, control=Estimate(0.5, 0.4, 0.6, 0.95, 100), control_caught=True,
+                           summary="gap 0.01", control_summary="support-1 gap 0.5")
+
+    def interrupted(config):
+        if os.environ.get("FAKE_INTERRUPT") == "1":
+            raise KeyboardInterrupt
+        return ClaimResult("arz-thm3", "src", "refuted", {}, config.seed, Estimate(0.3, 0.2, 0.4, 0.95, 10),
+                           {"value": 0.1})
+    """
+)
+
+
+@pytest.fixture
+def fake_claims(tmp_path, monkeypatch):
+    (tmp_path / "fake_runners.py").write_text(FAKE_RUNNERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(_registry.RUNNERS, "arz-thm1", "fake_runners:ok")
+    monkeypatch.setitem(_registry.RUNNERS, "arz-thm3", "fake_runners:interrupted")
+    return tmp_path / "out"
+
+
+def test_reproduce_keeps_finished_claims_when_interrupted_and_resume_continues(fake_claims, monkeypatch, capsys):
+    out = fake_claims
+    monkeypatch.setenv("FAKE_INTERRUPT", "1")
+    code = main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3"])
+    assert code == 130
+    assert (out / "arz-thm1.json").exists() and not (out / "arz-thm3.json").exists()
+    first = json.loads((out / "arz-thm1.json").read_text())
+
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    code = main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--resume"])
+    assert code == 1  # arz-thm3's fake verdict is "refuted"
+    assert "kept from a previous run" in capsys.readouterr().out
+    assert json.loads((out / "arz-thm1.json").read_text()) == first  # not run again
+    report = (out / "REPORT.md").read_text()
+    assert "| `arz-thm1` |" in report and "**consistent**" in report and "**refuted**" in report
+    assert "support-1 gap 0.5 caught" in report
+
+
+def test_verify_json_prints_one_document_with_the_design_fields(fake_claims, capsys):
+    assert main(["verify", "arz-thm1", "--quick", "--json", "--seed", "3", "--out", str(fake_claims)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for field in ("claim", "source", "verdict", "params", "seed", "measured", "bound", "control", "elapsed_s",
+                  "versions", "threads", "git_commit"):
+        assert field in doc
+    assert doc["seed"] == 3 and doc["measured"]["seed"] == 3 and doc["threads"] >= 1
+    assert set(doc["measured"]) >= {"estimate", "ci_low", "ci_high", "confidence", "n"}

@@ -1,0 +1,94 @@
+"""Result objects, verdicts, atomic writing and resumable sweeps."""
+
+import json
+import math
+
+import pytest
+
+from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper, write_json_atomic
+
+
+def test_estimate_rejects_a_value_outside_its_interval():
+    with pytest.raises(ValueError, match="outside its interval"):
+        Estimate(0.5, 0.6, 0.7, 0.95, 10)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "caught", "expected"),
+    [
+        (0.01, 0.04, True, "consistent"),
+        (0.01, 0.04, False, "inconclusive"),  # the attack lacked power: no verdict
+        (0.06, 0.09, True, "refuted"),
+        (0.06, 0.09, False, "refuted"),  # a refutation needs no power check
+        (0.03, 0.07, True, "inconclusive"),
+    ],
+)
+def test_verdict_upper_follows_the_design_rule(lo, hi, caught, expected):
+    est = Estimate((lo + hi) / 2, lo, hi, 0.95, 100)
+    assert verdict_upper(est, 0.05, control_caught=caught) == expected
+
+
+def test_claim_result_refuses_consistent_without_power():
+    with pytest.raises(ValueError, match="control"):
+        ClaimResult("arz-thm1", "s", "consistent", {}, 0, Estimate.exact(0.0), {}, control_caught=False)
+
+
+def test_claim_result_round_trips_through_strict_json(tmp_path):
+    r = ClaimResult(
+        "arz-thm1", "src", "inconclusive", {"m": 4}, 7, Estimate(0.1, 0.0, 0.2, 0.95, 50, "hoeffding", 7),
+        {"value": 0.25}, control=Estimate.exact(float("nan")), control_caught=False,
+        measurements={"slope": float("inf")},
+    )
+    path = write_json_atomic(tmp_path / "r.json", r.to_dict())
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text  # strict JSON: non-finite floats become null
+    back = ClaimResult.from_dict(json.loads(text))
+    assert back.measured == r.measured
+    assert math.isnan(back.control.estimate)
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed away
+
+
+def test_atomic_write_leaves_the_old_file_when_serialisation_fails(tmp_path):
+    path = write_json_atomic(tmp_path / "r.json", {"a": 1})
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"a": object()})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def _square(config, seed):
+    return {"value": config["x"] ** 2 + seed}
+
+
+class Interrupted(Exception):
+    """Stands for a run stopped part-way (pytest reserves KeyboardInterrupt for itself)."""
+
+
+def test_run_trials_appends_each_result_and_resume_skips_done_trials(tmp_path):
+    path = tmp_path / "sweep.jsonl"
+    configs = [({"x": x}, 1) for x in range(4)]
+    calls = []
+    stop_at = {2}
+
+    def counting(config, seed):
+        calls.append(config["x"])
+        if config["x"] in stop_at:
+            raise Interrupted  # an interruption after two finished trials
+        return _square(config, seed)
+
+    with pytest.raises(Interrupted):
+        run_trials(counting, configs, path=path, progress=False)
+    assert len(path.read_text().splitlines()) == 2  # both finished trials were kept
+    calls.clear()
+    stop_at.clear()
+    results = run_trials(counting, configs, path=path, resume=True, progress=False)
+    assert calls == [2, 3]  # only the unfinished ones ran again
+    assert [r["value"] for r in results] == [1, 2, 5, 10]
+
+
+@pytest.mark.slow  # joblib's worker processes take ~10 s to start on 2 cores
+def test_run_trials_in_parallel_equals_serial(tmp_path):
+    configs = [({"x": x}, s) for x in range(3) for s in range(2)]
+    serial = run_trials(_square, configs, progress=False)
+    parallel = run_trials(_square, configs, n_jobs=2, progress=False)
+    assert serial == parallel
