@@ -1,6 +1,7 @@
 """The three folders import as one namespace after both `pip install -e .` and `pip install .`."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -33,10 +34,17 @@ def test_current_install_imports_from_outside_the_repo_root(tmp_path):
 
 def test_wheel_maps_the_folders_into_the_namespace(tmp_path):
     """`pip install .` builds a wheel; it must hold ganlimits/{theory,constructions,verify} and import from it."""
+    # Build from a copy of the sources so that the build leaves nothing behind in the work tree.
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for pkg in ("theory", "constructions", "verify"):
+        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     wheel_dir = tmp_path / "wheel"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheel_dir),
-         str(ROOT)],
+         str(src)],
         capture_output=True, text=True, timeout=300,
     )
     if build.returncode != 0 and "No module named" in build.stderr:
