@@ -8,7 +8,6 @@ its parameters, ``L_phi`` Lipschitz constant of the measuring function, ``Delta`
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from ._bound import Bound, check_open_unit, check_positive

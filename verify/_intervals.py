@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import stats
-
 from ganlimits.theory import hoeffding_half_width
+from scipy import stats
 
 from ._results import Estimate
 

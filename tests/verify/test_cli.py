@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 import pytest
-
 from ganlimits.theory import arz_thm1_support
 from ganlimits.verify import _registry
 from ganlimits.verify._cli import main

@@ -4,7 +4,6 @@ import json
 import math
 
 import pytest
-
 from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper, write_json_atomic
 
 
