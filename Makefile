@@ -29,7 +29,7 @@ test-slow: $(STAMP)
 test-all: test test-slow
 
 reproduce: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT)
 
 reproduce-quick: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick
