@@ -20,11 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 # Fast tier: unit, property and statistical tests plus the notebooks in their fast setting.
 test: $(STAMP)
 	$(BIN)/ruff check theory constructions verify tests benchmarks
-	GANLIMITS_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q -m "not slow" --nbmake tests notebooks
+	GANLIMITS_FAST=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow" \
+		--durations=15 --nbmake tests notebooks
 
 # Heavy Monte Carlo.
 test-slow: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m slow tests
+	MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m slow tests
 
 test-all: test test-slow
 
