@@ -1,3 +1,274 @@
-"""Placeholder: filled in by the issue that builds it."""
+"""Theorem 3 of Arora, Risteski & Zhang (arXiv 1711.02651): the memorizing generator as a ReLU network.
 
-__all__: list[str] = []
+Every formula here is written once as a sympy expression (a :class:`Bound`); numbers come from calling it.
+
+Symbols (declared once): ``k`` intervals per code coordinate, ``d_code`` code dimension d', ``d`` image
+dimension, ``m`` support size (= k**d'), ``sigma`` code standard deviation, ``delta`` total-variation budget,
+``w`` ramp width of the step circuits, ``q`` number of thresholds of a selector (Lemma 3 of Arora et al.
+2017).
+
+The network counted here is the one built by ``ganlimits.constructions.MemorizingGenerator`` (MATH.md §1.8,
+stages 1-7); its per-stage counts are:
+
+======================  ==============================================  =====================
+stage                   what the weights are                            non-zero weights
+======================  ==============================================  =====================
+2 ``AbsLayer``          ReLU(z), ReLU(-z) (+-1); ``|z|`` = sum (1, 1)   4 d'
+3 ``StepLayer``         shift (1), scale (1/w), flip (-1), sum (-1)      4 d' (k - 1)
+4 ``IndexLayer``        num = sum_i k**i digit_i                         d'
+5 ``HatLayer``          3 hidden ReLUs per l from num (1); (1, -2, 1)    6 m
+6 ``MemoryLayer``       fan-out of e_l with edge weights x*_l           m d
+7 ``MergeLayer``        A at clean positions (1); ReLU(z) - ReLU(-z)    (d - d') + 2 d'
+======================  ==============================================  =====================
+
+Weights are edges; biases are not counted. The memory count ``m d`` assumes memory rows without zero entries;
+a memory with ``Z`` zero entries has ``Z`` fewer non-zero weights (the network drops those edges).
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import sympy as sp
+
+from ._bound import Bound, check_open_unit, check_positive
+
+__all__ = [
+    "MAX_EXACT_INDEX",
+    "RAMP_MASS_PER_COORDINATE",
+    "MISMATCH_PROBABILITY",
+    "TV_BOUND_FOR_WIDTH",
+    "RAMP_WIDTH_FOR_TV",
+    "GENERATOR_LAYER_WEIGHTS",
+    "GENERATOR_NUM_WEIGHTS",
+    "GENERATOR_MAX_WEIGHT",
+    "ENCODER_NUM_WEIGHTS",
+    "SELECTOR_NUM_WEIGHTS",
+    "arz_thm3_block_count",
+    "arz_thm3_weight_counts",
+    "arz_thm3_summary",
+    "ramp_width_for_tv",
+    "mismatch_probability",
+    "cell_measure_symbolic",
+]
+
+k, d_code, d, m, sigma, delta, w, q = sp.symbols("k d_code d m sigma delta w q", positive=True)
+_j = sp.Symbol("j", integer=True, positive=True)
+
+MAX_EXACT_INDEX = 2**53
+"""Largest m for which every block index and every step sum is an exact float64 integer."""
+
+
+def _phi(x: sp.Expr) -> sp.Expr:
+    """Standard normal CDF, written with erf."""
+    return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+def _phi_inv(p_: sp.Expr) -> sp.Expr:
+    """Standard normal quantile, written with erfinv."""
+    return sp.sqrt(2) * sp.erfinv(2 * p_ - 1)
+
+
+def _abs_cdf(t: sp.Expr) -> sp.Expr:
+    """F(t) = 2 Phi(t / sigma) - 1, the CDF of |z_i| for z_i ~ N(0, sigma^2), t >= 0."""
+    return 2 * _phi(t / sigma) - 1
+
+
+def _threshold(j: sp.Expr, k_: sp.Expr) -> sp.Expr:
+    """tau_j = sigma Phi^-1((1 + j/k) / 2)."""
+    return sigma * _phi_inv((1 + j / k_) / 2)
+
+
+# ---- total variation: ramp masses ------------------------------------------------------------------------
+
+# Mass under |z_i| of the union of the left ramps (tau_j - w, tau_j), j = 1..k-1, intersected with [0, inf).
+# Inside [tau_{j-1}, tau_j) the union is (max(tau_{j-1}, tau_j - w), tau_j) (ramps to the right start later,
+# ramps to the left end at tau_{j-1}), so the mass is F(tau_j) - F(max(tau_{j-1}, tau_j - w)) with F monotone;
+# F(tau_j) = j/k is exact. This is exact for every w > 0, also when ramps overlap or reach below 0. The Sum is
+# evaluated as a Python loop over j, so k must be passed as an int.
+RAMP_MASS_PER_COORDINATE = Bound(
+    "arz-thm3.ramp_mass",
+    sp.Sum(
+        _j / k - sp.Max((_j - 1) / k, sp.erf(sp.erfinv(_j / k) - w / (sigma * sp.sqrt(2)))),
+        (_j, 1, k - 1),
+    ),
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: q = sum_j [F(tau_j) - F(tau_j - w)] (MATH.md 1.8), "
+    "exact mass of the union of the ramps under the law of |z_i|",
+    symbols=(k, w, sigma),
+)
+
+MISMATCH_PROBABILITY = Bound(
+    "arz-thm3.mismatch_probability",
+    1 - (1 - RAMP_MASS_PER_COORDINATE.expr) ** d_code,
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: Pr[z on a ramp in some coordinate] = 1 - (1 - q)^d' "
+    "(coordinates independent); d_TV(G_hat(nu), G(nu)) <= this",
+    symbols=(k, d_code, w, sigma),
+)
+
+TV_BOUND_FOR_WIDTH = Bound(
+    "arz-thm3.tv_bound",
+    d_code * (k - 1) * w * sp.sqrt(2 / sp.pi) / sigma,
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: 1 - (1 - q)^d' <= d' q "
+    "<= d' (k - 1) w sqrt(2/pi) / sigma, since the density of |z_i| is at most sqrt(2/pi)/sigma "
+    "(MATH.md 1.8)",
+)
+
+RAMP_WIDTH_FOR_TV = Bound(
+    "arz-thm3.ramp_width",
+    sp.solve(sp.Eq(TV_BOUND_FOR_WIDTH.expr, delta), w)[0],
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: the ramp width w at which the TV bound equals delta",
+)
+
+# ---- weight counts ---------------------------------------------------------------------------------------
+
+GENERATOR_LAYER_WEIGHTS: dict[str, sp.Expr] = {
+    "abs": 4 * d_code,
+    "step": 4 * d_code * (k - 1),
+    "index": d_code,
+    "hat": 6 * m,
+    "memory": m * d,
+    "merge": (d - d_code) + 2 * d_code,
+}
+"""Exact non-zero weight count of each stage of ``MemorizingGenerator`` (memory rows without zero entries)."""
+
+GENERATOR_NUM_WEIGHTS = Bound(
+    "arz-thm3.num_weights",
+    sp.expand(sum(GENERATOR_LAYER_WEIGHTS.values())),
+    "Arora, Risteski & Zhang 2017, Theorem 3: O(m d) non-zero weights; exact count of this project's network "
+    "(memory rows without zero entries)",
+)
+
+GENERATOR_MAX_WEIGHT = Bound(
+    "arz-thm3.max_weight",
+    sp.Max(1 / w, k ** (d_code - 1), 2),
+    "Arora, Risteski & Zhang 2017, Theorem 3, footnote: weights grow like 1/w (steps), the index layer's "
+    "k^(d'-1) and the hat's -2; the memory's own entries (data values) are not included",
+    symbols=(k, d_code, w),
+)
+
+ENCODER_NUM_WEIGHTS = Bound(
+    "arz-thm1.encoder_weights",
+    d_code,
+    "Arora, Risteski & Zhang 2017, Theorem 1: the encoder has d' non-zero weights (value 1)",
+)
+
+SELECTOR_NUM_WEIGHTS = Bound(
+    "agl17-lemma3.selector_weights",
+    5 * q,
+    "Arora et al. 2017, Lemma 3 (as used in Theorem 3): shift (1), scale (1/w), flip (-1) per threshold and "
+    "2q output weights; 2q hidden ReLUs (its ramp bound q w / sqrt(2 pi) is SELECTOR_RAMP_BOUND in _agl17)",
+)
+
+
+# ---- numeric helpers (all evaluate the Bounds above) ------------------------------------------------------
+
+
+def _check_int(name: str, value: int, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+    return int(value)
+
+
+def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
+    """m = k**code_dim, after checking k >= 2, code_dim >= 1 and m <= 2**53 (float64-exact indexing).
+
+    The practical limit is lower: the memory of the generator holds ``m * d`` float64 values.
+    """
+    k_ = _check_int("k", k, low=2)
+    dc = _check_int("code_dim", code_dim, low=1)
+    blocks = k_**dc
+    if blocks > MAX_EXACT_INDEX:
+        raise ValueError(
+            f"code_dim: m = k**code_dim = {k_}**{dc} exceeds 2**53, beyond float64-exact block indexing; "
+            f"need k**code_dim <= 2**53"
+        )
+    return blocks
+
+
+def ramp_width_for_tv(*, delta: float, k: int, code_dim: int, sigma: float = 1.0) -> float:
+    """The ramp width w = delta sigma sqrt(pi/2) / (d' (k - 1)) that keeps d_TV <= delta (MATH.md §1.8)."""
+    delta = check_open_unit("delta", delta)
+    arz_thm3_block_count(k=k, code_dim=code_dim)
+    sigma = check_positive("sigma", sigma)
+    return float(RAMP_WIDTH_FOR_TV(delta=delta, sigma=sigma, d_code=int(code_dim), k=int(k)))
+
+
+def mismatch_probability(*, k: int, code_dim: int, width: float, sigma: float = 1.0) -> float:
+    """Exact Pr[some coordinate of z ~ N(0, sigma^2 I) lies on a ramp] for ramps of width ``width``."""
+    arz_thm3_block_count(k=k, code_dim=code_dim)
+    width = check_positive("width", width)
+    sigma = check_positive("sigma", sigma)
+    return float(MISMATCH_PROBABILITY(k=int(k), d_code=int(code_dim), w=width, sigma=sigma))
+
+
+def arz_thm3_weight_counts(*, m: int, dim: int, code_dim: int, k: int) -> dict[str, int]:
+    """Exact non-zero weight count of every stage and the total (``"total"``), as Python ints."""
+    values = {"m": int(m), "d": int(dim), "d_code": int(code_dim), "k": int(k)}
+    out = {
+        name: int(expr.subs({s: values[s.name] for s in expr.free_symbols}))
+        for name, expr in GENERATOR_LAYER_WEIGHTS.items()
+    }
+    out["total"] = int(GENERATOR_NUM_WEIGHTS.subs(values))
+    return out
+
+
+def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv: float, sigma: float = 1.0) -> dict:
+    """Theorem 3 evaluated: m, the ramp width for TV budget ``tv``, the exact weight count, the largest
+    weight, the TV bound at that width and the exact ramp probability.
+
+    .. math::
+        w = \\frac{\\delta \\sigma \\sqrt{\\pi/2}}{d'(k-1)}, \\qquad
+        \\#W = m d + 6 m + d + 4 k d' + 2 d', \\qquad
+        \\max|W| = \\max(1/w, k^{d'-1}, 2).
+
+    Deviation: the paper states O(m d) weights and TV <= delta; the constants are this project's ([spec]).
+    Raises ``ValueError`` naming the parameter for k < 2, code_dim < 1 or >= dim, m > 2**53, tv outside (0, 1)
+    or sigma <= 0.
+    """
+    blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
+    dim_ = _check_int("dim", dim, low=2)
+    if code_dim >= dim_:
+        raise ValueError(f"code_dim must be < dim = {dim_}, got {code_dim}")
+    tv = check_open_unit("tv", tv)
+    sigma = check_positive("sigma", sigma)
+    width = ramp_width_for_tv(delta=tv, k=k, code_dim=code_dim, sigma=sigma)
+    counts = arz_thm3_weight_counts(m=blocks, dim=dim_, code_dim=code_dim, k=k)
+    return {
+        "m": blocks,
+        "ramp_width": width,
+        "num_nonzero_weights": counts["total"],
+        "max_weight": float(GENERATOR_MAX_WEIGHT(k=int(k), d_code=int(code_dim), w=width)),
+        "tv_bound": float(TV_BOUND_FOR_WIDTH(d_code=int(code_dim), k=int(k), w=width, sigma=sigma)),
+        "mismatch_probability": mismatch_probability(k=k, code_dim=code_dim, width=width, sigma=sigma),
+    }
+
+
+# ---- symbolic check: every cell has measure 1/m ------------------------------------------------------------
+
+
+def cell_measure_symbolic(k: int, code_dim: int) -> dict:
+    """Symbolic measure of every cell of the partition of Theorem 3 under N(0, sigma^2 I_{d'}) (sympy on Phi).
+
+    .. math::
+        \\nu(\\mathrm{cell}(j_1..j_{d'})) = \\prod_i [F(\\tau_{j_i+1}) - F(\\tau_{j_i})], \\quad
+        F(t) = 2\\Phi(t/\\sigma) - 1, \\quad \\tau_j = \\sigma \\Phi^{-1}((1 + j/k)/2).
+
+    Returns ``{"interval_masses": [k sympy expressions, j = 0..k-1], "cell_measures": frozenset of the
+    distinct simplified cell measures over all digit tuples, "m": k**code_dim}``. Since a cell measure is a
+    product of interval masses, the distinct values are enumerated over multisets of digits (C(k+d'-1, d') of
+    them), not over all m cells. The theorem holds when ``cell_measures == {Rational(1, m)}``.
+    """
+    blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
+    k_ = int(k)
+    # F(tau_k) = F(inf) = 1
+    edges = [_abs_cdf(_threshold(sp.Integer(j), sp.Integer(k_))) for j in range(k_)] + [sp.Integer(1)]
+    masses = [sp.simplify(edges[j + 1] - edges[j]) for j in range(k_)]
+    measures = frozenset(
+        sp.simplify(sp.Mul(*(masses[j] for j in combo)))
+        for combo in itertools.combinations_with_replacement(range(k_), int(code_dim))
+    )
+    return {"interval_masses": masses, "cell_measures": measures, "m": blocks}
+
