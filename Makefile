@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# OpenMP threads sleep instead of spinning when they wait: on a busy 2-core machine spinning wastes the cores.
+export OMP_WAIT_POLICY := PASSIVE
 STAMP := $(VENV)/.installed
 OUT ?= results
 

@@ -87,9 +87,48 @@ def _bound_arz_thm3(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespac
     return run
 
 
+def _agl17_common(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--p", type=_positive("--p"), required=True, help="discriminator capacity (parameters)")
+    sub.add_argument("--eps", type=_positive("--eps"), required=True, help="target distance epsilon")
+    sub.add_argument("--lipschitz", type=_positive("--lipschitz"), required=True, help="L: Lipschitz in params")
+    sub.add_argument("--delta", type=_positive("--delta"), required=True, help="Delta: phi takes values in [-D, D]")
+    sub.add_argument("--lphi", type=_positive("--lphi"), required=True, help="Lipschitz constant of phi")
+    sub.add_argument("--C", type=_positive("--C"), default=1.0, help="the unstated constant of the O(.) (default 1)")
+
+
+def _bound_agl17_thm31(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
+    _agl17_common(sub)
+    sub.add_argument("--radius", type=_positive("--radius"), default=None, help="radius of the parameter ball")
+
+    def run(a: argparse.Namespace) -> dict:
+        from ganlimits.theory import agl17_thm31_samples
+
+        return agl17_thm31_samples(p=a.p, eps=a.eps, lipschitz=a.lipschitz, delta=a.delta, lphi=a.lphi, C=a.C,
+                                   radius=a.radius)
+
+    return run
+
+
+def _bound_agl17_equilibrium(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
+    _agl17_common(sub)
+    sub.add_argument("--generator-lipschitz", type=_positive("--generator-lipschitz"), required=True,
+                     help="L': Lipschitz constant of the generators in their parameters")
+
+    def run(a: argparse.Namespace) -> dict:
+        from ganlimits.theory import agl17_mixture_size
+
+        T = agl17_mixture_size(p=a.p, eps=a.eps, lipschitz=a.lipschitz, generator_lipschitz=a.generator_lipschitz,
+                               delta=a.delta, lphi=a.lphi, C=a.C)
+        return {"mixture_size_T": float(T)}
+
+    return run
+
+
 BOUND_COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], dict]]] = {
     "arz-thm1": _bound_arz_thm1,
     "arz-thm3": _bound_arz_thm3,
+    "agl17-thm31": _bound_agl17_thm31,
+    "agl17-equilibrium": _bound_agl17_equilibrium,
 }
 
 

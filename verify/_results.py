@@ -139,7 +139,13 @@ class ClaimResult:
 
 
 def _nan_in(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (float("nan") if v is None and k in ("estimate", "ci_low", "ci_high") else v) for k, v in d.items()}
+    """Undo :func:`to_jsonable` on the float fields of an Estimate: null is NaN, "inf"/"-inf" are infinities."""
+    out = {}
+    for k, v in d.items():
+        if k in ("estimate", "ci_low", "ci_high"):
+            v = float("nan") if v is None else float(v)
+        out[k] = v
+    return out
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -154,6 +160,8 @@ def to_jsonable(obj: Any) -> Any:
         return to_jsonable(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         v = float(obj)
+        if math.isinf(v):  # strict JSON has no Infinity; an unbounded support is still worth saying
+            return "inf" if v > 0 else "-inf"
         return v if math.isfinite(v) else None
     if isinstance(obj, (np.integer,)):
         return int(obj)

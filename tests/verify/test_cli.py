@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+
 from ganlimits.theory import arz_thm1_support
 from ganlimits.verify import _registry
 from ganlimits.verify._cli import main
@@ -110,3 +111,22 @@ def test_verify_json_prints_one_document_with_the_design_fields(fake_claims, cap
         assert field in doc
     assert doc["seed"] == 3 and doc["measured"]["seed"] == 3 and doc["threads"] >= 1
     assert set(doc["measured"]) >= {"estimate", "ci_low", "ci_high", "confidence", "n"}
+
+
+def test_bound_agl17_and_arz_thm3_print_the_theory_values(capsys):
+    from ganlimits.theory import agl17_thm31_samples, arz_thm3_summary
+
+    assert main(["bound", "agl17-thm31", "--p", "65", "--eps", "0.1", "--lipschitz", "2", "--delta", "0.5",
+                 "--lphi", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, delta=0.5, lphi=1)
+    assert main(["bound", "arz-thm3", "--k", "100", "--code-dim", "2", "--dim", "64", "--tv", "0.01", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv=0.01)))
+    # The width is solved from the TV budget, so the bound evaluated at that width gives the budget back.
+    assert printed["m"] == 100**2 and abs(printed["tv_bound"] - 0.01) < 1e-15
+
+
+def test_bound_arz_thm3_rejects_a_tv_budget_of_one():
+    out = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", "bound", "arz-thm3", "--k", "4",
+                          "--code-dim", "2", "--dim", "8", "--tv", "1"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+
 from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper, write_json_atomic
 
 
@@ -36,12 +37,13 @@ def test_claim_result_round_trips_through_strict_json(tmp_path):
     r = ClaimResult(
         "arz-thm1", "src", "inconclusive", {"m": 4}, 7, Estimate(0.1, 0.0, 0.2, 0.95, 50, "hoeffding", 7),
         {"value": 0.25}, control=Estimate.exact(float("nan")), control_caught=False,
-        measurements={"slope": float("inf")},
+        measurements={"support": float("inf"), "slope": float("nan")},
     )
     path = write_json_atomic(tmp_path / "r.json", r.to_dict())
     text = path.read_text()
-    assert "NaN" not in text and "Infinity" not in text  # strict JSON: non-finite floats become null
+    assert "NaN" not in text and "Infinity" not in text  # strict JSON: NaN becomes null, infinities strings
     back = ClaimResult.from_dict(json.loads(text))
+    assert back.measurements == {"support": "inf", "slope": None}
     assert back.measured == r.measured
     assert math.isnan(back.control.estimate)
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed away
