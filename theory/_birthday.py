@@ -1,3 +1,258 @@
-"""Placeholder: filled in by the issue that builds it."""
+"""The birthday-paradox support test of Arora & Zhang (2017), as sympy bounds.
 
-__all__: list[str] = []
+Symbols (declared once): ``N`` support size, ``s`` sample size, ``rho`` mass of a set of ``N`` points,
+``M`` sample size at which a collision probability ``gamma`` was observed, ``beta`` the effective support
+``1 / sum_x P(x)^2`` (equal to ``N`` for the uniform distribution on ``N`` points).
+
+Statements (MATH.md section 3):
+
+- uniform on ``N`` points: ``Pr[collision among s] = 1 - prod_{i=1}^{s-1} (1 - i/N) >= 1 -
+  exp(-s(s-1)/(2N))``, which is 1/2 at ``s ~ sqrt(2 ln 2 N) ~ 1.18 sqrt(N)``;
+- mass on a set (restated, corrected): if ``P(S) >= rho`` for a set of ``N`` points, ``M`` samples collide
+  with probability about ``1 - exp(-M(M-1) rho^2 / (2N))``; two restatements print ``rho`` for ``rho^2``,
+  which a simulation refutes (kept here as :data:`MASS_SET_COLLISION_MISPRINT` so that the test can show it
+  fails);
+- support bound: ``Pr[no collision in M] >= exp(-M^2/(2 beta) - M^3/(6 beta^2))`` for ``beta >= 1000`` and
+  ``M <= 2 sqrt(beta log beta)``; inverting at an observed collision probability ``gamma`` gives
+  ``beta <= 2M / (-3 + sqrt(9 + (24/M) log(1/(1-gamma))))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from scipy import optimize, stats
+
+from ._bound import Bound, check_open_unit, check_positive
+
+__all__ = [
+    "UNIFORM_COLLISION_EXACT",
+    "UNIFORM_COLLISION_LOWER",
+    "S_HALF_UNIFORM",
+    "SUPPORT_FROM_S_HALF",
+    "MASS_SET_COLLISION",
+    "MASS_SET_COLLISION_MISPRINT",
+    "NO_COLLISION_LOWER",
+    "BETA_UPPER",
+    "uniform_collision_probability",
+    "s_half_uniform",
+    "support_from_s_half",
+    "mass_set_collision_bound",
+    "mass_set_collision_exact",
+    "beta_upper_bound",
+    "beta_bound_hypotheses",
+]
+
+N, s, rho, M, gamma, beta = sp.symbols("N s rho M gamma beta", positive=True)
+
+UNIFORM_COLLISION_EXACT = Bound(
+    "az17-birthday.uniform.exact",
+    # prod_{i=1}^{s-1} (1 - i/N) = N! / ((N - s)! N^s), written with log-gamma so that it evaluates for large
+    # N and for real s (the interpolated s_half); equal to the product for integers 1 <= s <= N.
+    1 - sp.exp(sp.loggamma(N + 1) - sp.loggamma(N - s + 1) - s * sp.log(N)),
+    "Birthday problem, uniform distribution on N points: 1 - prod_{i=1}^{s-1} (1 - i/N) "
+    "(standard; MATH.md 3)",
+    (N, s),
+)
+
+UNIFORM_COLLISION_LOWER = Bound(
+    "az17-birthday.uniform.lower",
+    1 - sp.exp(-s * (s - 1) / (2 * N)),
+    "Birthday problem: 1 - prod (1 - i/N) >= 1 - exp(-s(s-1)/(2N)) since 1 - x <= exp(-x) "
+    "(standard; MATH.md 3)",
+    (N, s),
+)
+
+# s at which 1 - exp(-s^2/(2N)) = 1/2 (the paper's "s ~ 1.18 sqrt(N)" rule), solved symbolically.
+_s_half = [r for r in sp.solve(sp.Eq(1 - sp.exp(-s**2 / (2 * N)), sp.Rational(1, 2)), s) if r.is_positive]
+S_HALF_UNIFORM = Bound(
+    "az17-birthday.s_half",
+    sp.simplify(_s_half[0]),
+    "Arora & Zhang 2017: collisions reach probability 1/2 at s = sqrt(2 ln 2 N) ~ 1.18 sqrt(N) (s^2 form)",
+    (N,),
+)
+
+_n_half = [r for r in sp.solve(sp.Eq(S_HALF_UNIFORM.expr, s), N) if r.is_positive]
+SUPPORT_FROM_S_HALF = Bound(
+    "az17-birthday.support_from_s_half",
+    sp.simplify(_n_half[0]),
+    "Arora & Zhang 2017: support ~ s_half^2 / (2 ln 2) = (s_half / 1.18)^2 (the s^2 form inverted)",
+    (s,),
+)
+
+MASS_SET_COLLISION = Bound(
+    "az17-birthday.mass_set.rho_squared",
+    1 - sp.exp(-M * (M - 1) * rho**2 / (2 * N)),
+    "Arora & Zhang 2017, mass on a set [restated, corrected: rho^2] (MATH.md 3)",
+    (N, rho, M),
+)
+
+MASS_SET_COLLISION_MISPRINT = Bound(
+    "az17-birthday.mass_set.rho_misprint",
+    1 - sp.exp(-M * (M - 1) * rho / (2 * N)),
+    "The same statement with rho in place of rho^2, as two restatements print it: refuted by simulation "
+    "(MATH.md 3); kept only so that a test can show that it fails",
+    (N, rho, M),
+)
+
+NO_COLLISION_LOWER = Bound(
+    "az17-birthday.no_collision.lower",
+    sp.exp(-M**2 / (2 * beta) - M**3 / (6 * beta**2)),
+    "Arora & Zhang 2017 [restated]: Pr[no collision in M] >= exp(-M^2/(2 beta) - M^3/(6 beta^2)), "
+    "beta = 1/sum P(x)^2 >= 1000, M <= 2 sqrt(beta log beta)",
+    (beta, M),
+)
+
+# Inverting NO_COLLISION_LOWER at Pr[no collision] = 1 - gamma: the positive root in beta.
+_beta_roots = sp.solve(sp.Eq(sp.log(NO_COLLISION_LOWER.expr), sp.log(1 - gamma)), beta)
+_beta_root = [r for r in _beta_roots if sp.simplify(r.subs({M: 10, gamma: sp.Rational(1, 2)})).is_positive][0]
+BETA_UPPER = Bound(
+    "az17-birthday.beta_upper",
+    2 * M / (-3 + sp.sqrt(9 + (24 / M) * sp.log(1 / (1 - gamma)))),
+    "Arora & Zhang 2017 [restated]: an observed collision probability gamma at sample size M gives "
+    "beta <= 2M / (-3 + sqrt(9 + (24/M) log(1/(1 - gamma)))) (NO_COLLISION_LOWER inverted)",
+    (M, gamma),
+)
+BETA_UPPER_DERIVED = _beta_root
+"""The root of NO_COLLISION_LOWER = 1 - gamma found by sympy (tests check it equals BETA_UPPER)."""
+
+
+def _check_sample_size(name: str, value, low: float = 1.0):
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)) or np.any(arr < low):
+        raise ValueError(f"{name} must be finite and >= {low:g}, got {value!r}")
+    return arr if arr.ndim else float(arr)
+
+
+def uniform_collision_probability(*, N: float, s, exact: bool = True):
+    """Probability that ``s`` independent draws from the uniform distribution on ``N`` points collide.
+
+    Arora & Zhang (2017), birthday-paradox test (MATH.md section 3):
+
+    .. math::
+        \\Pr[\\text{collision}] = 1 - \\prod_{i=1}^{s-1}\\Bigl(1 - \\frac{i}{N}\\Bigr)
+        \\;\\ge\\; 1 - e^{-s(s-1)/(2N)}.
+
+    ``exact=True`` evaluates the product (:data:`UNIFORM_COLLISION_EXACT`, log-gamma form, valid for real
+    ``s``), ``exact=False`` the exponential lower bound (:data:`UNIFORM_COLLISION_LOWER`). ``s`` may be an
+    array; for ``s > N`` the probability is 1 (pigeonhole). Absolute accuracy of the exact form is about
+    ``1e-15 N ln N`` (cancellation of the log-gamma terms): ``2e-8`` at ``N = 1e6``, ample near probability
+    1/2 for ``N <= 1e9``; at tiny probabilities the lower bound (``exact=False``) is accurate relatively.
+    """
+    N = check_positive("N", N)
+    s_arr = _check_sample_size("s", s)
+    bound = UNIFORM_COLLISION_EXACT if exact else UNIFORM_COLLISION_LOWER
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = np.where(np.asarray(s_arr) > N, 1.0, bound(N=N, s=np.minimum(s_arr, N)))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def s_half_uniform(*, N: float, exact: bool = False) -> float:
+    """The sample size at which collisions reach probability 1/2 for the uniform distribution on ``N`` points.
+
+    .. math::
+        s_{1/2} = \\sqrt{2 \\ln 2 \\, N} \\approx 1.18 \\sqrt{N}
+
+    (``exact=False``: :data:`S_HALF_UNIFORM`, the paper's rule). ``exact=True`` solves
+    ``uniform_collision_probability(N=N, s=s) = 1/2`` for real ``s`` instead (about ``1/2`` larger).
+    """
+    N = check_positive("N", N)
+    if not exact:
+        return float(S_HALF_UNIFORM(N=N))
+    if N <= 1:
+        raise ValueError(f"N must be > 1 for a collision to be possible, got {N!r}")
+    return float(optimize.brentq(lambda x: UNIFORM_COLLISION_EXACT(N=N, s=x) - 0.5, 1.0, N + 1.0, xtol=1e-12))
+
+
+def support_from_s_half(*, s_half: float, exact: bool = True) -> float:
+    """Support size of the uniform distribution whose collision probability is 1/2 at sample size ``s_half``.
+
+    .. math::
+        \\hat N:\\;\\; 1 - \\prod_{i=1}^{s_{1/2}-1}\\Bigl(1 - \\frac{i}{\\hat N}\\Bigr) = \\tfrac12
+        \\qquad\\text{(paper's rule: } \\hat N = s_{1/2}^2 / (2\\ln 2)\\text{)}
+
+    Deviation: ``exact=True`` (default) inverts the exact product in ``N``, for real ``s_half > 1``; the
+    paper's ``s^2`` rule (``exact=False``, :data:`SUPPORT_FROM_S_HALF`) overestimates small supports, e.g. by
+    6% at ``N = 64`` (the exact crossing is ``s = 9.70`` there, against ``sqrt(2 ln 2 64) = 9.42``).
+    """
+    s_half = check_positive("s_half", s_half)
+    if not exact:
+        return float(SUPPORT_FROM_S_HALF(s=s_half))
+    if s_half <= 1:
+        raise ValueError(f"s_half must be > 1 (one draw never collides), got {s_half!r}")
+
+    def excess(log_n: float) -> float:
+        return float(UNIFORM_COLLISION_EXACT(N=np.exp(log_n), s=s_half)) - 0.5
+
+    lo = np.log(s_half - 1 + 1e-9)
+    hi = np.log(max(10.0 * s_half**2, 100.0))
+    return float(np.exp(optimize.brentq(excess, lo, hi, xtol=1e-13)))
+
+
+def mass_set_collision_bound(*, N: float, rho: float, M: float, corrected: bool = True) -> float:
+    """Collision probability among ``M`` samples when a set of ``N`` points carries mass ``rho``.
+
+    .. math::
+        \\Pr[\\text{collision}] \\gtrsim 1 - \\exp\\Bigl(-\\frac{M(M-1)\\rho^2}{2N}\\Bigr)
+
+    (:data:`MASS_SET_COLLISION`). ``corrected=False`` evaluates the misprinted ``rho`` version
+    (:data:`MASS_SET_COLLISION_MISPRINT`), which is wrong: at ``N = 1000, rho = 0.1, M = 200`` it gives 0.863
+    while the exact value (:func:`mass_set_collision_exact`) is 0.1786. The corrected form gives 0.1805 there:
+    a close approximation, but slightly above the exact value, so not a strict lower bound (by Jensen,
+    ``E[1 - exp(-K(K-1)/2N)] <= 1 - exp(-E[K(K-1)]/2N)`` for the number ``K ~ Bin(M, rho)`` of draws in S).
+    """
+    values = dict(N=check_positive("N", N), rho=check_open_unit("rho", rho) if rho != 1 else 1.0,
+                  M=float(_check_sample_size("M", M)))
+    bound = MASS_SET_COLLISION if corrected else MASS_SET_COLLISION_MISPRINT
+    return float(bound(**values))
+
+
+def mass_set_collision_exact(*, N: int, rho: float, M: int) -> float:
+    """Exact collision probability of ``M`` draws from ``rho * Uniform(S) + (1 - rho) * (an atomless law)``.
+
+    With ``K ~ Binomial(M, rho)`` draws landing in ``S`` (``|S| = N``), only those can collide:
+
+    .. math::
+        \\Pr[\\text{collision}] = \\sum_{K=0}^{M} \\binom{M}{K}\\rho^K(1-\\rho)^{M-K}
+        \\Bigl[1 - \\prod_{i=1}^{K-1}\\bigl(1 - \\tfrac{i}{N}\\bigr)\\Bigr]
+
+    the inner term from :data:`UNIFORM_COLLISION_EXACT`. The oracle the mass-on-a-set bound is tested against.
+    """
+    N = int(check_positive("N", N))
+    M = int(_check_sample_size("M", M))
+    if not 0 < rho <= 1:
+        raise ValueError(f"rho must lie in (0, 1], got {rho!r}")
+    K = np.arange(M + 1, dtype=np.float64)
+    weights = stats.binom.pmf(K, M, rho)
+    inner = uniform_collision_probability(N=N, s=np.maximum(K, 1.0))
+    return float(np.sum(weights * inner))
+
+
+def beta_upper_bound(*, M: float, gamma):
+    """Upper bound on the effective support ``beta = 1/sum P(x)^2`` from a collision probability ``gamma`` at
+    sample size ``M``.
+
+    .. math::
+        \\beta \\le \\frac{2M}{-3 + \\sqrt{9 + \\frac{24}{M}\\log\\frac{1}{1-\\gamma}}}
+
+    (:data:`BETA_UPPER`; valid where :func:`beta_bound_hypotheses` holds). ``gamma = 0`` gives ``inf`` (no
+    information); ``gamma`` may be an array in ``[0, 1)``.
+    """
+    M = float(_check_sample_size("M", M, low=2.0))
+    g = np.asarray(gamma, dtype=np.float64)
+    if not np.all(np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
+        raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
+    with np.errstate(divide="ignore"):
+        value = np.where(g > 0, BETA_UPPER(M=M, gamma=np.maximum(g, 1e-300)), np.inf)
+    return float(value) if value.ndim == 0 else value
+
+
+def beta_bound_hypotheses(*, beta: float, M: float) -> dict[str, bool]:
+    """The hypotheses under which :data:`NO_COLLISION_LOWER` (and so :data:`BETA_UPPER`) is stated:
+    ``beta >= 1000`` and ``M <= 2 sqrt(beta log beta)``."""
+    beta = check_positive("beta", beta)
+    M = check_positive("M", M)
+    large = beta >= 1000
+    small_sample = bool(M <= 2 * np.sqrt(beta * np.log(beta))) if beta > 1 else False
+    return {"beta_at_least_1000": bool(large), "M_at_most_2_sqrt_beta_log_beta": small_sample,
+            "all": bool(large and small_sample)}
