@@ -124,11 +124,18 @@ def _bound_agl17_equilibrium(sub: argparse.ArgumentParser) -> Callable[[argparse
     return run
 
 
+def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
+    from ._birthday import bound_command_az17
+
+    return bound_command_az17(sub)
+
+
 BOUND_COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], dict]]] = {
     "arz-thm1": _bound_arz_thm1,
     "arz-thm3": _bound_arz_thm3,
     "agl17-thm31": _bound_agl17_thm31,
     "agl17-equilibrium": _bound_agl17_equilibrium,
+    "az17-birthday": _bound_az17_birthday,
 }
 
 

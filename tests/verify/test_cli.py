@@ -130,3 +130,12 @@ def test_bound_arz_thm3_rejects_a_tv_budget_of_one():
     out = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", "bound", "arz-thm3", "--k", "4",
                           "--code-dim", "2", "--dim", "8", "--tv", "1"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_bound_az17_birthday_uses_the_corrected_rho_squared_form(capsys):
+    from ganlimits.theory import mass_set_collision_bound
+
+    assert main(["bound", "az17-birthday", "--support", "1000", "--rho", "0.1", "--samples", "200", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["mass_set_collision_rho_squared"] == mass_set_collision_bound(N=1000, rho=0.1, M=200)
+    assert abs(printed["mass_set_collision_rho_squared"] - 0.1805) < 1e-3  # MATH.md section 3, with rho squared
