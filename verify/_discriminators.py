@@ -1,3 +1,590 @@
-"""Placeholder: filled in by the issue that builds it."""
+"""Discriminator families of declared capacity and Lipschitz constant, the measuring functions, and trained
+attackers.
 
-__all__: list[str] = []
+Arora, Risteski & Zhang 2017 (arXiv 1711.02651), Theorem 1, quantifies over discriminators of capacity ``p``
+that are ``L``-Lipschitz in their parameters, composed with a measuring function ``phi`` of range
+``[-Delta, Delta]`` and Lipschitz constant ``L_phi`` (MATH.md 1.1). This module makes such a class concrete:
+:class:`MLPFamily` holds ``K`` ReLU MLPs with sigmoid output as stacked tensors, constrained so that a
+Lipschitz constant in the parameters can be written down and is valid; :func:`train_attacker` searches the
+class by projected gradient ascent on the gap.
+
+Shape letters: ``n`` samples, ``K`` discriminators (members), ``p`` capacity (parameters of one member),
+``d_in`` input width (``d`` for x alone, ``d + d_code`` for the joint input ``(x, code)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = [
+    "Phi",
+    "phi_identity",
+    "phi_log",
+    "as_phi",
+    "DEFAULT_LOG_CLIP",
+    "MLPFamily",
+    "train_attacker",
+]
+
+DEFAULT_LOG_CLIP = 0.1
+"""Clip level ``c`` used when the string ``"log"`` is given for phi: Delta = log 10, L_phi = 10."""
+
+_SMALL_N = 256  # at or below this many rows, evaluate all members at once with baddbmm
+_CHUNK = 2048  # row chunk of the member loop (addmm); keeps the hidden activations in L2 cache
+
+
+# --------------------------------------------------------------------------------------------------------
+# Measuring functions
+# --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Phi:
+    r"""A measuring function phi applied to discriminator values D in [0, 1] (MATH.md 1.1).
+
+    .. math::
+
+        \phi_{\mathrm{id}}(D) = D, \qquad \phi_{\log, c}(D) = \log \max(D, c).
+
+    Attributes: ``delta`` = Delta with phi([0, 1]) inside [-Delta, Delta] (the theorem's Delta: identity 1,
+    log ``log(1/c)``); ``lipschitz`` = L_phi (identity 1, log ``1/c``); ``value_range`` = sup - inf of phi on
+    [0, 1] (identity 1, log ``log(1/c)``), the range used by every Hoeffding interval of this package.
+    """
+
+    name: str
+    clip: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in ("identity", "log"):
+            raise ValueError(f"phi must be 'identity' or 'log', got {self.name!r}")
+        if self.name == "log":
+            c = self.clip
+            if c is None or not (isinstance(c, (int, float)) and math.isfinite(c) and 0 < c < 1):
+                raise ValueError(f"clip must lie in the open interval (0, 1), got {c!r}")
+
+    @property
+    def delta(self) -> float:
+        return 1.0 if self.name == "identity" else math.log(1.0 / self.clip)
+
+    @property
+    def lipschitz(self) -> float:
+        return 1.0 if self.name == "identity" else 1.0 / self.clip
+
+    @property
+    def value_range(self) -> float:
+        return 1.0 if self.name == "identity" else math.log(1.0 / self.clip)
+
+    def __call__(self, values: torch.Tensor) -> torch.Tensor:
+        """phi applied elementwise to discriminator values (any shape, values in [0, 1])."""
+        if self.name == "identity":
+            return values
+        return torch.log(torch.clamp(values, min=self.clip))
+
+    def __str__(self) -> str:
+        return "identity" if self.name == "identity" else f"log(clip={self.clip:g})"
+
+
+def phi_identity() -> Phi:
+    """phi(D) = D: the Wasserstein form. Delta = 1, L_phi = 1, range 1 on [0, 1]."""
+    return Phi("identity")
+
+
+def phi_log(*, clip: float = DEFAULT_LOG_CLIP) -> Phi:
+    """phi(D) = log(max(D, c)): the BiGAN form clipped to [c, 1] [spec, MATH.md 1.1].
+
+    Delta = log(1/c), L_phi = 1/c, range log(1/c) on [0, 1].
+
+    Deviation: the paper's log is unbounded near 0; the clip at c is this project's explicit choice that makes
+    Delta and L_phi finite (MATH.md 1.1 [spec]).
+    """
+    return Phi("log", float(clip))
+
+
+def as_phi(phi: Phi | str, *, name: str = "phi") -> Phi:
+    """Accept a :class:`Phi` or the strings ``"identity"`` / ``"log"`` (clip :data:`DEFAULT_LOG_CLIP`)."""
+    if isinstance(phi, Phi):
+        return phi
+    if phi == "identity":
+        return phi_identity()
+    if phi == "log":
+        return phi_log()
+    raise ValueError(f"{name} must be 'identity', 'log' or a Phi object, got {phi!r}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The family
+# --------------------------------------------------------------------------------------------------------
+def _spectral_norms(W: torch.Tensor) -> torch.Tensor:
+    """Exact spectral norms (largest singular value, float64 SVD) of a stack (K, a, b) -> (K,)."""
+    return torch.linalg.matrix_norm(W.detach().to(torch.float64), ord=2)
+
+
+def _check_pos(name: str, value: float) -> float:
+    v = float(value)
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return v
+
+
+class MLPFamily:
+    r"""K ReLU MLPs with sigmoid output, stored as stacked tensors: a discriminator class of declared
+    capacity p and declared Lipschitz constant L in the parameters (Arora, Risteski & Zhang 2017, Theorem 1
+    hypotheses).
+
+    Member k maps an input row u (width ``d_in``) to
+
+    .. math::
+
+        h_0 = \rho_R(u),\quad h_l = \mathrm{ReLU}(h_{l-1} W_l + b_l)\ (l < L),\quad
+        D(u) = \sigma(h_{L-1} W_L + b_L) \in [0, 1],
+
+    with ``rho_R(u) = u min(1, R/||u||)`` the radial clip onto the input ball (fixed, parameter-free: inputs
+    of norm <= R are unchanged). **The class**: every weight matrix has spectral norm ``||W_l||_2 <= s``
+    (``weight_norm``, exact singular values, never power iteration) and every bias ``||b_l||_2 <= beta``
+    (``bias_bound``); inputs reach the network with norm <= R (``input_radius``).
+
+    **Lipschitz constant in the parameters** (Euclidean norm of the concatenated parameter vector theta).
+    Activations are bounded: ``||h_l|| <= B_l`` with ``B_0 = R``, ``B_l = s B_{l-1} + beta`` (ReLU is
+    1-Lipschitz with ReLU(0) = 0). For theta, theta' in the class and the same input, with ``e_l`` the
+    distance of the layer-l pre-activations,
+    ``e_l <= ||h_{l-1}|| ||W_l - W'_l||_2 + ||W'_l||_2 e_{l-1} + ||b_l - b'_l||
+    <= B_{l-1} ||W_l - W'_l||_F + s e_{l-1} + ||b_l - b'_l||``, so unrolling and Cauchy-Schwarz give
+
+    .. math::
+
+        |D_\theta(u) - D_{\theta'}(u)| \le \tfrac14\, e_L \le L \|\theta - \theta'\|_2,\qquad
+        L = \tfrac14 \Big(\sum_{l=1}^{L} s^{2(L-l)} (B_{l-1}^2 + 1)\Big)^{1/2}
+
+    (1/4 is the Lipschitz constant of the sigmoid). :meth:`lipschitz_in_parameters` returns this L; it holds
+    for every input because of the radial clip. In the input, each member is ``s^L / 4``-Lipschitz.
+
+    Parameters (keyword-only): ``in_dim`` = d_in; ``hidden`` widths of the ReLU layers; ``K`` members;
+    ``weight_norm`` = s; ``bias_bound`` = beta; ``input_radius`` = R (default ``sqrt(d_in)``, the ball around
+    [-1, 1]^d_in); ``generator`` a ``torch.Generator`` for the random members (required unless ``weights``
+    and ``biases`` are given: lists of (K, a, b) and (K, b) tensors, stored as given — check
+    :meth:`in_class` or call :meth:`project_`); ``dtype`` of the parameters and of evaluation (float32
+    default; norms and projections are computed in float64).
+
+    Calling ``family(x)`` or ``family(x, code)`` (x: (n, d), code: (n, d_code), concatenated) returns the
+    values of all members, shape (K, n). :meth:`member` gives a plain callable for one member.
+
+    Deviation: the paper leaves the class abstract (capacity p, L-Lipschitz); this is the project's explicit
+    class, with L derived above rather than assumed.
+    """
+
+    def __init__(
+        self,
+        *,
+        in_dim: int,
+        hidden: Sequence[int] = (64, 64),
+        K: int,
+        weight_norm: float = 1.0,
+        bias_bound: float = 1.0,
+        input_radius: float | None = None,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float32,
+        weights: Sequence[torch.Tensor] | None = None,
+        biases: Sequence[torch.Tensor] | None = None,
+    ) -> None:
+        if not isinstance(in_dim, int) or in_dim < 1:
+            raise ValueError(f"in_dim must be an integer >= 1, got {in_dim!r}")
+        hidden = tuple(hidden)
+        if not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"hidden must be a sequence of integers >= 1, got {hidden!r}")
+        if not isinstance(K, int) or K < 1:
+            raise ValueError(f"K must be an integer >= 1, got {K!r}")
+        self.in_dim = in_dim
+        self.hidden = hidden
+        self.K = K
+        self.weight_norm = _check_pos("weight_norm", weight_norm)
+        self.bias_bound = _check_pos("bias_bound", bias_bound)
+        radius = math.sqrt(in_dim) if input_radius is None else input_radius
+        self.input_radius = _check_pos("input_radius", radius)
+        self.dtype = dtype
+        self.widths = (in_dim, *hidden, 1)
+        if weights is None or biases is None:
+            if generator is None:
+                raise ValueError("generator must be a torch.Generator when weights and biases are not given")
+            weights, biases = self._draw(generator)
+        self.weights = [w.detach().to(dtype).clone() for w in weights]
+        self.biases = [b.detach().to(dtype).clone() for b in biases]
+        self._check_shapes()
+
+    # ----- construction ------------------------------------------------------------------------------
+    def _draw(self, generator: torch.Generator) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Gaussian weights rescaled to spectral norm exactly s (the boundary of the class, the most
+        expressive members); Gaussian biases of expected norm beta, projected into the ball."""
+        weights, biases = [], []
+        for a, b in zip(self.widths[:-1], self.widths[1:], strict=True):
+            W = torch.randn(self.K, a, b, generator=generator, dtype=torch.float64)
+            W = W * (self.weight_norm / _spectral_norms(W))[:, None, None]
+            bias = torch.randn(self.K, b, generator=generator, dtype=torch.float64)
+            bias = bias * (self.bias_bound / math.sqrt(b))
+            weights.append(W)
+            biases.append(bias)
+        self.weights, self.biases = [w.to(self.dtype) for w in weights], [b.to(self.dtype) for b in biases]
+        self.project_()
+        return self.weights, self.biases
+
+    def _check_shapes(self) -> None:
+        if len(self.weights) != len(self.widths) - 1 or len(self.biases) != len(self.widths) - 1:
+            raise ValueError(f"weights and biases must hold {len(self.widths) - 1} layers each")
+        for layer, (a, b) in enumerate(zip(self.widths[:-1], self.widths[1:], strict=True)):
+            if tuple(self.weights[layer].shape) != (self.K, a, b):
+                raise ValueError(f"weights[{layer}] must have shape {(self.K, a, b)}, got "
+                                 f"{tuple(self.weights[layer].shape)}")
+            if tuple(self.biases[layer].shape) != (self.K, b):
+                raise ValueError(f"biases[{layer}] must have shape {(self.K, b)}, got "
+                                 f"{tuple(self.biases[layer].shape)}")
+
+    def _spec(self) -> dict:
+        return dict(in_dim=self.in_dim, hidden=self.hidden, weight_norm=self.weight_norm,
+                    bias_bound=self.bias_bound, input_radius=self.input_radius, dtype=self.dtype)
+
+    def random(self, K: int, *, generator: torch.Generator) -> MLPFamily:
+        """A new family of the same class with K fresh random members drawn with ``generator``."""
+        return MLPFamily(K=K, generator=generator, **self._spec())
+
+    def clone(self) -> MLPFamily:
+        return MLPFamily(K=self.K, weights=self.weights, biases=self.biases, **self._spec())
+
+    def select(self, index: Sequence[int] | torch.Tensor) -> MLPFamily:
+        """The sub-family of the members listed in ``index``."""
+        idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
+        return MLPFamily(K=int(idx.numel()), weights=[w[idx] for w in self.weights],
+                         biases=[b[idx] for b in self.biases], **self._spec())
+
+    # ----- the class -----------------------------------------------------------------------------------
+    @property
+    def capacity(self) -> int:
+        """p: the number of parameters of one member."""
+        return sum(a * b + b for a, b in zip(self.widths[:-1], self.widths[1:], strict=True))
+
+    @property
+    def name(self) -> str:
+        return (f"MLPFamily(d_in={self.in_dim}, hidden={self.hidden}, K={self.K}, p={self.capacity}, "
+                f"s={self.weight_norm:g}, beta={self.bias_bound:g}, R={self.input_radius:g})")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def activation_bounds(self) -> list[float]:
+        """B_0..B_{L-1}: bounds on the norms of the inputs of each layer (see the class docstring)."""
+        B = [self.input_radius]
+        for _ in self.hidden:
+            B.append(self.weight_norm * B[-1] + self.bias_bound)
+        return B
+
+    def lipschitz_in_parameters(self) -> float:
+        """L with |D_theta(u) - D_theta'(u)| <= L ||theta - theta'||_2 for theta, theta' in the class."""
+        B = self.activation_bounds()
+        n_layers = len(B)
+        s = self.weight_norm
+        total = sum(s ** (2 * (n_layers - 1 - i)) * (B[i] ** 2 + 1.0) for i in range(n_layers))
+        return 0.25 * math.sqrt(total)
+
+    def lipschitz_in_input(self) -> float:
+        """Each member is ``s^L / 4``-Lipschitz in its input (Euclidean norm)."""
+        return 0.25 * self.weight_norm ** (len(self.hidden) + 1)
+
+    def parameter_radius(self) -> float:
+        """Radius of a Euclidean ball (in R^p) containing the class: ||W||_F <= sqrt(rank) s per matrix."""
+        sq = sum(min(a, b) * self.weight_norm**2 + self.bias_bound**2
+                 for a, b in zip(self.widths[:-1], self.widths[1:], strict=True))
+        return math.sqrt(sq)
+
+    def _margin(self, a: int, b: int) -> float:
+        # Rounding a rescaled matrix to the storage dtype moves its spectral norm by at most
+        # ||E||_F <= (eps/2) sqrt(min(a, b)) ||W||_2, and the float64 SVD itself is accurate to a small
+        # multiple of 1e-16 relative; scaling to s (1 - margin) keeps the stored matrix inside the class.
+        eps = torch.finfo(self.dtype).eps
+        return eps * (1.0 + math.sqrt(min(a, b))) + 1e-12
+
+    @torch.no_grad()
+    def project_(self) -> MLPFamily:
+        """Map every member back into the class, in place: a matrix with exact spectral norm
+        ``||W||_2 > s`` is rescaled to ``s (1 - margin)``, a bias with ``||b|| > beta`` to
+        ``beta (1 - margin)`` (``margin`` a few ulps, so that the stored, rounded result is inside); members
+        inside the class stay unchanged.
+        """
+        for W, bias in zip(self.weights, self.biases, strict=True):
+            a, b = W.shape[1], W.shape[2]
+            target = self.weight_norm * (1.0 - self._margin(a, b))
+            norms = _spectral_norms(W)
+            factor = torch.where(norms > self.weight_norm, target / norms, torch.ones_like(norms))
+            W.mul_(factor.to(W.dtype)[:, None, None])
+            btarget = self.bias_bound * (1.0 - self._margin(1, b))
+            bnorms = torch.linalg.vector_norm(bias.detach().to(torch.float64), dim=1)
+            bfactor = torch.where(bnorms > self.bias_bound, btarget / bnorms, torch.ones_like(bnorms))
+            bias.mul_(bfactor.to(bias.dtype)[:, None])
+        return self
+
+    def in_class(self) -> torch.Tensor:
+        """(K,) bool: whether each member satisfies the norm constraints (exact, float64)."""
+        ok = torch.ones(self.K, dtype=torch.bool)
+        for W, bias in zip(self.weights, self.biases, strict=True):
+            ok &= _spectral_norms(W) <= self.weight_norm
+            ok &= torch.linalg.vector_norm(bias.detach().to(torch.float64), dim=1) <= self.bias_bound
+        return ok
+
+    def flat_parameters(self) -> torch.Tensor:
+        """(K, p) float64: each member's parameter vector (W_1, b_1, W_2, b_2, ... flattened row-major)."""
+        parts = []
+        for W, b in zip(self.weights, self.biases, strict=True):
+            parts += [W.detach().reshape(self.K, -1), b.detach()]
+        return torch.cat(parts, dim=1).to(torch.float64)
+
+    def with_flat_parameters(self, theta: torch.Tensor) -> MLPFamily:
+        """A family of the same class whose members have the parameter vectors ``theta`` (K', p).
+        No projection: the caller decides whether the result is in the class (see :meth:`in_class`)."""
+        theta = torch.as_tensor(theta)
+        if theta.ndim != 2 or theta.shape[1] != self.capacity:
+            raise ValueError(f"theta must have shape (K, {self.capacity}), got {tuple(theta.shape)}")
+        K, pos, weights, biases = theta.shape[0], 0, [], []
+        for a, b in zip(self.widths[:-1], self.widths[1:], strict=True):
+            weights.append(theta[:, pos:pos + a * b].reshape(K, a, b))
+            pos += a * b
+            biases.append(theta[:, pos:pos + b])
+            pos += b
+        return MLPFamily(K=K, weights=weights, biases=biases, **self._spec())
+
+    # ----- evaluation ----------------------------------------------------------------------------------
+    def joint(self, x: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
+        """The network input: x (n, d) alone, or concatenated with code (n, d_code) -> (n, d + d_code)."""
+        if isinstance(x, (tuple, list)):
+            if code is not None:
+                raise ValueError("give either a tuple (x, code) or x and code, not both")
+            x, code = x
+        x = torch.as_tensor(x)
+        if code is not None:
+            code = torch.as_tensor(code)
+            if code.ndim == 1:
+                code = code[:, None]
+            x = torch.cat([x.to(self.dtype), code.to(self.dtype)], dim=1)
+        if x.ndim != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"the input of {self.name} must have shape (n, {self.in_dim}), "
+                             f"got {tuple(x.shape)}")
+        return x.to(self.dtype)
+
+    def clip_inputs(self, u: torch.Tensor) -> torch.Tensor:
+        """rho_R: scale rows of norm > R back onto the sphere of radius R (norms in float64)."""
+        norms = torch.linalg.vector_norm(u.detach().to(torch.float64), dim=1, keepdim=True)
+        factor = torch.clamp(self.input_radius / torch.clamp(norms, min=1e-300), max=1.0)
+        if bool((factor < 1).any()):
+            u = u * factor.to(u.dtype)
+        return u
+
+    def __call__(self, x: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
+        """Values of all members, (K, n), in [0, 1]; no gradient. See :meth:`forward`."""
+        with torch.no_grad():
+            return self.forward(x, code)
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor | None = None, *, logits: bool = False
+                ) -> torch.Tensor:
+        """Values (K, n) of all members (pre-sigmoid with ``logits``); differentiable in the parameters.
+
+        Small n: all members at once with ``torch.baddbmm``; large n: a loop over members with ``torch.addmm``
+        on row chunks of a few thousand (DESIGN.md, Performance design)."""
+        u = self.clip_inputs(self.joint(x, code))
+        n = u.shape[0]
+        grad = torch.is_grad_enabled() and any(w.requires_grad for w in self.weights)
+        if n <= _SMALL_N:
+            a = self._batched(u)
+        elif grad:
+            a = torch.stack([self._member_rows(k, u, inplace=False) for k in range(self.K)])
+        else:
+            a = torch.empty(self.K, n, dtype=self.dtype)
+            for k in range(self.K):
+                for start in range(0, n, _CHUNK):
+                    a[k, start:start + _CHUNK] = self._member_rows(k, u[start:start + _CHUNK], inplace=True)
+        return a if logits else torch.sigmoid(a)
+
+    def _batched(self, u: torch.Tensor) -> torch.Tensor:
+        h = u.unsqueeze(0).expand(self.K, *u.shape)
+        last = len(self.weights) - 1
+        for layer, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(b.unsqueeze(1), h, W)
+            if layer < last:
+                h = torch.relu(h)
+        return h.squeeze(2)
+
+    def _member_rows(self, k: int, u: torch.Tensor, *, inplace: bool) -> torch.Tensor:
+        h = u
+        last = len(self.weights) - 1
+        for layer, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.addmm(b[k], h, W[k])
+            if layer < last:
+                h = h.relu_() if inplace else torch.relu(h)
+        return h.squeeze(1)
+
+    def member(self, index: int) -> Callable[..., torch.Tensor]:
+        """Member ``index`` as a plain callable ``D(x, code=None) -> (n,)`` (no gradient)."""
+        if not 0 <= index < self.K:
+            raise ValueError(f"index must lie in [0, {self.K - 1}], got {index}")
+        return _Member(self.select([index]), index)
+
+    def to_modules(self) -> list[nn.Sequential]:
+        """The members as K independent ``nn.Sequential`` (Linear, ReLU, ..., Linear, Sigmoid) modules, the
+        loop oracle of tests and benchmarks. They do not include the radial clip: feed them
+        :meth:`clip_inputs` of the input."""
+        modules = []
+        last = len(self.weights) - 1
+        for k in range(self.K):
+            layers: list[nn.Module] = []
+            for layer, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+                lin = nn.Linear(W.shape[1], W.shape[2], dtype=self.dtype)
+                with torch.no_grad():
+                    lin.weight.copy_(W[k].T)
+                    lin.bias.copy_(b[k])
+                layers += [lin, nn.ReLU() if layer < last else nn.Sigmoid()]
+            modules.append(nn.Sequential(*layers))
+        return modules
+
+
+class _Member:
+    """One member of an :class:`MLPFamily` as a callable ``D(x, code=None) -> (n,)``."""
+
+    def __init__(self, family: MLPFamily, index: int) -> None:
+        self.family = family
+        self.index = index
+        self.capacity = family.capacity
+        self.__name__ = f"member {index} of {family.name}"
+
+    def __call__(self, x: torch.Tensor, code: torch.Tensor | None = None) -> torch.Tensor:
+        return self.family(x, code)[0]
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+
+# --------------------------------------------------------------------------------------------------------
+# Trained attackers
+# --------------------------------------------------------------------------------------------------------
+def _objective(values_real: torch.Tensor, values_fake: torch.Tensor, phi: Phi, objective: str
+               ) -> torch.Tensor:
+    """Per-member objective (K,) from values (K, n_real), (K, n_fake) in [0, 1]."""
+    if objective == "bigan":
+        return phi(values_real).mean(dim=1) - phi(values_fake).mean(dim=1)
+    half = phi(torch.tensor(0.5, dtype=values_real.dtype))
+    return phi(values_real).mean(dim=1) + phi(1.0 - values_fake).mean(dim=1) - 2.0 * half
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2015, default betas 0.9, 0.999, eps 1e-8) for gradient ASCENT, coordinate-wise, so
+    the K stacked members are optimised independently."""
+
+    def __init__(self, params: list[torch.Tensor], *, lr: float, betas=(0.9, 0.999), eps: float = 1e-8
+                 ) -> None:
+        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    @torch.no_grad()
+    def ascend(self, grads: Sequence[torch.Tensor]) -> None:
+        b1, b2 = self.betas
+        self.t += 1
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=self.lr / c1)
+
+
+def _as_input(sample, name: str) -> torch.Tensor:
+    if isinstance(sample, (tuple, list)):
+        x, code = sample
+        code = torch.as_tensor(code)
+        sample = torch.cat([torch.as_tensor(x).to(torch.float64),
+                            (code[:, None] if code.ndim == 1 else code).to(torch.float64)], dim=1)
+    sample = torch.as_tensor(sample)
+    if sample.ndim != 2 or sample.shape[0] < 1:
+        raise ValueError(f"{name} must be a non-empty tensor of shape (n, d_in) or a tuple (x, code), "
+                         f"got shape {tuple(sample.shape)}")
+    if not bool(torch.isfinite(sample).all()):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return sample
+
+
+def train_attacker(
+    family_or_spec: MLPFamily | dict,
+    *,
+    real,
+    fake,
+    phi: Phi | str = "identity",
+    steps: int = 200,
+    lr: float = 0.01,
+    generator: torch.Generator,
+    objective: str = "bigan",
+    sign: str | None = None,
+    batch_size: int | None = None,
+) -> MLPFamily:
+    r"""Train all K members of a family at once by projected gradient ascent on the gap (the attack on
+    Arora, Risteski & Zhang 2017, Theorem 1; or on the neural-net distance of Arora et al. 2017, §2.1).
+
+    .. math::
+
+        \text{bigan: } g_k = \tfrac1{n_r}\sum_i \phi(D_k(u^{r}_i)) - \tfrac1{n_f}\sum_j \phi(D_k(u^{f}_j)),
+        \qquad
+        \text{nnd: } g_k = \tfrac1{n_r}\sum_i \phi(D_k(u^{r}_i)) + \tfrac1{n_f}\sum_j \phi(1 - D_k(u^{f}_j))
+        - 2\phi(\tfrac12).
+
+    Each step is an Adam ascent step on ``sum_k sign_k g_k`` (members are independent: the objective is a
+    sum over members and Adam acts coordinate-wise) followed by :meth:`MLPFamily.project_`, so every member
+    is in the class after EVERY step. ``sign="both"`` (default for ``"bigan"``): the first ceil(K/2) members
+    ascend +g, the others ascend -g, so both signs of the gap are attacked (score with the absolute value);
+    ``"+"`` (default for ``"nnd"``, whose class is closed under D -> 1 - D) or ``"-"``: all members one sign.
+
+    ``real`` (n_r, d_in), ``fake`` (n_f, d_in): the TRAINING samples (joint input (x, code) concatenated, a
+    tuple (x, code), or x alone). The trained members must be scored on fresh samples
+    (:func:`~ganlimits.verify.family_gap`); the training sample's own gap is biased upwards.
+    ``family_or_spec``: a family (trained in a copy) or a dict of :class:`MLPFamily` keyword arguments (its
+    members drawn with ``generator``). ``batch_size``: None for full-batch steps, else rows drawn with
+    ``generator`` each step. Returns the trained family.
+    """
+    phi = as_phi(phi)
+    if objective not in ("bigan", "nnd"):
+        raise ValueError(f"objective must be 'bigan' or 'nnd', got {objective!r}")
+    sign = sign if sign is not None else ("both" if objective == "bigan" else "+")
+    if sign not in ("both", "+", "-"):
+        raise ValueError(f"sign must be 'both', '+' or '-', got {sign!r}")
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    lr = _check_pos("lr", lr)
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be None or an integer >= 1, got {batch_size!r}")
+    if isinstance(family_or_spec, MLPFamily):
+        family = family_or_spec.clone()
+    elif isinstance(family_or_spec, dict):
+        family = MLPFamily(**{**family_or_spec, "generator": generator})
+    else:
+        raise ValueError(f"family_or_spec must be an MLPFamily or a dict of its arguments, "
+                         f"got {family_or_spec!r}")
+    real = family.clip_inputs(family.joint(_as_input(real, "real")))
+    fake = family.clip_inputs(family.joint(_as_input(fake, "fake")))
+
+    signs = torch.ones(family.K, dtype=family.dtype)
+    if sign == "-":
+        signs = -signs
+    elif sign == "both":
+        signs[(family.K + 1) // 2:] = -1.0
+    params = [*family.weights, *family.biases]
+    for t in params:
+        t.requires_grad_(True)
+    adam = _Adam(params, lr=lr)
+    for _ in range(steps):
+        r, f = real, fake
+        if batch_size is not None:
+            r = real[torch.randint(real.shape[0], (min(batch_size, real.shape[0]),), generator=generator)]
+            f = fake[torch.randint(fake.shape[0], (min(batch_size, fake.shape[0]),), generator=generator)]
+        g = _objective(family.forward(r), family.forward(f), phi, objective)
+        grads = torch.autograd.grad((signs * g).sum(), params)
+        adam.ascend(grads)
+        family.project_()
+    for t in params:
+        t.requires_grad_(False)
+    family.weights = [w.detach() for w in family.weights]
+    family.biases = [b.detach() for b in family.biases]
+    return family
