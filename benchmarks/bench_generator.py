@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import torch
+
 from ganlimits.constructions import GaussianBlockPartition, MemorizingGenerator, NoiseModel
 
 

@@ -15,8 +15,9 @@ Weights are edges; biases are not counted in ``num_nonzero_weights()``.
 from __future__ import annotations
 
 import torch
-from ganlimits.theory import check_positive, ramp_width_for_tv
 from torch import nn
+
+from ganlimits.theory import check_positive, ramp_width_for_tv
 
 from ._noise import NoiseModel, _check_int
 

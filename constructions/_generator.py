@@ -8,6 +8,8 @@ coordinate, ``m`` = k**d' memorized images (blocks).
 from __future__ import annotations
 
 import torch
+from torch import nn
+
 from ganlimits.theory import (
     GENERATOR_MAX_WEIGHT,
     TV_BOUND_FOR_WIDTH,
@@ -15,7 +17,6 @@ from ganlimits.theory import (
     check_positive,
     mismatch_probability,
 )
-from torch import nn
 
 from ._circuits import AbsLayer, HatLayer, IndexLayer, MemoryLayer, MergeLayer, StepLayer, width_for_tv
 from ._noise import NoiseModel

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from ganlimits.theory import arz_thm3_block_count, check_positive
 from scipy import special, stats
+
+from ganlimits.theory import arz_thm3_block_count, check_positive
 
 from ._noise import _check_int
 

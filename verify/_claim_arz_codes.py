@@ -32,6 +32,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
 from ganlimits.constructions import (
     GaussianBlockPartition,
     MemorizingGenerator,
@@ -40,10 +45,6 @@ from ganlimits.constructions import (
     digits,
 )
 from ganlimits.theory import CLAIMS
-from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ._figures import new_figure, save_figure
 from ._intervals import clopper_pearson

@@ -35,6 +35,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from scipy import optimize
+from tqdm.auto import tqdm
+
 from ganlimits.constructions import (
     GaussianBlockPartition,
     IdealGenerator,
@@ -54,8 +57,6 @@ from ganlimits.theory import (
     SUBGAUSSIAN_TAIL,
     SUBGAUSSIAN_VARIANCE_CEILING,
 )
-from scipy import optimize
-from tqdm.auto import tqdm
 
 from ._discriminators import MLPFamily, Phi, as_phi, train_attacker
 from ._figures import new_figure, save_figure

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
+
 from ganlimits.constructions import (
     GaussianBlockPartition,
     IdealGenerator,
@@ -49,7 +51,6 @@ from ganlimits.constructions import (
     mixture_1200d,
 )
 from ganlimits.theory import CLAIMS, arz_thm1_support
-from tqdm.auto import tqdm
 
 from ._discriminators import MLPFamily, as_phi, train_attacker
 from ._figures import new_figure, save_figure

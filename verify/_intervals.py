@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from ganlimits.theory import hoeffding_half_width
 from scipy import stats
+
+from ganlimits.theory import hoeffding_half_width
 
 from ._results import Estimate
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
 from ganlimits.theory import CLAIMS
 
 from ._results import ClaimResult, provenance, write_json_atomic

@@ -6,6 +6,9 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ganlimits.constructions import (
     AbsLayer,
     GaussianBlockPartition,
@@ -19,8 +22,6 @@ from ganlimits.constructions import (
     width_for_tv,
 )
 from ganlimits.theory import GENERATOR_LAYER_WEIGHTS, SELECTOR_NUM_WEIGHTS
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def _count(stage: str, **values) -> int:

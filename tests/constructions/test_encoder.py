@@ -2,10 +2,11 @@
 
 import pytest
 import torch
-from ganlimits.constructions import NoiseExtractingEncoder, NoiseModel
-from ganlimits.theory import ENCODER_NUM_WEIGHTS
 from hypothesis import given
 from hypothesis import strategies as st
+
+from ganlimits.constructions import NoiseExtractingEncoder, NoiseModel
+from ganlimits.theory import ENCODER_NUM_WEIGHTS
 
 
 @st.composite

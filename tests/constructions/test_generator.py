@@ -5,6 +5,10 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import special
+
 from ganlimits.constructions import (
     GaussianBlockPartition,
     IdealGenerator,
@@ -14,9 +18,6 @@ from ganlimits.constructions import (
 )
 from ganlimits.theory import arz_thm3_weight_counts
 from ganlimits.verify import clopper_pearson
-from hypothesis import given
-from hypothesis import strategies as st
-from scipy import special
 
 
 def _build(k, code_dim, dim, delta, *, seed=0, sigma=1.0, dtype=torch.float64, width=None):

@@ -2,9 +2,10 @@
 
 import pytest
 import torch
-from ganlimits.constructions import NoiseModel, noise_positions
 from hypothesis import given
 from hypothesis import strategies as st
+
+from ganlimits.constructions import NoiseModel, noise_positions
 
 
 @st.composite

@@ -6,10 +6,11 @@ import math
 import numpy as np
 import pytest
 import torch
-from ganlimits.constructions import GaussianBlockPartition, gaussian_thresholds
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special, stats
+
+from ganlimits.constructions import GaussianBlockPartition, gaussian_thresholds
 
 partitions = st.builds(
     lambda k, dc, s: GaussianBlockPartition(k=k, code_dim=dc, sigma=s),

@@ -11,6 +11,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import special, stats
+from sklearn.datasets import load_digits
+
 from ganlimits.constructions import (
     NoisedTarget,
     NoiseModel,
@@ -21,10 +26,6 @@ from ganlimits.constructions import (
     mixture_1200d,
     ring,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from scipy import special, stats
-from sklearn.datasets import load_digits
 
 ALPHA = 1e-3  # error rate of every statistical test in this file
 VEEGAN_MEANS = [-1.0, -0.5, 0.0, 0.5, -2.0, -2.5, 10.0, 0.25, -13.0, -5.5]

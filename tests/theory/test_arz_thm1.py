@@ -5,6 +5,9 @@ import math
 
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ganlimits.theory import (
     ARZ_THM1_SUPPORT_PAPER,
     ARZ_THM1_SUPPORT_SPEC,
@@ -17,8 +20,6 @@ from ganlimits.theory import (
     hoeffding_half_width,
     mcdiarmid_sum_c_squared,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 Delta, m, t = sp.symbols("Delta m t", positive=True)
 

@@ -6,6 +6,10 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, special
+
 from ganlimits.theory import (
     GENERATOR_LAYER_WEIGHTS,
     GENERATOR_MAX_WEIGHT,
@@ -22,9 +26,6 @@ from ganlimits.theory import (
     ramp_width_for_tv,
 )
 from ganlimits.verify._cli import main as cli_main
-from hypothesis import given
-from hypothesis import strategies as st
-from scipy import integrate, special
 
 k, d_code, d, m, sigma, delta, w = sp.symbols("k d_code d m sigma delta w", positive=True)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.decomposition import PCA
+
 from ganlimits.constructions import NoisedTarget, NoiseExtractingEncoder, NoiseModel, digits
 from ganlimits.verify import RunConfig, run_claim
 from ganlimits.verify._claim_arz_codes import (
@@ -16,7 +18,6 @@ from ganlimits.verify._claim_arz_codes import (
     probe_accuracy,
     reconstruction_ratio,
 )
-from sklearn.decomposition import PCA
 
 
 def _noised(n, seed, code_dim=4):

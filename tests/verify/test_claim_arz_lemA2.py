@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+
 from ganlimits.constructions import (
     GaussianBlockPartition,
     IdealGenerator,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from ganlimits.constructions import NoisedTarget, NoiseExtractingEncoder, NoiseModel, digits
 from ganlimits.verify import MLPFamily, RunConfig, as_phi, run_claim
 from ganlimits.verify._claim_arz_thm1 import (

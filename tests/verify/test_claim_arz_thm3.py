@@ -1,6 +1,7 @@
 """Claim arz-thm3: exact mismatch probability vs Monte Carlo vs the TV budget, weight counts, and the control."""
 
 import pytest
+
 from ganlimits.verify import RunConfig, run_claim
 
 
