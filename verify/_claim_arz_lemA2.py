@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 from scipy import optimize
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ganlimits.constructions import (
     GaussianBlockPartition,

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ganlimits.constructions import (
     GaussianBlockPartition,

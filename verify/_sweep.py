@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ._results import to_jsonable
 
