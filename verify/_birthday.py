@@ -327,7 +327,7 @@ def birthday_test(
     threshold = float(threshold)
     seed = int(generator.initial_seed()) if isinstance(generator, torch.Generator) else None
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     catalogue = _Catalogue(threshold)
     curve: list[CollisionPoint] = []
