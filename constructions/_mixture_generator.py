@@ -27,21 +27,11 @@ from ganlimits.theory import (
 )
 
 from ._circuits import Selector
-from ._targets import GaussianMixtureTarget, Target
+from ._targets import GaussianMixtureTarget, Target, _as_float64
 
 __all__ = ["FoldedMixtureGenerator", "mixture_generator_from_target"]
 
 _CHUNK_ELEMENTS = 1 << 22  # elements of one (rows, T, d) block of the literal network: ~32 MB of float64
-
-
-def _as_float64(name: str, value) -> torch.Tensor:
-    try:
-        t = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of real numbers") from None
-    if t.is_complex() or t.dtype == torch.bool:
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {t.dtype}")
-    return t.detach().to(dtype=torch.float64, device="cpu")
 
 
 def _check_scalar(

@@ -12,7 +12,6 @@ interval, and the support follows from the uniform model (MATH.md section 3, :mo
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,6 @@ from scipy import optimize, stats
 from ganlimits.theory import (
     beta_bound_hypotheses,
     beta_upper_bound,
-    s_half_uniform,
     support_from_s_half,
     uniform_collision_probability,
 )
@@ -41,7 +39,6 @@ __all__ = [
     "threshold_from_reference",
     "threshold_from_noise",
     "pool_sampler",
-    "bound_command_az17",
 ]
 
 _BATCH_ELEMENTS = 1 << 21  # samples of size s are handled R at a time while R s^2 stays below this (16 MB)
@@ -513,59 +510,3 @@ def _nonuniform_pvalue(counts: list[int], sizes: tuple[int, ...], repeats: int, 
     c = int(max(counts))
     tail = float(pmf[c:].sum()) if c < len(pmf) else 0.0
     return float(min(1.0, n0 * tail))
-
-
-# ---- `ganlimits bound az17-birthday` -----------------------------------------------------------------------
-
-
-def _positive_float(name: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not (np.isfinite(v) and v > 0):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
-        return v
-
-    return parse
-
-
-def bound_command_az17(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    """Arguments and evaluation of ``ganlimits bound az17-birthday``: the uniform-model formulas at support
-    ``--support N`` (and sample size ``--samples s``), the mass-on-a-set bound with ``--rho``, and the
-    effective-support bound from an observed collision probability ``--gamma`` at ``--samples``."""
-    parser.add_argument("--support", type=_positive_float("--support"), required=True, help="N: support size")
-    parser.add_argument("--samples", type=_positive_float("--samples"), default=None,
-                        help="s (or M): sample size (default: s_half of N)")
-    parser.add_argument("--rho", type=_positive_float("--rho"), default=None,
-                        help="mass of a set of N points")
-    parser.add_argument("--gamma", type=_positive_float("--gamma"), default=None,
-                        help="observed collision probability at --samples, in (0, 1)")
-
-    def run(a: argparse.Namespace) -> dict:
-        from ganlimits.theory import mass_set_collision_bound
-
-        out: dict[str, float | bool] = {
-            "s_half_paper": s_half_uniform(N=a.support),
-            "s_half_exact": s_half_uniform(N=a.support, exact=True),
-        }
-        s = a.samples if a.samples is not None else round(out["s_half_exact"])
-        if s < 2:
-            raise ValueError(f"--samples must be >= 2, got {s}")
-        out["samples"] = float(s)
-        out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
-        out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
-        if a.rho is not None:
-            if a.rho > 1:
-                raise ValueError(f"--rho must lie in (0, 1], got {a.rho}")
-            out["mass_set_collision_rho_squared"] = mass_set_collision_bound(N=a.support, rho=a.rho, M=s)
-        if a.gamma is not None:
-            if a.gamma >= 1:
-                raise ValueError(f"--gamma must lie in (0, 1), got {a.gamma}")
-            beta = beta_upper_bound(M=s, gamma=a.gamma)
-            out["beta_upper"] = beta
-            out["beta_hypotheses_hold"] = beta_bound_hypotheses(beta=beta, M=s)["all"]
-        return out
-
-    return run

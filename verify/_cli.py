@@ -125,9 +125,48 @@ def _bound_agl17_equilibrium(sub: argparse.ArgumentParser) -> Callable[[argparse
 
 
 def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    from ._birthday import bound_command_az17
+    """The uniform-model formulas at support ``--support N`` (and sample size ``--samples s``), the mass-on-a-set
+    bound with ``--rho`` (with rho squared, MATH.md section 3), and the effective-support bound from an observed
+    collision probability ``--gamma`` at ``--samples``."""
+    sub.add_argument("--support", type=_positive("--support"), required=True, help="N: support size")
+    sub.add_argument("--samples", type=_positive("--samples"), default=None,
+                     help="s (or M): sample size (default: s_half of N)")
+    sub.add_argument("--rho", type=_positive("--rho"), default=None, help="mass of a set of N points")
+    sub.add_argument("--gamma", type=_positive("--gamma"), default=None,
+                     help="observed collision probability at --samples, in (0, 1)")
 
-    return bound_command_az17(sub)
+    def run(a: argparse.Namespace) -> dict:
+        from ganlimits.theory import (
+            beta_bound_hypotheses,
+            beta_upper_bound,
+            mass_set_collision_bound,
+            s_half_uniform,
+            uniform_collision_probability,
+        )
+
+        out: dict[str, float | bool] = {
+            "s_half_paper": s_half_uniform(N=a.support),
+            "s_half_exact": s_half_uniform(N=a.support, exact=True),
+        }
+        s = a.samples if a.samples is not None else round(out["s_half_exact"])
+        if s < 2:
+            raise ValueError(f"--samples must be >= 2, got {s}")
+        out["samples"] = float(s)
+        out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
+        out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
+        if a.rho is not None:
+            if a.rho > 1:
+                raise ValueError(f"--rho must lie in (0, 1], got {a.rho}")
+            out["mass_set_collision_rho_squared"] = mass_set_collision_bound(N=a.support, rho=a.rho, M=s)
+        if a.gamma is not None:
+            if a.gamma >= 1:
+                raise ValueError(f"--gamma must lie in (0, 1), got {a.gamma}")
+            beta = beta_upper_bound(M=s, gamma=a.gamma)
+            out["beta_upper"] = beta
+            out["beta_hypotheses_hold"] = beta_bound_hypotheses(beta=beta, M=s)["all"]
+        return out
+
+    return run
 
 
 BOUND_COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], dict]]] = {

@@ -3,16 +3,13 @@ flag, the threshold rules, and bad input."""
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 import torch
 
-from ganlimits.theory import beta_upper_bound, mass_set_collision_bound, support_from_s_half
+from ganlimits.theory import beta_upper_bound, support_from_s_half
 from ganlimits.verify import (
     birthday_test,
-    bound_command_az17,
     pool_sampler,
     threshold_from_noise,
     threshold_from_reference,
@@ -191,16 +188,3 @@ def test_bad_input_raises(kwargs, sampler, match):
     args = {"repeats": 2, "threshold": 0.1, "generator": torch.Generator().manual_seed(0), **kwargs}
     with pytest.raises(ValueError, match=match):
         birthday_test(sampler, **args)
-
-
-def test_bound_command():
-    parser = argparse.ArgumentParser()
-    run = bound_command_az17(parser)
-    out = run(parser.parse_args(["--support", "365", "--samples", "23", "--rho", "0.1", "--gamma", "0.5"]))
-    assert out["collision_probability_exact"] == pytest.approx(0.507297234, abs=1e-9)
-    assert out["s_half_paper"] == pytest.approx(np.sqrt(2 * np.log(2) * 365))
-    mass = mass_set_collision_bound(N=365, rho=0.1, M=23)
-    assert out["mass_set_collision_rho_squared"] == pytest.approx(mass)
-    assert out["beta_upper"] == pytest.approx(beta_upper_bound(M=23, gamma=0.5))
-    with pytest.raises(ValueError, match="gamma"):
-        run(parser.parse_args(["--support", "365", "--gamma", "1.5"]))

@@ -1,6 +1,7 @@
 """The `ganlimits` command: exit codes, one-line usage errors, bound values, reproduce/resume and REPORT.md."""
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -139,3 +140,18 @@ def test_bound_az17_birthday_uses_the_corrected_rho_squared_form(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["mass_set_collision_rho_squared"] == mass_set_collision_bound(N=1000, rho=0.1, M=200)
     assert abs(printed["mass_set_collision_rho_squared"] - 0.1805) < 1e-3  # MATH.md section 3, with rho squared
+
+
+def test_bound_az17_birthday_evaluates_every_formula(capsys):
+    from ganlimits.theory import beta_upper_bound, mass_set_collision_bound
+
+    argv = ["bound", "az17-birthday", "--support", "365", "--samples", "23", "--rho", "0.1", "--gamma", "0.5",
+            "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert abs(out["collision_probability_exact"] - 0.507297234) < 1e-9  # the classic 23 birthdays
+    assert abs(out["s_half_paper"] - (2 * math.log(2) * 365) ** 0.5) < 1e-12
+    assert out["mass_set_collision_rho_squared"] == mass_set_collision_bound(N=365, rho=0.1, M=23)
+    assert out["beta_upper"] == beta_upper_bound(M=23, gamma=0.5)
+    assert main(["bound", "az17-birthday", "--support", "365", "--gamma", "1.5"]) == 2
+    assert "--gamma" in capsys.readouterr().err
