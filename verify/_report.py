@@ -30,7 +30,7 @@ def format_bound(bound: dict) -> str:
     value = bound.get("value")
     label = bound.get("label") or bound.get("name") or ""
     text = f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
-    return f"{label} {text}".strip()
+    return f"{label}: {text}" if label else text
 
 
 def _cell(text: str) -> str:
@@ -86,14 +86,14 @@ def _section(r: ClaimResult) -> list[str]:
     lines.append(f"- measured: {r.measured.fmt()} ({r.measured.method})")
     if r.control is not None:
         lines.append(f"- control: {r.control.fmt()} ({r.control.method}); caught: {r.control_caught}")
-    lines.append(f"- bound: {json.dumps(r.bound)}")
-    lines.append(f"- params: {json.dumps(r.params)}")
+    lines.append(f"- bound: {json.dumps(r.bound, ensure_ascii=False)}")
+    lines.append(f"- params: {json.dumps(r.params, ensure_ascii=False)}")
     lines.append(
         f"- seed {r.seed}, {r.threads} torch threads, {r.elapsed_s:.1f} s, commit {r.git_commit or 'unknown'}"
     )
     if r.measurements:
         lines += ["", "<details><summary>measurements</summary>", "", "```json",
-                  json.dumps(r.measurements, indent=1)[:20000], "```", "", "</details>"]
+                  json.dumps(r.measurements, indent=1, ensure_ascii=False)[:20000], "```", "", "</details>"]
     for note in r.notes:
         lines.append(f"- note: {note}")
     for fig in r.figures:
