@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 
 import ganlimits.verify._discriminators as disc
-from ganlimits.verify import MLPFamily, Phi, as_phi, phi_identity, phi_log, train_attacker
+from ganlimits.verify import MLPFamily, Phi, _discriminators, as_phi, phi_identity, phi_log, train_attacker
 
 
 def _family(seed: int = 0, **kw) -> MLPFamily:
@@ -257,3 +257,20 @@ def test_train_attacker_bad_arguments_are_named():
             train_attacker(fam, real=real, fake=fake, generator=g, **kwargs)
     with pytest.raises(ValueError, match="real"):
         train_attacker(fam, real=real * float("nan"), fake=fake, generator=g)
+
+
+@pytest.mark.parametrize(("in_dim", "hidden", "K"), [(1202, (4,), 8), (66, (8, 32), 4), (10, (), 16)])
+def test_fused_training_path_equals_the_member_loop(in_dim, hidden, K):
+    """The training path that computes every member's first layer in one product gives the per-member values
+    (float32; tolerance 1e-4 because the two paths sum up to 1202 products in different orders)."""
+    fam = MLPFamily(in_dim=in_dim, hidden=hidden, K=K, weight_norm=3.0, generator=torch.Generator().manual_seed(0))
+    u = fam.clip_inputs(torch.randn(600, in_dim, generator=torch.Generator().manual_seed(1)))
+    for t in (*fam.weights, *fam.biases):
+        t.requires_grad_(True)
+    fused = fam.forward(u, clipped=True, logits=True)  # K * width_1 is small: the fused path
+    loop = torch.stack([fam._member_rows(k, u, inplace=False) for k in range(K)])
+    assert fam.widths[1] <= _discriminators._NARROW  # the case takes the fused path
+    torch.testing.assert_close(fused, loop, rtol=1e-4, atol=1e-4)
+    # and both agree with the no-gradient evaluation used for scoring
+    with torch.no_grad():
+        torch.testing.assert_close(fam.forward(u, logits=True), loop.detach(), rtol=1e-4, atol=1e-4)
