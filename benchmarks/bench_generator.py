@@ -34,7 +34,7 @@ def build(k: int, code_dim: int, dim: int, seed: int) -> MemorizingGenerator:
     g = torch.Generator().manual_seed(seed)
     memory = torch.rand(p.m, dim, generator=g, dtype=torch.float64)
     noise = NoiseModel(dim=dim, code_dim=code_dim)
-    return MemorizingGenerator(memory=memory, partition=p, noise=noise, delta=0.1)
+    return MemorizingGenerator(memory=memory, partition=p, noise=noise, tv_budget=0.1)
 
 
 def main() -> None:

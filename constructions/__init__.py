@@ -1,23 +1,14 @@
-"""ganlimits.constructions — the witnesses of the theorems as exact torch networks, and the target distributions.
+"""ganlimits.constructions — the witnesses of the theorems as exact torch networks, the planted controls (generators
+that break a claim by a known amount), and the target distributions.
 
-Imports :mod:`ganlimits.theory` only.
+Imports :mod:`ganlimits.theory` only. Names load on first use (PEP 562); ``ganlimits.constructions.strategies``
+holds hypothesis strategies for property tests and needs the ``[testing]`` extra.
 """
 
-from . import _circuits, _encoder, _generator, _mixture_generator, _noise, _partition, _targets
-from ._circuits import *  # noqa: F403
-from ._encoder import *  # noqa: F403
-from ._generator import *  # noqa: F403
-from ._mixture_generator import *  # noqa: F403
-from ._noise import *  # noqa: F403
-from ._partition import *  # noqa: F403
-from ._targets import *  # noqa: F403
+from ganlimits.theory._lazy import lazy_exports
 
-__all__ = [
-    *_noise.__all__,
-    *_partition.__all__,
-    *_circuits.__all__,
-    *_generator.__all__,
-    *_encoder.__all__,
-    *_targets.__all__,
-    *_mixture_generator.__all__,
-]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    ["._noise", "._partition", "._circuits", "._generator", "._encoder", "._targets", "._mixture_generator",
+     "._planted"],
+)

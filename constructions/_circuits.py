@@ -34,17 +34,17 @@ __all__ = [
 ]
 
 
-def width_for_tv(delta: float, *, k: int, code_dim: int, sigma: float = 1.0) -> float:
-    """Ramp width that keeps the TV distance of Theorem 3's network to the step generator <= delta.
+def width_for_tv(tv_budget: float, *, k: int, code_dim: int, sigma: float = 1.0) -> float:
+    """Ramp width that keeps the TV distance of Theorem 3's network to the step generator <= delta = ``tv_budget``.
 
     .. math::
         w = \\frac{\\delta\\, \\sigma \\sqrt{\\pi/2}}{d' (k - 1)}
 
     (``ganlimits.theory.RAMP_WIDTH_FOR_TV``). Deviation: the paper states only that some w works; this is the
     project's explicit choice from the density bound sqrt(2/pi)/sigma of |z_i| (MATH.md §1.8 [spec]).
-    ``ValueError`` for delta outside (0, 1), k < 2, code_dim < 1 or sigma <= 0.
+    ``ValueError`` for tv_budget outside (0, 1), k < 2, code_dim < 1 or sigma <= 0.
     """
-    return ramp_width_for_tv(delta=delta, k=k, code_dim=code_dim, sigma=sigma)
+    return ramp_width_for_tv(tv_budget=tv_budget, k=k, code_dim=code_dim, sigma=sigma)
 
 
 def _as_float64_vector(name: str, values) -> torch.Tensor:

@@ -105,27 +105,27 @@ class MemorizingGenerator(nn.Module):
         The :class:`GaussianBlockPartition` (k, d', sigma) with m = k**d' blocks.
     noise:
         The :class:`NoiseModel` (d, d') fixing the code positions.
-    delta:
-        TV budget in (0, 1); sets the ramp width ``w = width_for_tv(delta, ...)``.
+    tv_budget:
+        The TV budget delta in (0, 1); sets the ramp width ``w = width_for_tv(tv_budget, ...)``.
     width:
-        Optional explicit ramp width w > 0 overriding the one derived from delta (e.g. for controls).
+        Optional explicit ramp width w > 0 overriding the one derived from tv_budget (e.g. for controls).
 
     Deviation: the paper gives O(m d) weights and "some" ramp width; the exact count
     (``ganlimits.theory.GENERATOR_NUM_WEIGHTS``) and w are this project's [spec] versions. The memory layer
     keeps all d columns as in MATH.md §1.8 step 6, although the merge overwrites the d' noise columns.
     """
 
-    def __init__(self, *, memory, partition: GaussianBlockPartition, noise: NoiseModel, delta: float,
+    def __init__(self, *, memory, partition: GaussianBlockPartition, noise: NoiseModel, tv_budget: float,
                  width: float | None = None) -> None:
         super().__init__()
         _check_pair(partition, noise)
-        self.delta = check_open_unit("delta", delta)
+        self.tv_budget = check_open_unit("tv_budget", tv_budget)
         self.partition = partition
         self.noise = noise
         self.k, self.code_dim, self.m, self.dim = partition.k, partition.code_dim, partition.m, noise.dim
         self.sigma = partition.sigma
         if width is None:
-            self.width = width_for_tv(self.delta, k=self.k, code_dim=self.code_dim, sigma=self.sigma)
+            self.width = width_for_tv(self.tv_budget, k=self.k, code_dim=self.code_dim, sigma=self.sigma)
         else:
             self.width = check_positive("width", width)
         mem = check_memory(memory, m=self.m, dim=self.dim)
@@ -221,7 +221,7 @@ class MemorizingGenerator(nn.Module):
         return mismatch_probability(k=self.k, code_dim=self.code_dim, width=self.width, sigma=self.sigma)
 
     def tv_bound(self) -> float:
-        """The linear bound d' (k - 1) w sqrt(2/pi) / sigma (= delta when w comes from delta)."""
+        """The linear bound d' (k - 1) w sqrt(2/pi) / sigma (= tv_budget when w comes from tv_budget)."""
         return float(TV_BOUND_FOR_WIDTH(d_code=self.code_dim, k=self.k, w=self.width, sigma=self.sigma))
 
     def max_weight_bound(self) -> float:

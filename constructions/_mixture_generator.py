@@ -77,7 +77,7 @@ class FoldedMixtureGenerator(nn.Module):
         (T, d) component means :math:`c_i`, finite.
     std:
         s > 0, the components' common standard deviation.
-    delta:
+    tv_budget:
         :math:`\delta' \in (0, 1]`, the TV budget of the fold; fixes the width :math:`w = \delta'/(100 T)`.
     width:
         overrides w (must be smaller than every gap between thresholds); ``None`` uses the theorem's width.
@@ -98,7 +98,7 @@ class FoldedMixtureGenerator(nn.Module):
         *,
         centres,
         std: float,
-        delta: float = 0.01,
+        tv_budget: float = 0.01,
         width: float | None = None,
         K: float | None = None,
         gate_tail: float = 1e-12,
@@ -112,12 +112,12 @@ class FoldedMixtureGenerator(nn.Module):
         T, d = c.shape
         self.T, self.dim = int(T), int(d)
         self.std = _check_scalar("std", std)
-        self.delta = _check_scalar("delta", delta, high=1.0)
+        self.tv_budget = _check_scalar("tv_budget", tv_budget, high=1.0)
         self.thresholds = torch.from_numpy(normal_quantile_thresholds(T=self.T))  # (q,) float64
         gaps = torch.diff(self.thresholds)
         max_width = float(gaps.min()) if gaps.numel() else math.inf
         if width is None:
-            self.width = agl17_selector_width(delta_prime=self.delta, T=self.T)
+            self.width = agl17_selector_width(tv_budget=self.tv_budget, T=self.T)
         else:
             self.width = _check_scalar("width", width, high=max_width, high_ok=False)
         if K is None:
@@ -316,7 +316,7 @@ class FoldedMixtureGenerator(nn.Module):
 
 
 def mixture_generator_from_target(
-    target: Target, *, T: int, std: float, generator: torch.Generator, delta: float = 0.01, **kwargs
+    target: Target, *, T: int, std: float, generator: torch.Generator, tv_budget: float = 0.01, **kwargs
 ) -> FoldedMixtureGenerator:
     r"""The folded mixture of T Gaussians N(c_i, s^2 I) with centres drawn from an approximation of ``target``
     (the seed's "Theorem 2": a finite sample of an infinite Gaussian mixture).
@@ -352,4 +352,4 @@ def mixture_generator_from_target(
         raise ValueError(
             f"target must be a Target (e.g. grid() or digits(jitter=...)), got {type(target).__name__}"
         )
-    return FoldedMixtureGenerator(centres=centres, std=s, delta=delta, **kwargs)
+    return FoldedMixtureGenerator(centres=centres, std=s, tv_budget=tv_budget, **kwargs)

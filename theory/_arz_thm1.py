@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._bound import Bound, check_open_unit, check_positive
+from ._bound import Bound
+from ._validate import check_open_unit, check_positive
 
 __all__ = [
     "ARZ_THM1_SUPPORT_PAPER",
@@ -26,7 +27,7 @@ __all__ = [
     "mcdiarmid_sum_c_squared",
 ]
 
-p, eps, L, L_phi, Delta, eta = sp.symbols("p eps L L_phi Delta eta", positive=True)
+p, eps, L, L_phi, Delta, eta = sp.symbols("p eps L L_phi phi_range eta", positive=True)
 n, m, t, alpha = sp.symbols("n m t alpha", positive=True)
 
 ARZ_THM1_SUPPORT_PAPER = Bound(
@@ -80,17 +81,17 @@ EPS_NET_UNION_SUPPORT = Bound(
 
 
 def arz_thm1_support(
-    *, p: float, eps: float, lipschitz: float, delta: float, lphi: float, eta: float = 0.1
+    *, p: float, eps: float, lipschitz: float, phi_range: float, lphi: float, eta: float = 0.1
 ) -> dict[str, float]:
     """Both support sizes of Theorem 1: ``{"paper": ..., "spec": ...}``.
 
-    ``delta`` here is the half-range Delta of the measuring function (the CLI's ``--delta``), not a TV budget.
+    ``phi_range`` is the half-range Delta of the measuring function phi (the CLI's ``--phi-range``).
     """
     values = dict(
         p=check_positive("p", p),
         eps=check_positive("eps", eps),
         L=check_positive("lipschitz", lipschitz),
-        Delta=check_positive("delta", delta),
+        phi_range=check_positive("phi_range", phi_range),
         L_phi=check_positive("lphi", lphi),
     )
     eta = check_open_unit("eta", eta)
@@ -100,12 +101,13 @@ def arz_thm1_support(
     }
 
 
-def hoeffding_half_width(*, n: float, Delta: float, alpha: float) -> float:
-    """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in [-Delta, Delta]."""
+def hoeffding_half_width(*, n: float, phi_range: float, alpha: float) -> float:
+    """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in
+    [-phi_range, phi_range] (phi_range = Delta, the half-range)."""
     check_positive("n", n)
-    check_positive("Delta", Delta)
+    check_positive("phi_range", phi_range)
     check_open_unit("alpha", alpha)
-    return float(HOEFFDING_HALF_WIDTH(n=n, Delta=Delta, alpha=alpha))
+    return float(HOEFFDING_HALF_WIDTH(n=n, phi_range=phi_range, alpha=alpha))
 
 
 def mcdiarmid_sum_c_squared() -> sp.Expr:

@@ -32,7 +32,8 @@ import numbers
 
 import sympy as sp
 
-from ._bound import Bound, check_open_unit, check_positive
+from ._bound import Bound
+from ._validate import check_open_unit, check_positive
 
 __all__ = [
     "MAX_EXACT_INDEX",
@@ -53,7 +54,7 @@ __all__ = [
     "cell_measure_symbolic",
 ]
 
-k, d_code, d, m, sigma, delta, w, q = sp.symbols("k d_code d m sigma delta w q", positive=True)
+k, d_code, d, m, sigma, delta, w, q = sp.symbols("k d_code d m sigma tv_budget w q", positive=True)
 _j = sp.Symbol("j", integer=True, positive=True)
 
 MAX_EXACT_INDEX = 2**53
@@ -188,12 +189,13 @@ def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
     return blocks
 
 
-def ramp_width_for_tv(*, delta: float, k: int, code_dim: int, sigma: float = 1.0) -> float:
-    """The ramp width w = delta sigma sqrt(pi/2) / (d' (k - 1)) that keeps d_TV <= delta (MATH.md §1.8)."""
-    delta = check_open_unit("delta", delta)
+def ramp_width_for_tv(*, tv_budget: float, k: int, code_dim: int, sigma: float = 1.0) -> float:
+    """The ramp width w = delta sigma sqrt(pi/2) / (d' (k - 1)) that keeps d_TV <= delta = ``tv_budget``
+    (``docs/papers/arz17.md``, Theorem 3)."""
+    tv_budget = check_open_unit("tv_budget", tv_budget)
     arz_thm3_block_count(k=k, code_dim=code_dim)
     sigma = check_positive("sigma", sigma)
-    return float(RAMP_WIDTH_FOR_TV(delta=delta, sigma=sigma, d_code=int(code_dim), k=int(k)))
+    return float(RAMP_WIDTH_FOR_TV(tv_budget=tv_budget, sigma=sigma, d_code=int(code_dim), k=int(k)))
 
 
 def mismatch_probability(*, k: int, code_dim: int, width: float, sigma: float = 1.0) -> float:
@@ -215,8 +217,8 @@ def arz_thm3_weight_counts(*, m: int, dim: int, code_dim: int, k: int) -> dict[s
     return out
 
 
-def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv: float, sigma: float = 1.0) -> dict:
-    """Theorem 3 evaluated: m, the ramp width for TV budget ``tv``, the exact weight count, the largest
+def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv_budget: float, sigma: float = 1.0) -> dict:
+    """Theorem 3 evaluated: m, the ramp width for TV budget ``tv_budget``, the exact weight count, the largest
     weight, the TV bound at that width and the exact ramp probability.
 
     .. math::
@@ -225,16 +227,16 @@ def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv: float, sigma: float
         \\max|W| = \\max(1/w, k^{d'-1}, 2).
 
     Deviation: the paper states O(m d) weights and TV <= delta; the constants are this project's ([spec]).
-    Raises ``ValueError`` naming the parameter for k < 2, code_dim < 1 or >= dim, m > 2**53, tv outside (0, 1)
+    Raises ``ValueError`` naming the parameter for k < 2, code_dim < 1 or >= dim, m > 2**53, tv_budget outside (0, 1)
     or sigma <= 0.
     """
     blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
     dim_ = _check_int("dim", dim, low=2)
     if code_dim >= dim_:
         raise ValueError(f"code_dim must be < dim = {dim_}, got {code_dim}")
-    tv = check_open_unit("tv", tv)
+    tv_budget = check_open_unit("tv_budget", tv_budget)
     sigma = check_positive("sigma", sigma)
-    width = ramp_width_for_tv(delta=tv, k=k, code_dim=code_dim, sigma=sigma)
+    width = ramp_width_for_tv(tv_budget=tv_budget, k=k, code_dim=code_dim, sigma=sigma)
     counts = arz_thm3_weight_counts(m=blocks, dim=dim_, code_dim=code_dim, k=k)
     return {
         "m": blocks,

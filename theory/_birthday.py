@@ -23,7 +23,8 @@ import numpy as np
 import sympy as sp
 from scipy import optimize, stats
 
-from ._bound import Bound, check_open_unit, check_positive
+from ._bound import Bound
+from ._validate import check_open_unit, check_positive
 
 __all__ = [
     "UNIFORM_COLLISION_EXACT",

@@ -14,23 +14,11 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-__all__ = ["Bound", "check_positive", "check_open_unit"]
+__all__ = ["Bound", "LATEX_NAMES"]
 
-
-def check_positive(name: str, value: float) -> float:
-    """Return ``float(value)``; raise ``ValueError`` naming ``name`` unless it is finite and > 0."""
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
-
-
-def check_open_unit(name: str, value: float) -> float:
-    """Return ``float(value)``; raise ``ValueError`` naming ``name`` unless 0 < value < 1."""
-    v = float(value)
-    if not np.isfinite(v) or not 0 < v < 1:
-        raise ValueError(f"{name} must lie in the open interval (0, 1), got {value!r}")
-    return v
+LATEX_NAMES = {"phi_range": r"\Delta", "tv_budget": r"\delta", "eps": r"\varepsilon", "L_phi": r"L_{\phi}",
+               "eta": r"\eta", "alpha": r"\alpha"}
+"""The papers' letters for the symbols this project spells out (one name per idea in code, the paper's in print)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +75,10 @@ class Bound:
 
     @property
     def latex(self) -> str:
-        return sp.latex(self.expr)
+        """The expression in LaTeX, with the papers' letters for the project's symbol names (``phi_range`` is
+        Delta, ``tv_budget`` is delta, ``eps`` is epsilon)."""
+        names = {sym: LATEX_NAMES[sym.name] for sym in self.expr.free_symbols if sym.name in LATEX_NAMES}
+        return sp.latex(self.expr, symbol_names=names)
 
     def __str__(self) -> str:
         return f"{self.name} = {sp.sstr(self.expr)}"

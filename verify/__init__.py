@@ -1,52 +1,26 @@
-"""ganlimits.verify — attacks and measurements: discriminator families, gap and distance estimators,
-concentration checks, the birthday test, verdicts, reports and the ``ganlimits`` CLI.
+"""ganlimits.verify — the attacks and measurements, in three rooms plus plumbing.
 
-Imports :mod:`ganlimits.theory` and :mod:`ganlimits.constructions`.
+- :mod:`ganlimits.verify.estimators` — measuring instruments (discriminator families, attackers, gap and distance
+  estimators, intervals, closest pairs, the birthday test, probes);
+- :mod:`ganlimits.verify.lab` — how GANs train (closed-form two-Gaussian dynamics);
+- :mod:`ganlimits.verify.claims` — one module per claim, composing the two above and deciding a verdict;
+- plumbing — results, the registry of claim modules, reports, figures, sweeps, random streams and the CLI.
+
+Imports flow claims -> lab -> estimators -> plumbing, never back. This package re-exports the instruments, the lab
+and the results; every name loads on first use (PEP 562), so ``ganlimits list`` does not import torch.
 """
 
 from importlib.metadata import PackageNotFoundError, version
+
+from ganlimits.theory._lazy import lazy_exports
 
 try:
     __version__ = version("ganlimits")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from . import (  # noqa: E402
-    _birthday,
-    _discriminators,
-    _distance,
-    _dynamics,
-    _gap,
-    _intervals,
-    _pairs,
-    _registry,
-    _report,
-    _results,
-    _sweep,
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    ["._results", "._registry", "._report", "._sweep", "._streams", ".estimators", ".lab"],
+    eager=["__version__"],
 )
-from ._birthday import *  # noqa: E402, F403
-from ._discriminators import *  # noqa: E402, F403
-from ._distance import *  # noqa: E402, F403
-from ._dynamics import *  # noqa: E402, F403
-from ._gap import *  # noqa: E402, F403
-from ._intervals import *  # noqa: E402, F403
-from ._pairs import *  # noqa: E402, F403
-from ._registry import *  # noqa: E402, F403
-from ._report import *  # noqa: E402, F403
-from ._results import *  # noqa: E402, F403
-from ._sweep import *  # noqa: E402, F403
-
-__all__ = [
-    "__version__",
-    *_results.__all__,
-    *_intervals.__all__,
-    *_sweep.__all__,
-    *_registry.__all__,
-    *_report.__all__,
-    *_discriminators.__all__,
-    *_gap.__all__,
-    *_pairs.__all__,
-    *_birthday.__all__,
-    *_distance.__all__,
-    *_dynamics.__all__,
-]

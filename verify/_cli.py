@@ -2,6 +2,9 @@
 
 Exit status: 0 when every verdict is ``consistent`` or an identity ``holds``; 1 when something is refuted or
 inconclusive; 2 on a usage error (one line on stderr, no traceback).
+
+Importing this module (``ganlimits --help``, ``ganlimits list``) loads neither torch nor sympy: the claim registry
+and the validators are cheap, and everything else is imported by the command that needs it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ganlimits.theory import CLAIMS
+from ganlimits.theory import CLAIMS, check_number, check_seed
 
-__all__ = ["main", "BOUND_COMMANDS"]
+__all__ = ["main"]
+
+EXIT_CODES = """exit status:
+  0  every verdict is consistent (or an exact identity holds)
+  1  something is refuted or inconclusive
+  2  usage error (one line on stderr, no traceback)"""
 
 
 class UsageError(Exception):
@@ -22,118 +30,135 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, no usage dump
         raise UsageError(message)
 
 
-def _positive(name: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
+def _number(flag: str, **domain) -> Callable[[str], float]:
+    """An argparse type: ``check_number`` on the text, the message naming ``flag``."""
+
+    def parse(text: str):
         try:
-            v = float(text)
+            value = float(text) if not domain.get("integer") else _int_text(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not v > 0 or v != v or v == float("inf"):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text}")
-        return v
+            kind = "an integer" if domain.get("integer") else "a number"
+            raise argparse.ArgumentTypeError(f"{flag} must be {kind}, got {text!r}") from None
+        try:
+            return check_number(flag, value, **domain)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 
 
-def _positive_int(name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {v}")
-        return v
-
-    return parse
+def _int_text(text: str) -> float | int:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # "67.0" is accepted as 67; "0.5" is rejected by check_number
 
 
-# ---- bound commands: each adds its arguments and prints the theorem's formulas evaluated -----------------
+def _seed(text: str) -> int:
+    try:
+        return check_seed("--seed", _int_text(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ---- bound commands: each adds its arguments and returns the theorem's formulas evaluated -------------------
+
+
+def _phi_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--p", type=_number("--p", low=1, integer=True), required=True,
+                     help="discriminator capacity p (number of parameters)")
+    sub.add_argument("--eps", type=_number("--eps", low=0, low_open=True), required=True, help="target epsilon")
+    sub.add_argument("--lipschitz", type=_number("--lipschitz", low=0, low_open=True), required=True,
+                     help="L: Lipschitz constant of D in its parameters")
+    sub.add_argument("--phi-range", type=_number("--phi-range", low=0, low_open=True), required=True,
+                     help="Delta: phi takes values in [-Delta, Delta]")
+    sub.add_argument("--lphi", type=_number("--lphi", low=0, low_open=True), required=True,
+                     help="L_phi: Lipschitz constant of phi")
 
 
 def _bound_arz_thm1(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    sub.add_argument("--p", type=_positive("--p"), required=True, help="discriminator capacity (parameters)")
-    sub.add_argument("--eps", type=_positive("--eps"), required=True, help="target gap epsilon")
-    sub.add_argument("--lipschitz", type=_positive("--lipschitz"), required=True, help="L: Lipschitz in params")
-    sub.add_argument("--delta", type=_positive("--delta"), required=True, help="Delta: phi takes values in [-D, D]")
-    sub.add_argument("--lphi", type=_positive("--lphi"), required=True, help="Lipschitz constant of phi")
-    sub.add_argument("--eta", type=_positive("--eta"), default=0.1, help="failure probability (spec form)")
+    _phi_arguments(sub)
+    sub.add_argument("--eta", type=_number("--eta", low=0, high=1, low_open=True, high_open=True), default=0.1,
+                     help="failure probability over the draw of G (explicit form; default 0.1)")
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import arz_thm1_support
 
-        sizes = arz_thm1_support(p=a.p, eps=a.eps, lipschitz=a.lipschitz, delta=a.delta, lphi=a.lphi, eta=a.eta)
+        sizes = arz_thm1_support(p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range, lphi=a.lphi,
+                                 eta=a.eta)
         return {"support_paper": sizes["paper"], "support_spec": sizes["spec"]}
 
     return run
 
 
 def _bound_arz_thm3(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    sub.add_argument("--k", type=_positive_int("--k"), required=True, help="intervals per code coordinate")
-    sub.add_argument("--code-dim", type=_positive_int("--code-dim"), required=True, help="d': code dimension")
-    sub.add_argument("--dim", type=_positive_int("--dim"), required=True, help="d: image dimension")
-    sub.add_argument("--tv", type=_positive("--tv"), required=True, help="TV budget delta in (0, 1)")
-    sub.add_argument("--sigma", type=_positive("--sigma"), default=1.0, help="code standard deviation")
+    sub.add_argument("--k", type=_number("--k", low=2, integer=True), required=True,
+                     help="k: intervals per code coordinate (m = k^code_dim)")
+    sub.add_argument("--code-dim", type=_number("--code-dim", low=1, integer=True), required=True,
+                     help="d': code dimension")
+    sub.add_argument("--dim", type=_number("--dim", low=2, integer=True), required=True, help="d: image dimension")
+    sub.add_argument("--tv-budget", type=_number("--tv-budget", low=0, high=1, low_open=True, high_open=True),
+                     required=True, help="delta: total-variation budget in (0, 1)")
+    sub.add_argument("--sigma", type=_number("--sigma", low=0, low_open=True), default=1.0,
+                     help="code standard deviation (default 1)")
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import arz_thm3_summary
 
-        return arz_thm3_summary(k=a.k, code_dim=a.code_dim, dim=a.dim, tv=a.tv, sigma=a.sigma)
+        return arz_thm3_summary(k=a.k, code_dim=a.code_dim, dim=a.dim, tv_budget=a.tv_budget, sigma=a.sigma)
 
     return run
 
 
-def _agl17_common(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--p", type=_positive("--p"), required=True, help="discriminator capacity (parameters)")
-    sub.add_argument("--eps", type=_positive("--eps"), required=True, help="target distance epsilon")
-    sub.add_argument("--lipschitz", type=_positive("--lipschitz"), required=True, help="L: Lipschitz in params")
-    sub.add_argument("--delta", type=_positive("--delta"), required=True, help="Delta: phi takes values in [-D, D]")
-    sub.add_argument("--lphi", type=_positive("--lphi"), required=True, help="Lipschitz constant of phi")
-    sub.add_argument("--C", type=_positive("--C"), default=1.0, help="the unstated constant of the O(.) (default 1)")
-
-
 def _bound_agl17_thm31(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    _agl17_common(sub)
-    sub.add_argument("--radius", type=_positive("--radius"), default=None, help="radius of the parameter ball")
+    _phi_arguments(sub)
+    sub.add_argument("--C", type=_number("--C", low=0, low_open=True), default=1.0,
+                     help="the unstated constant of the O(.) (default 1)")
+    sub.add_argument("--radius", type=_number("--radius", low=0, low_open=True), default=None,
+                     help="radius of the parameter ball (default sqrt(p))")
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import agl17_thm31_samples
 
-        return agl17_thm31_samples(p=a.p, eps=a.eps, lipschitz=a.lipschitz, delta=a.delta, lphi=a.lphi, C=a.C,
-                                   radius=a.radius)
+        return agl17_thm31_samples(p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range, lphi=a.lphi,
+                                   C=a.C, radius=a.radius)
 
     return run
 
 
 def _bound_agl17_equilibrium(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    _agl17_common(sub)
-    sub.add_argument("--generator-lipschitz", type=_positive("--generator-lipschitz"), required=True,
-                     help="L': Lipschitz constant of the generators in their parameters")
+    _phi_arguments(sub)
+    sub.add_argument("--C", type=_number("--C", low=0, low_open=True), default=1.0,
+                     help="the unstated constant of the O(.) (default 1)")
+    sub.add_argument("--generator-lipschitz", type=_number("--generator-lipschitz", low=0, low_open=True),
+                     required=True, help="L': Lipschitz constant of the generators in their parameters")
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import agl17_mixture_size
 
         T = agl17_mixture_size(p=a.p, eps=a.eps, lipschitz=a.lipschitz, generator_lipschitz=a.generator_lipschitz,
-                               delta=a.delta, lphi=a.lphi, C=a.C)
+                               phi_range=a.phi_range, lphi=a.lphi, C=a.C)
         return {"mixture_size_T": float(T)}
 
     return run
 
 
 def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespace], dict]:
-    """The uniform-model formulas at support ``--support N`` (and sample size ``--samples s``), the mass-on-a-set
-    bound with ``--rho`` (with rho squared, MATH.md section 3), and the effective-support bound from an observed
-    collision probability ``--gamma`` at ``--samples``."""
-    sub.add_argument("--support", type=_positive("--support"), required=True, help="N: support size")
-    sub.add_argument("--samples", type=_positive("--samples"), default=None,
+    sub.add_argument("--support", type=_number("--support", low=1), required=True, help="N: support size")
+    sub.add_argument("--samples", type=_number("--samples", low=2, integer=True), default=None,
                      help="s (or M): sample size (default: s_half of N)")
-    sub.add_argument("--rho", type=_positive("--rho"), default=None, help="mass of a set of N points")
-    sub.add_argument("--gamma", type=_positive("--gamma"), default=None,
-                     help="observed collision probability at --samples, in (0, 1)")
+    sub.add_argument("--rho", type=_number("--rho", low=0, high=1, low_open=True), default=None,
+                     help="mass of a set of N points, in (0, 1]")
+    sub.add_argument("--gamma", type=_number("--gamma", low=0, high=1, low_open=True, high_open=True),
+                     default=None, help="observed collision probability at --samples, in (0, 1)")
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import (
@@ -148,19 +173,13 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
             "s_half_paper": s_half_uniform(N=a.support),
             "s_half_exact": s_half_uniform(N=a.support, exact=True),
         }
-        s = a.samples if a.samples is not None else round(out["s_half_exact"])
-        if s < 2:
-            raise ValueError(f"--samples must be >= 2, got {s}")
+        s = a.samples if a.samples is not None else max(2, round(out["s_half_exact"]))
         out["samples"] = float(s)
         out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
         out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
         if a.rho is not None:
-            if a.rho > 1:
-                raise ValueError(f"--rho must lie in (0, 1], got {a.rho}")
             out["mass_set_collision_rho_squared"] = mass_set_collision_bound(N=a.support, rho=a.rho, M=s)
         if a.gamma is not None:
-            if a.gamma >= 1:
-                raise ValueError(f"--gamma must lie in (0, 1), got {a.gamma}")
             beta = beta_upper_bound(M=s, gamma=a.gamma)
             out["beta_upper"] = beta
             out["beta_hypotheses_hold"] = beta_bound_hypotheses(beta=beta, M=s)["all"]
@@ -169,45 +188,81 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
     return run
 
 
-BOUND_COMMANDS: dict[str, Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], dict]]] = {
-    "arz-thm1": _bound_arz_thm1,
-    "arz-thm3": _bound_arz_thm3,
-    "agl17-thm31": _bound_agl17_thm31,
-    "agl17-equilibrium": _bound_agl17_equilibrium,
-    "az17-birthday": _bound_az17_birthday,
+BOUND_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], Callable[[argparse.Namespace], dict]], str]] = {
+    "arz-thm1": (_bound_arz_thm1, "Theorem 1's support size m, paper form and explicit form.\n\nexample:\n"
+                 "  ganlimits bound arz-thm1 --p 67 --eps 0.1 --lipschitz 4.6 --phi-range 0.5 --lphi 1"),
+    "arz-thm3": (_bound_arz_thm3, "Theorem 3's network: m, ramp width, weight count, largest weight, TV bound.\n\n"
+                 "example:\n  ganlimits bound arz-thm3 --k 100 --code-dim 2 --dim 64 --tv-budget 0.01"),
+    "agl17-thm31": (_bound_agl17_thm31, "Theorem 3.1's sample size m: paper form, explicit form and the blog's "
+                    "C p log p / eps^2.\n\nexample:\n  ganlimits bound agl17-thm31 --p 65 --eps 0.1 --lipschitz 2 "
+                    "--phi-range 0.5 --lphi 1"),
+    "agl17-equilibrium": (_bound_agl17_equilibrium, "Theorem 4.2's mixture size T.\n\nexample:\n"
+                          "  ganlimits bound agl17-equilibrium --p 65 --eps 0.1 --lipschitz 2 --phi-range 0.5 "
+                          "--lphi 1 --generator-lipschitz 1"),
+    "az17-birthday": (_bound_az17_birthday, "Birthday-paradox formulas at support N: half-probability size, "
+                      "collision probabilities, mass-on-a-set bound, support bound from a collision rate.\n\n"
+                      "example:\n  ganlimits bound az17-birthday --support 365 --samples 23"),
 }
+
+
+def _claims_text() -> str:
+    width = max(len(c) for c in CLAIMS)
+    return "claims:\n" + "\n".join(f"  {cid:<{width}}  {c.source}" for cid, c in CLAIMS.items())
 
 
 def _build_parser() -> tuple[_Parser, dict]:
     from . import __version__
 
-    parser = _Parser(prog="ganlimits", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="ganlimits",
+        description="Executable, checkable numerical proofs of GAN-theory results: build each theorem's witness, "
+                    "attack the theorem on concrete instances, and report whether it held.",
+        epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexamples:\n  ganlimits list\n"
+               "  ganlimits verify arz-thm3 --quick\n  ganlimits reproduce --quick --out results-quick",
+    )
     parser.add_argument("--version", action="version", version=f"ganlimits {__version__}")
-    subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
-    subs.add_parser("list", help="list the claims and whether they can be verified here")
+    subs.add_parser("list", help="list the claims with their sources and statements",
+                    description="List every claim: id, kind, source and one-line statement.",
+                    epilog="example:\n  ganlimits list")
 
     def add_run_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--quick", action="store_true", help="the small setting used by `make test`")
         p.add_argument("--out", type=Path, default=Path("results"), help="folder for JSON, figures, REPORT.md")
-        p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+        p.add_argument("--seed", type=_seed, default=0, help="master seed in [0, 2**63) (default 0)")
         p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
 
-    v = subs.add_parser("verify", help="attack one claim and report the verdict")
-    v.add_argument("claim", help="claim id (see `ganlimits list`)")
+    v = subs.add_parser(
+        "verify", help="attack one claim and report the verdict",
+        description="Attack one claim and report the measurement, its control and the verdict.",
+        epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexamples:\n  ganlimits verify arz-thm3 --quick\n"
+               "  ganlimits verify arz-thm1 --quick --set eps=0.2 --set verdict_attack.steps=50 --json")
+    v.add_argument("claim", metavar="CLAIM", help="claim id (see `ganlimits list`)")
     v.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field of the claim's Settings (repeatable; dotted keys reach nested settings)")
     add_run_options(v)
 
-    r = subs.add_parser("reproduce", help="run every claim and write REPORT.md")
+    r = subs.add_parser(
+        "reproduce", help="run every claim and write REPORT.md",
+        description="Run every claim (or those given with --only) and write one JSON per claim, the figures and "
+                    "REPORT.md into --out.",
+        epilog=f"{EXIT_CODES}\n\nexample:\n  ganlimits reproduce --quick --out results-quick --resume")
     r.add_argument("--resume", action="store_true", help="keep finished claims (and sweep trials) of a previous run")
-    r.add_argument("--only", nargs="+", default=None, help="run only these claims")
+    r.add_argument("--only", nargs="+", default=None, metavar="CLAIM", help="run only these claims")
     add_run_options(r)
 
-    b = subs.add_parser("bound", help="evaluate a theorem's formulas")
-    bsubs = b.add_subparsers(dest="bound_claim", required=True, parser_class=_Parser)
+    b = subs.add_parser(
+        "bound", help="evaluate a theorem's formulas",
+        description="Evaluate a theorem's formulas at the given parameters (nothing is sampled).",
+        epilog="subcommands:\n" + "\n".join(f"  {name:<18} {text.splitlines()[0]}"
+                                             for name, (_, text) in BOUND_COMMANDS.items())
+               + "\n\nexample:\n  ganlimits bound arz-thm3 --k 100 --code-dim 2 --dim 64 --tv-budget 0.01")
+    bsubs = b.add_subparsers(dest="bound_claim", required=True, parser_class=_Parser, metavar="CLAIM")
     bound_runs = {}
-    for name, make in BOUND_COMMANDS.items():
-        sub = bsubs.add_parser(name)
+    for name, (make, text) in BOUND_COMMANDS.items():
+        sub = bsubs.add_parser(name, help=text.splitlines()[0], description=text)
         sub.add_argument("--json", action="store_true", help="print JSON")
         bound_runs[name] = make(sub)
     return parser, bound_runs
@@ -219,8 +274,9 @@ def _cmd_list() -> int:
     here = set(available_claims())
     width = max(len(c) for c in CLAIMS)
     for cid, claim in CLAIMS.items():
-        mark = "verify" if cid in here else "planned"
-        print(f"{cid:<{width}}  [{mark:<7}] {claim.kind:<8} {claim.source}")
+        mark = "" if cid in here else " [no verifier in this installation]"
+        print(f"{cid:<{width}}  {claim.kind:<8} {claim.source}{mark}")
+        print(f"{'':<{width}}  {claim.statement}")
     return 0
 
 
@@ -232,17 +288,21 @@ def _run_config(a: argparse.Namespace, *, resume: bool = False):
 
 
 def _cmd_verify(a: argparse.Namespace) -> int:
-    from ._registry import available_claims, run_claim
+    from ._registry import available_claims, claim_settings, run_claim
 
     if a.claim not in CLAIMS:
         raise UsageError(f"unknown claim {a.claim!r}; known: {', '.join(CLAIMS)}")
     if a.claim not in available_claims():
-        raise UsageError(f"claim {a.claim!r} has no verifier in this version yet")
+        raise UsageError(f"claim {a.claim!r} has no verifier in this installation")
+    try:
+        settings = claim_settings(a.claim, quick=a.quick, overrides=a.overrides)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if not a.json:
         print(f"{a.claim}: {CLAIMS[a.claim].statement}", flush=True)
-    result = run_claim(a.claim, _run_config(a))
+    result = run_claim(a.claim, _run_config(a), settings)
     if a.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
+        json.dump(result.to_dict(), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(f"measured: {result.summary or result.measured.fmt()}")
@@ -288,7 +348,9 @@ def _cmd_bound(a: argparse.Namespace, bound_runs: dict) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if a.json:
-        json.dump(values, sys.stdout, indent=2)
+        from ._results import to_jsonable
+
+        json.dump(to_jsonable(values), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         for key, value in values.items():

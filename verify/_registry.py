@@ -1,34 +1,33 @@
 """Which code attacks which claim, and how a run is recorded.
 
-Runners are named ``"module:function"`` and imported lazily, so ``ganlimits list`` stays fast and a claim's
-heavy imports are paid only when it runs. A runner takes a :class:`RunConfig` and returns a
-:class:`~ganlimits.verify.ClaimResult`; :func:`run_claim` times it, adds provenance and writes
-``<out>/<claim>.json`` atomically.
+A claim's module is found from its id: ``arz-thm1`` is :mod:`ganlimits.verify.claims.arz_thm1` (dashes become
+underscores); it is imported only when the claim runs, so ``ganlimits list`` stays fast. :func:`run_claim` times the
+claim's ``run``, adds provenance and writes ``<out>/<claim>.json`` atomically.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-import torch
+from ganlimits.theory import CLAIMS, check_seed
 
-from ganlimits.theory import CLAIMS
+__all__ = ["RunConfig", "run_claim", "available_claims", "claim_module", "claim_settings"]
 
-from ._results import ClaimResult, provenance, write_json_atomic
-
-__all__ = ["RunConfig", "RUNNERS", "run_claim", "runner_for", "available_claims"]
+_PACKAGE = "ganlimits.verify.claims"
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Settings shared by every claim run (the CLI reads the same defaults).
 
-    ``quick`` selects the small setting used by ``make test``; ``out_dir`` receives JSON, figures and sweep logs;
-    ``resume`` lets a runner skip trials already recorded in its JSON Lines sweep file.
+    ``quick`` selects the claim's small setting (``Settings.quick()``, used by ``make test``) when no settings
+    are given; ``seed`` the master seed in [0, 2**63); ``out_dir`` receives JSON, figures and sweep logs;
+    ``resume`` lets a claim skip sweep trials already recorded in its JSON Lines file.
     """
 
     quick: bool = False
@@ -38,43 +37,51 @@ class RunConfig:
     resume: bool = False
     figures: bool = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        object.__setattr__(self, "out_dir", Path(self.out_dir))
 
-RUNNERS: dict[str, str] = {
-    "arz-thm1": "ganlimits.verify._claim_arz_thm1:run",
-    "arz-thm3": "ganlimits.verify._claim_arz_thm3:run",
-    "arz-lemA2": "ganlimits.verify._claim_arz_lemA2:run",
-    "arz-codes": "ganlimits.verify._claim_arz_codes:run",
-    "az17-birthday": "ganlimits.verify._claim_birthday:run",
-    "agl17-thm31": "ganlimits.verify._claim_agl17_thm31:run",
-    "agl17-equilibrium": "ganlimits.verify._claim_agl17_equilibrium:run",
-    "li17-dynamics": "ganlimits.verify._claim_li17:run",
-    "lecture-optimal-d": "ganlimits.verify._claim_lecture:run_optimal_d",
-    "lecture-inception-fooled": "ganlimits.verify._claim_lecture:run_inception_fooled",
-}
+
+def _module_name(claim_id: str) -> str:
+    if claim_id not in CLAIMS:
+        raise KeyError(f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}")
+    return f"{_PACKAGE}.{claim_id.replace('-', '_')}"
+
+
+def claim_module(claim_id: str) -> ModuleType:
+    """The module that verifies ``claim_id`` (``KeyError`` listing the known ids for an unknown one)."""
+    return importlib.import_module(_module_name(claim_id))
 
 
 def available_claims() -> list[str]:
-    """Claims whose runner module exists in this installation, in registry order."""
-    out = []
-    for cid, target in RUNNERS.items():
-        if importlib.util.find_spec(target.split(":")[0]) is not None:
-            out.append(cid)
-    return out
+    """Claims whose module exists in this installation, in registry order."""
+    return [cid for cid in CLAIMS if importlib.util.find_spec(_module_name(cid)) is not None]
 
 
-def runner_for(claim_id: str) -> Callable[[RunConfig], ClaimResult]:
-    if claim_id not in CLAIMS:
-        raise KeyError(f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}")
-    module, func = RUNNERS[claim_id].split(":")
-    return getattr(importlib.import_module(module), func)
+def claim_settings(claim_id: str, *, quick: bool = False, overrides=()):
+    """The claim's ``Settings`` (``quick()`` or ``full()``) with ``overrides`` applied: ``"key=value"`` strings or a
+    ``{key: value}`` mapping, checked against the dataclass (``ValueError`` naming the field otherwise).
+
+    >>> claim_settings("arz-thm3", quick=True, overrides=["k=4"]).k
+    4
+    """
+    from ._settings import apply_overrides
+
+    cls = claim_module(claim_id).Settings
+    return apply_overrides(cls.quick() if quick else cls.full(), overrides)
 
 
-def run_claim(claim_id: str, config: RunConfig | None = None, *, write: bool = True) -> ClaimResult:
-    """Run one claim, fill in timing and provenance, and (with ``write``) save ``<out_dir>/<claim>.json``."""
+def run_claim(claim_id: str, config: RunConfig | None = None, settings=None, *, write: bool = True):
+    """Run one claim with ``settings`` (default: the claim's ``quick()`` or ``full()`` by ``config.quick``), fill in
+    timing and provenance, and (with ``write``) save ``<out_dir>/<claim>.json``."""
+    import torch
+
+    from ._results import provenance, write_json_atomic
+
     config = config or RunConfig()
-    runner = runner_for(claim_id)
+    run = claim_module(claim_id).run
     start = time.perf_counter()
-    result = runner(config)
+    result = run(config, settings)
     result.elapsed_s = time.perf_counter() - start
     prov = provenance()
     result.versions = prov["versions"]

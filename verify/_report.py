@@ -9,7 +9,7 @@ from ganlimits.theory import CLAIMS
 
 from ._results import ClaimResult
 
-__all__ = ["load_results", "write_report", "format_bound"]
+__all__ = ["load_results", "write_report"]
 
 
 def load_results(out_dir: str | Path) -> list[ClaimResult]:

@@ -20,15 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = [
-    "Estimate",
-    "ClaimResult",
-    "VERDICTS",
-    "verdict_upper",
-    "provenance",
-    "write_json_atomic",
-    "to_jsonable",
-]
+__all__ = ["Estimate", "ClaimResult", "VERDICTS", "verdict_upper"]
 
 VERDICTS = ("consistent", "refuted", "inconclusive", "holds", "fails")
 PASSING = ("consistent", "holds")
@@ -100,6 +92,7 @@ class ClaimResult:
     seed: int
     measured: Estimate
     bound: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
     control: Estimate | None = None
     control_caught: bool | None = None
     summary: str = ""

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ._results import to_jsonable
 
-__all__ = ["run_trials", "trial_key"]
+__all__ = ["run_trials"]
 
 
 def trial_key(config: dict[str, Any], seed: int) -> str:

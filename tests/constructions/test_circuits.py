@@ -60,8 +60,8 @@ def test_width_for_tv_closed_form(delta, k, code_dim, sigma):
 
 
 @pytest.mark.parametrize("delta", [0.0, -0.1, 1.0, 1.5, float("nan")])
-def test_width_for_tv_rejects_delta(delta):
-    with pytest.raises(ValueError, match="delta"):
+def test_width_for_tv_rejects_a_bad_tv_budget(delta):
+    with pytest.raises(ValueError, match="tv_budget"):
         width_for_tv(delta, k=3, code_dim=2)
 
 

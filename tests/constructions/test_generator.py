@@ -25,7 +25,7 @@ def _build(k, code_dim, dim, delta, *, seed=0, sigma=1.0, dtype=torch.float64, w
     noise = NoiseModel(dim=dim, code_dim=code_dim)
     g = torch.Generator().manual_seed(seed)
     mem = (torch.rand(p.m, dim, generator=g, dtype=torch.float64) + 0.5).to(dtype)  # no zero entry
-    gen = MemorizingGenerator(memory=mem, partition=p, noise=noise, delta=delta, width=width)
+    gen = MemorizingGenerator(memory=mem, partition=p, noise=noise, tv_budget=delta, width=width)
     return gen, IdealGenerator(memory=mem, partition=p, noise=noise), mem
 
 
@@ -209,7 +209,7 @@ def test_ramp_frequency_matches_exact_probability_and_is_below_tv():
     est = clopper_pearson(hits, n, confidence=0.999, seed=17)
     exact = gen.mismatch_probability()
     assert est.ci_low <= exact <= est.ci_high, (est, exact)
-    assert est.ci_high < gen.delta
+    assert est.ci_high < gen.tv_budget
     # Negative control: the exact probability of a generator with a 10% wider ramp is outside the interval.
     wider, _, _ = _build(4, 3, 6, 0.3, seed=17, width=1.1 * gen.width)
     assert not est.ci_low <= wider.mismatch_probability() <= est.ci_high
@@ -223,7 +223,7 @@ def test_literal_differs_from_ideal_only_on_ramps_statistically():
     z = gen.partition.sample_codes(5000, generator=g)
     differs = (gen(z) != ideal(z)).any(dim=1)
     assert not bool((differs & ~gen.ramp_mask(z)).any())
-    assert float(differs.double().mean()) <= gen.delta
+    assert float(differs.double().mean()) <= gen.tv_budget
 
 
 # ---- negative controls ------------------------------------------------------------------------------------
@@ -267,10 +267,10 @@ def test_bad_inputs():
     p = GaussianBlockPartition(k=3, code_dim=2)
     noise = NoiseModel(dim=5, code_dim=2)
     mem = torch.ones(9, 5)
-    ok = dict(memory=mem, partition=p, noise=noise, delta=0.1)
+    ok = dict(memory=mem, partition=p, noise=noise, tv_budget=0.1)
     for delta in (0.0, 1.0, -0.5, 2.0, math.nan):
-        with pytest.raises(ValueError, match="delta"):
-            MemorizingGenerator(**{**ok, "delta": delta})
+        with pytest.raises(ValueError, match="tv_budget"):
+            MemorizingGenerator(**{**ok, "tv_budget": delta})
     for bad in (torch.ones(8, 5), torch.ones(9, 4), torch.ones(9), torch.ones(10, 5)):
         with pytest.raises(ValueError, match="memory must have shape"):
             MemorizingGenerator(**{**ok, "memory": bad})

@@ -58,7 +58,7 @@ def test_network_equals_the_ideal_mixture_bit_for_bit_off_the_ramps(T, d):
     seed=st.integers(0, 2**31 - 1),
 )
 def test_property_off_ramp_exactness_and_fast_path(T, d, std, seed):
-    gen = FoldedMixtureGenerator(centres=_centres(T, d, seed), std=std, delta=1.0)
+    gen = FoldedMixtureGenerator(centres=_centres(T, d, seed), std=std, tv_budget=1.0)
     h, g = _seeds(gen, 300, seed + 1)
     # put a third of the seeds right on the ramps and their edges, where the fast path must defer
     if T > 1:
@@ -173,7 +173,7 @@ def test_sample_matches_the_network_and_labels_are_components():
 
 
 def test_default_width_is_the_theorems_and_mismatch_is_below_delta():
-    gen = FoldedMixtureGenerator(centres=_centres(50, 2, 0), std=0.2, delta=0.3)
+    gen = FoldedMixtureGenerator(centres=_centres(50, 2, 0), std=0.2, tv_budget=0.3)
     assert gen.width == pytest.approx(0.3 / (100 * 50), rel=1e-15)
     assert gen.mismatch_probability() <= gen.ramp_bound() + 1e-12 <= 0.3
 
@@ -207,7 +207,7 @@ def test_centres_equal_the_modes_when_the_component_std_is_the_targets():
         (dict(centres=[1.0, 2.0], std=1.0), "centres must have shape"),
         (dict(centres=[[0.0]], std=0.0), "std must"),
         (dict(centres=[[0.0]], std=-1.0), "std must"),
-        (dict(centres=[[0.0], [1.0]], std=1.0, delta=1.5), "delta must"),
+        (dict(centres=[[0.0], [1.0]], std=1.0, tv_budget=1.5), "tv_budget must"),
         (dict(centres=[[0.0], [1.0], [2.0]], std=1.0, width=2.0), "width must"),
         (dict(centres=[[0.0], [1.0]], std=1.0, K=0.0), "K must"),
         (dict(centres=[[0.0], [1.0]], std=1.0, gate_tail=1.0), "gate_tail must"),

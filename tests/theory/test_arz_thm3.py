@@ -27,7 +27,7 @@ from ganlimits.theory import (
 )
 from ganlimits.verify._cli import main as cli_main
 
-k, d_code, d, m, sigma, delta, w = sp.symbols("k d_code d m sigma delta w", positive=True)
+k, d_code, d, m, sigma, delta, w = sp.symbols("k d_code d m sigma tv_budget w", positive=True)
 
 
 def test_width_and_tv_bound_are_inverse_symbolically():
@@ -80,7 +80,7 @@ def test_ramp_mass_against_quadrature(k_, width, sigma_):
 
 @given(st.integers(2, 12), st.integers(1, 5), st.floats(1e-4, 0.999), st.sampled_from([0.5, 1.0, 3.0]))
 def test_mismatch_below_linear_bound(k_, dc, tv, sigma_):
-    width = ramp_width_for_tv(delta=tv, k=k_, code_dim=dc, sigma=sigma_)
+    width = ramp_width_for_tv(tv_budget=tv, k=k_, code_dim=dc, sigma=sigma_)
     q = float(RAMP_MASS_PER_COORDINATE(k=k_, w=width, sigma=sigma_))
     exact = mismatch_probability(k=k_, code_dim=dc, width=width, sigma=sigma_)
     assert exact == pytest.approx(1 - (1 - q) ** dc, rel=1e-12)
@@ -128,7 +128,7 @@ def test_cell_measure_symbolic_negative_control():
 
 
 def test_summary_values():
-    out = arz_thm3_summary(k=10, code_dim=4, dim=64, tv=0.01)
+    out = arz_thm3_summary(k=10, code_dim=4, dim=64, tv_budget=0.01)
     assert set(out) >= {"m", "ramp_width", "num_nonzero_weights", "max_weight", "tv_bound"}
     assert out["m"] == 10_000
     assert out["ramp_width"] == pytest.approx(0.01 * math.sqrt(math.pi / 2) / (4 * 9), rel=1e-14)
@@ -141,14 +141,14 @@ def test_summary_values():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(k=1, code_dim=2, dim=5, tv=0.1), "k"),
-        (dict(k=2.5, code_dim=2, dim=5, tv=0.1), "k"),
-        (dict(k=3, code_dim=0, dim=5, tv=0.1), "code_dim"),
-        (dict(k=3, code_dim=5, dim=5, tv=0.1), "code_dim"),
-        (dict(k=3, code_dim=40, dim=50, tv=0.1), "code_dim"),  # 3**40 > 2**53
-        (dict(k=3, code_dim=2, dim=5, tv=0.0), "tv"),
-        (dict(k=3, code_dim=2, dim=5, tv=1.0), "tv"),
-        (dict(k=3, code_dim=2, dim=5, tv=0.1, sigma=-1.0), "sigma"),
+        (dict(k=1, code_dim=2, dim=5, tv_budget=0.1), "k"),
+        (dict(k=2.5, code_dim=2, dim=5, tv_budget=0.1), "k"),
+        (dict(k=3, code_dim=0, dim=5, tv_budget=0.1), "code_dim"),
+        (dict(k=3, code_dim=5, dim=5, tv_budget=0.1), "code_dim"),
+        (dict(k=3, code_dim=40, dim=50, tv_budget=0.1), "code_dim"),  # 3**40 > 2**53
+        (dict(k=3, code_dim=2, dim=5, tv_budget=0.0), "tv_budget"),
+        (dict(k=3, code_dim=2, dim=5, tv_budget=1.0), "tv_budget"),
+        (dict(k=3, code_dim=2, dim=5, tv_budget=0.1, sigma=-1.0), "sigma"),
     ],
 )
 def test_summary_rejects(kwargs, name):

@@ -1,24 +1,25 @@
 """The `ganlimits` command: exit codes, one-line usage errors, bound values, reproduce/resume and REPORT.md."""
 
+import importlib.machinery
 import json
 import math
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
 from ganlimits.theory import arz_thm1_support
-from ganlimits.verify import _registry
 from ganlimits.verify._cli import main
 
-THM1_ARGS = ["bound", "arz-thm1", "--p", "67", "--eps", "0.25", "--lipschitz", "2", "--delta", "0.5", "--lphi", "1"]
+THM1_ARGS = ["bound", "arz-thm1", "--p", "67", "--eps", "0.25", "--lipschitz", "2", "--phi-range", "0.5", "--lphi", "1"]
 
 
 def test_bound_arz_thm1_prints_the_theory_values(capsys):
     assert main([*THM1_ARGS, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    expected = arz_thm1_support(p=67, eps=0.25, lipschitz=2, delta=0.5, lphi=1)
+    expected = arz_thm1_support(p=67, eps=0.25, lipschitz=2, phi_range=0.5, lphi=1)
     assert printed == {"support_paper": expected["paper"], "support_spec": expected["spec"]}
     # The paper's form grows like log^2 while the explicit form has one log: at these values the explicit
     # form is larger (it carries the constant 16 and the failure probability).
@@ -28,11 +29,12 @@ def test_bound_arz_thm1_prints_the_theory_values(capsys):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["bound", "arz-thm1", "--p", "0", "--eps", "0.1", "--lipschitz", "1", "--delta", "1", "--lphi", "1"], "--p"),
-        (["bound", "arz-thm1", "--p", "5", "--eps", "-1", "--lipschitz", "1", "--delta", "1", "--lphi", "1"],
+        (["bound", "arz-thm1", "--p", "0", "--eps", "0.1", "--lipschitz", "1", "--phi-range", "1", "--lphi", "1"],
+         "--p"),
+        (["bound", "arz-thm1", "--p", "5", "--eps", "-1", "--lipschitz", "1", "--phi-range", "1", "--lphi", "1"],
          "--eps"),
-        (["bound", "arz-thm1", "--p", "5", "--eps", "0.1", "--lipschitz", "1", "--delta", "0", "--lphi", "1"],
-         "--delta"),
+        (["bound", "arz-thm1", "--p", "5", "--eps", "0.1", "--lipschitz", "1", "--phi-range", "0", "--lphi", "1"],
+         "--phi-range"),
         (["verify", "no-such-claim"], "unknown claim"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -57,18 +59,32 @@ def test_version_and_list(capsys):
         assert cid in listing
 
 
-FAKE_RUNNERS = textwrap.dedent(
+FAKE_CLAIMS = textwrap.dedent(
     """
     import os
+    from dataclasses import dataclass
+
     from ganlimits.verify import ClaimResult, Estimate
 
-    def ok(config):
+    @dataclass(frozen=True)
+    class Settings:
+        size: int = 1
+
+        @classmethod
+        def quick(cls):
+            return cls()
+
+        @classmethod
+        def full(cls):
+            return cls(size=2)
+
+    def ok(config, settings=None):
         return ClaimResult("arz-thm1", "src", "consistent", {"quick": config.quick}, config.seed,
                            Estimate(0.01, 0.0, 0.02, 0.95, 100, "hoeffding", config.seed), {"value": 0.25,
                            "label": "eps"}, control=Estimate(0.5, 0.4, 0.6, 0.95, 100), control_caught=True,
                            summary="gap 0.01", control_summary="support-1 gap 0.5")
 
-    def interrupted(config):
+    def interrupted(config, settings=None):
         if os.environ.get("FAKE_INTERRUPT") == "1":
             raise KeyboardInterrupt
         return ClaimResult("arz-thm3", "src", "refuted", {}, config.seed, Estimate(0.3, 0.2, 0.4, 0.95, 10),
@@ -77,12 +93,20 @@ FAKE_RUNNERS = textwrap.dedent(
 )
 
 
+def _fake_module(name: str, run: str, source: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    module.run = module.__dict__[run]
+    return module
+
+
 @pytest.fixture
 def fake_claims(tmp_path, monkeypatch):
-    (tmp_path / "fake_runners.py").write_text(FAKE_RUNNERS)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(_registry.RUNNERS, "arz-thm1", "fake_runners:ok")
-    monkeypatch.setitem(_registry.RUNNERS, "arz-thm3", "fake_runners:interrupted")
+    """The claim modules of arz-thm1 and arz-thm3 replaced by fast fakes (a claim module is found from its id)."""
+    for cid, run in (("arz_thm1", "ok"), ("arz_thm3", "interrupted")):
+        name = f"ganlimits.verify.claims.{cid}"
+        monkeypatch.setitem(sys.modules, name, _fake_module(name, run, FAKE_CLAIMS))
     return tmp_path / "out"
 
 
@@ -117,19 +141,21 @@ def test_verify_json_prints_one_document_with_the_design_fields(fake_claims, cap
 def test_bound_agl17_and_arz_thm3_print_the_theory_values(capsys):
     from ganlimits.theory import agl17_thm31_samples, arz_thm3_summary
 
-    assert main(["bound", "agl17-thm31", "--p", "65", "--eps", "0.1", "--lipschitz", "2", "--delta", "0.5",
+    assert main(["bound", "agl17-thm31", "--p", "65", "--eps", "0.1", "--lipschitz", "2", "--phi-range", "0.5",
                  "--lphi", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, delta=0.5, lphi=1)
-    assert main(["bound", "arz-thm3", "--k", "100", "--code-dim", "2", "--dim", "64", "--tv", "0.01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, phi_range=0.5, lphi=1)
+    assert main(["bound", "arz-thm3", "--k", "100", "--code-dim", "2", "--dim", "64", "--tv-budget", "0.01",
+                 "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv=0.01)))
+    assert printed == json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv_budget=0.01)))
     # The width is solved from the TV budget, so the bound evaluated at that width gives the budget back.
     assert printed["m"] == 100**2 and abs(printed["tv_bound"] - 0.01) < 1e-15
 
 
 def test_bound_arz_thm3_rejects_a_tv_budget_of_one():
     out = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", "bound", "arz-thm3", "--k", "4",
-                          "--code-dim", "2", "--dim", "8", "--tv", "1"], capture_output=True, text=True, timeout=120)
+                          "--code-dim", "2", "--dim", "8", "--tv-budget", "1"], capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 

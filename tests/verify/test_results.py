@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper, write_json_atomic
+from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper
+from ganlimits.verify._results import write_json_atomic
 
 
 def test_estimate_rejects_a_value_outside_its_interval():

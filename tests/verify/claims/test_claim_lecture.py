@@ -1,0 +1,86 @@
+"""Claims lecture-optimal-d and lecture-inception-fooled."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ganlimits.verify import RunConfig, run_claim
+from ganlimits.verify.claims import lecture_optimal_d as lecture
+from ganlimits.verify.estimators import inception_score
+
+
+def test_optimal_d_holds_with_control(tmp_path):
+    result = run_claim("lecture-optimal-d", RunConfig(quick=True, seed=0, out_dir=tmp_path, progress=False))
+    assert result.verdict == "holds", result.notes
+    assert result.measured.estimate <= lecture.OPTIMAL_D_TOL
+    assert result.control_caught and result.control.estimate > 100 * lecture.OPTIMAL_D_TOL
+    pairs = result.measurements["pairs"]
+    identical = pairs["identical (JS = 0)"]
+    assert identical["js"] == pytest.approx(0.0, abs=1e-15)
+    assert identical["loss_at_V_star"] == pytest.approx(-math.log(4), abs=1e-12)
+    far = pairs["far apart N(-4, 1) vs N(4, 1)"]  # JS of N(-4,1), N(4,1) is log 2 up to the overlap
+    assert 0.69 < far["js"] < math.log(2)
+    assert all(p["margin_over_perturbed"] > 0 for p in pairs.values())
+    assert (tmp_path / result.figures[0]).exists()
+
+
+def test_check_pair_catches_a_wrong_identity():
+    """Negative control at the unit level: the loss of the control discriminator is not 2 JS - log 4, and the
+    loss at V* is not 2 JS (the lecture's formula without -log 4)."""
+    pd = ((0.5, 0.5), (-0.5, 0.5), (1.0, 1.0))
+    ps = ((1.0,), (0.0,), (1.0,))
+    c = lecture._check_pair(pd, ps, panels=100)
+    assert c["error"] < 1e-12
+    assert c["control_gap"] > 1e-6
+    assert abs(c["loss_at_V_star"] - 2 * c["js"]) == pytest.approx(math.log(4), abs=1e-12)
+    assert c["mass_P_D"] == pytest.approx(1.0, abs=1e-14) and c["mass_P_S"] == pytest.approx(1.0, abs=1e-14)
+
+
+def test_mixture_logpdf_matches_scipy_and_rejects_bad_input():
+    x = np.linspace(-5, 5, 11)
+    got = lecture._mixture_logpdf(x, weights=(0.3, 0.7), means=(-1.0, 2.0), sds=(0.5, 1.5))
+    want = np.log(0.3 * stats.norm.pdf(x, -1, 0.5) + 0.7 * stats.norm.pdf(x, 2, 1.5))
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+    with pytest.raises(ValueError, match="weights"):
+        lecture._mixture_logpdf(x, weights=(0.3, 0.3), means=(0.0, 1.0), sds=(1.0, 1.0))
+    with pytest.raises(ValueError, match="sds"):
+        lecture._mixture_logpdf(x, weights=(1.0,), means=(0.0,), sds=(0.0,))
+
+
+def test_inception_score_values():
+    one_hot = np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    assert inception_score(one_hot) == pytest.approx(3.0, abs=1e-14)  # confident and balanced: the max
+    assert inception_score(np.full((5, 3), 1 / 3)) == pytest.approx(1.0, abs=1e-14)  # no information
+    collapsed = np.tile([0.98, 0.01, 0.01], (10, 1))  # negative control: one confident class scores 1, not 3
+    assert inception_score(collapsed) == pytest.approx(1.0, abs=1e-14)
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(3), size=50)
+    py = P.mean(0)
+    want = math.exp(np.mean([sum(p[k] * math.log(p[k] / py[k]) for k in range(3)) for p in P]))
+    assert inception_score(P) == pytest.approx(want, rel=1e-13)
+    with pytest.raises(ValueError, match="sum to 1"):
+        inception_score(np.array([[0.5, 0.2, 0.2]]))
+
+
+def test_inception_fooled_quick(tmp_path):
+    """Quick setting, seed 0: 100 repeats of n = 500; Hoeffding 95% on IS differences in [-2, 2]."""
+    result = run_claim("lecture-inception-fooled", RunConfig(quick=True, seed=0, out_dir=tmp_path, progress=False))
+    assert result.verdict == "consistent", result.notes
+    m = result.measurements
+    assert m["inception_fake"]["estimate"] >= m["inception_true"]["estimate"]
+    assert result.measured.ci_low >= 0
+    assert m["birthday_exposes"] and m["nnd_exposes"]  # the power check (control) ...
+    assert m["quiet_on_true"] and m["true_collisions"] == 0  # ... and no false alarm on a fresh true sample
+    assert m["birthday_fake"]["support_estimate"]["ci_low"] <= 3 <= m["birthday_fake"]["support_estimate"]["ci_high"]
+    assert min(m["atom_confidence"]) > 0.99
+
+
+@pytest.mark.slow
+def test_full_runs(tmp_path):
+    """Full settings, seed 0: 35 mixture pairs with 8000-point rules; 400 inception-score repeats of n = 1000."""
+    opt = run_claim("lecture-optimal-d", RunConfig(quick=False, seed=0, out_dir=tmp_path, progress=False))
+    assert opt.verdict == "holds", opt.notes
+    inc = run_claim("lecture-inception-fooled", RunConfig(quick=False, seed=0, out_dir=tmp_path, progress=False))
+    assert inc.verdict == "consistent", inc.notes

@@ -1,0 +1,296 @@
+r"""The BiGAN objective gap with a stated confidence interval, for any discriminator.
+
+Arora, Risteski & Zhang 2017 (arXiv 1711.02651), MATH.md 1.1:
+
+.. math::
+
+    \mathrm{gap}(G, E; D) = \big| \mathbb{E}_{x\sim\mu} \phi(D(x, E(x)))
+    - \mathbb{E}_{z\sim\nu} \phi(D(G(z), z)) \big|.
+
+Interval used everywhere in this module (real and fake samples are independent): the estimated difference of
+means is a sum of ``n_r + n_f`` independent terms, ``n_r`` of range ``R/n_r`` and ``n_f`` of range ``R/n_f``,
+with ``R`` the range of phi on [0, 1] (identity 1, clipped log ``log(1/c)``). Hoeffding gives
+
+.. math::
+
+    \Pr[|\hat g - g| \ge t] \le 2\exp\Big(-\frac{2t^2}{R^2 (1/n_r + 1/n_f)}\Big),
+
+i.e. the one-sample Hoeffding half-width with ``n_eff = n_r n_f / (n_r + n_f)`` (``n/2`` for equal sizes). For
+K members the level is ``alpha/K`` each (Bonferroni, via :func:`~ganlimits.verify.bonferroni_max`), so all K
+intervals hold at once with probability >= 1 - alpha. Absolute value: on that event ``|g_k|`` lies in
+``[max(0, |g^_k| - t), |g^_k| + t]`` for every k, hence ``max_k |g_k|`` lies in
+``[max(0, max_k |g^_k| - t), max_k |g^_k| + t]`` — the interval reported for the sup over the K members (a
+lower bound on the sup over the whole class).
+
+Shape letters: ``n`` samples, ``K`` discriminators, ``d`` image dimension, ``d_code`` code dimension.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import torch
+
+from .._results import Estimate
+from ._attackers import _objective, train_attacker
+from ._families import MLPFamily
+from ._intervals import bonferroni_max
+from ._phi import Phi, as_phi
+
+__all__ = [
+    "member_gaps",
+    "gap_from_values",
+    "family_gap",
+    "bigan_samples",
+    "bigan_gap",
+    "bigan_attack",
+]
+
+
+def _name_of(discriminator) -> str:
+    for attr in ("name", "__name__"):
+        value = getattr(discriminator, attr, None)
+        if isinstance(value, str):
+            return value
+    return repr(discriminator)
+
+
+def _check_confidence(confidence: float) -> float:
+    c = float(confidence)
+    if not math.isfinite(c) or not 0 < c < 1:
+        raise ValueError(f"confidence must lie in the open interval (0, 1), got {confidence!r}")
+    return c
+
+
+def _as_values(values, *, name: str, side: str) -> torch.Tensor:
+    """Discriminator values as float64 (K, n); ValueError naming the discriminator unless in [0, 1]."""
+    v = torch.as_tensor(values).detach()
+    if v.ndim == 1:
+        v = v[None, :]
+    if v.ndim != 2 or v.shape[1] < 1:
+        raise ValueError(f"discriminator {name} must return shape (n,) or (K, n) on the {side} sample, "
+                         f"got {tuple(torch.as_tensor(values).shape)}")
+    v = v.to(torch.float64)
+    if bool(torch.isnan(v).any()):
+        raise ValueError(f"discriminator {name} returned NaN on the {side} sample")
+    lo, hi = float(v.min()), float(v.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"discriminator {name} must return values in [0, 1]; on the {side} sample it "
+                         f"returned values in [{lo:.6g}, {hi:.6g}]")
+    return v
+
+
+def member_gaps(real_values, fake_values, *, phi: Phi | str = "identity", objective: str = "bigan",
+                name: str = "discriminator") -> torch.Tensor:
+    """Signed per-member objective, float64 (K,), from values (K, n_r) / (n_r,) and (K, n_f) / (n_f,).
+
+    ``objective="bigan"``: mean phi(D(real)) - mean phi(D(fake)); ``"nnd"``: mean phi(D(real))
+    + mean phi(1 - D(fake)) - 2 phi(1/2) (MATH.md 2.1).
+    """
+    phi = as_phi(phi)
+    if objective not in ("bigan", "nnd"):
+        raise ValueError(f"objective must be 'bigan' or 'nnd', got {objective!r}")
+    r = _as_values(real_values, name=name, side="real")
+    f = _as_values(fake_values, name=name, side="fake")
+    if r.shape[0] != f.shape[0]:
+        raise ValueError(f"discriminator {name} returned {r.shape[0]} members on the real sample and "
+                         f"{f.shape[0]} on the fake sample")
+    return _objective(r, f, phi, objective)
+
+
+def gap_from_values(
+    real_values,
+    fake_values,
+    *,
+    phi: Phi | str = "identity",
+    confidence: float = 0.95,
+    absolute: bool = True,
+    objective: str = "bigan",
+    name: str = "discriminator",
+    seed: int | None = None,
+) -> Estimate:
+    r"""The gap of one member, or the sup over K members, with a two-sample Hoeffding (Bonferroni) interval.
+
+    .. math::
+
+        \hat g_k = \frac1{n_r}\sum_i \phi(D_k(u^r_i)) - \frac1{n_f}\sum_j \phi(D_k(u^f_j)),\qquad
+        t = R \sqrt{\tfrac12 (1/n_r + 1/n_f) \log(2K/\alpha)}.
+
+    ``real_values`` (n_r,) or (K, n_r), ``fake_values`` (n_f,) or (K, n_f): discriminator values in [0, 1]
+    on independent samples (the members must not have been fitted to them). ``absolute=True`` reports
+    ``max_k |g_k|`` (the BiGAN gap) with the interval of the module docstring; ``absolute=False`` reports
+    ``max_k g_k`` with ``[max - t, max + t]``. ``objective="nnd"`` scores the neural-net-distance objective
+    (same range, same interval). The Estimate's ``n`` is the smaller of n_r, n_f; ``method`` names the
+    inequality and K.
+    """
+    phi = as_phi(phi)
+    confidence = _check_confidence(confidence)
+    gaps = member_gaps(real_values, fake_values, phi=phi, objective=objective, name=name)
+    n_r = torch.as_tensor(real_values).shape[-1]
+    n_f = torch.as_tensor(fake_values).shape[-1]
+    K = gaps.numel()
+    n_eff = n_r * n_f / (n_r + n_f)
+    scores = gaps.abs() if absolute else gaps
+    est = bonferroni_max(scores, n=n_eff, value_range=phi.value_range, confidence=confidence, seed=seed)
+    low = max(0.0, est.ci_low) if absolute else est.ci_low
+    method = ("bonferroni-" if K > 1 else "") + "hoeffding-two-sample" + (f"(K={K})" if K > 1 else "")
+    method += ", |gap|" if absolute else ""
+    return dataclasses.replace(est, ci_low=low, n=int(min(n_r, n_f)), method=method)
+
+
+def family_gap(
+    discriminator: Callable[..., torch.Tensor],
+    *,
+    real,
+    fake,
+    phi: Phi | str = "identity",
+    confidence: float = 0.95,
+    absolute: bool = True,
+    objective: str = "bigan",
+    seed: int | None = None,
+) -> Estimate:
+    """Score a discriminator (an :class:`MLPFamily`, or any callable ``D(u) -> (n,) | (K, n)``) on fresh
+    samples ``real`` (n_r, d_in) and ``fake`` (n_f, d_in) — tensors of the joint input or tuples ``(x, code)``
+    (then called as ``D(x, code)``) — with :func:`gap_from_values`."""
+    name = _name_of(discriminator)
+    with torch.no_grad():
+        rv = discriminator(*real) if isinstance(real, (tuple, list)) else discriminator(real)
+        fv = discriminator(*fake) if isinstance(fake, (tuple, list)) else discriminator(fake)
+    return gap_from_values(rv, fv, phi=phi, confidence=confidence, absolute=absolute, objective=objective,
+                           name=name, seed=seed)
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"n must be an integer > 0, got {n!r}")
+    return n
+
+
+def bigan_samples(
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    encoder: Callable[[torch.Tensor], torch.Tensor],
+    target,
+    *,
+    n: int,
+    generator_rng: torch.Generator,
+    code_dim: int | None = None,
+    sigma: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The two sides of the BiGAN objective: ``(x_real, code_real, x_fake, code_fake)``.
+
+    Order of draws from ``generator_rng`` (fixed):
+
+    1. ``x_real, _ = target.sample(n, generator=generator_rng)``, ``code_real = encoder(x_real)``;
+    2. ``z = sigma * torch.randn(n, d_code, generator=generator_rng, dtype=torch.float64)``,
+       ``x_fake = generator(z)``, ``code_fake = z``.
+
+    ``d_code`` is ``code_dim`` or, when None, the width of the encoder's output. Shapes: x (n, d),
+    code (n, d_code).
+    """
+    n = _check_n(n)
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
+    if code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, int) or code_dim < 1):
+        raise ValueError(f"code_dim must be None or an integer >= 1, got {code_dim!r}")
+    drawn = target.sample(n, generator=generator_rng)
+    x_real = drawn[0] if isinstance(drawn, (tuple, list)) else drawn
+    code_real = torch.as_tensor(encoder(x_real))
+    if code_real.ndim == 1:
+        code_real = code_real[:, None]
+    d_code = code_real.shape[1] if code_dim is None else code_dim
+    if code_real.shape != (n, d_code):
+        raise ValueError(f"code_dim: the encoder returned codes of shape {tuple(code_real.shape)}, expected "
+                         f"({n}, {d_code})")
+    z = sigma * torch.randn(n, d_code, generator=generator_rng, dtype=torch.float64)
+    x_fake = generator(z)
+    return x_real, code_real, x_fake, z
+
+
+def bigan_gap(
+    discriminator: Callable[..., torch.Tensor],
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    encoder: Callable[[torch.Tensor], torch.Tensor],
+    target,
+    *,
+    n: int,
+    phi: Phi | str = "log",
+    generator_rng: torch.Generator,
+    code_dim: int | None = None,
+    sigma: float = 1.0,
+    confidence: float = 0.95,
+) -> Estimate:
+    r"""The BiGAN gap of (G, E) seen by a discriminator, with a Hoeffding interval (Arora, Risteski & Zhang
+    2017, Theorem 1; MATH.md 1.1).
+
+    .. math::
+
+        \widehat{\mathrm{gap}} = \Big|\frac1n \sum_i \phi(D(x_i, E(x_i))) -
+        \frac1n \sum_j \phi(D(G(z_j), z_j))\Big|,\quad x_i \sim \mu,\ z_j \sim N(0, \sigma^2 I_{d'}).
+
+    ``discriminator(x, code)`` is any callable returning values in [0, 1] of shape (n,), or (K, n) for K
+    discriminators (an :class:`MLPFamily` on the joint input works) — then the sup over K with a Bonferroni
+    interval. ``generator(z)``: (n, d_code) -> (n, d); ``encoder(x)``: (n, d) -> (n, d_code); ``target`` has
+    ``sample(n, generator=) -> (x, labels)``. Draws: see :func:`bigan_samples` (real side first). The
+    interval: two-sample Hoeffding with the range of phi on [0, 1] (module docstring). The Estimate records
+    ``generator_rng.initial_seed()`` as its seed and ``n`` per side.
+
+    Raises ValueError naming the discriminator when it returns NaN or values outside [0, 1], and naming the
+    parameter for non-positive ``n`` or an unknown ``phi``.
+    """
+    n = _check_n(n)
+    phi = as_phi(phi)
+    confidence = _check_confidence(confidence)
+    x_real, code_real, x_fake, code_fake = bigan_samples(
+        generator, encoder, target, n=n, generator_rng=generator_rng, code_dim=code_dim, sigma=sigma)
+    name = _name_of(discriminator)
+    with torch.no_grad():
+        rv = discriminator(x_real, code_real)
+        fv = discriminator(x_fake, code_fake)
+    rv, fv = _squeeze_column(rv, n), _squeeze_column(fv, n)
+    return gap_from_values(rv, fv, phi=phi, confidence=confidence, absolute=True, name=name,
+                           seed=int(generator_rng.initial_seed()))
+
+
+def _squeeze_column(values, n: int) -> torch.Tensor:
+    v = torch.as_tensor(values)
+    if v.ndim == 2 and v.shape == (n, 1) and n != 1:
+        v = v[:, 0]
+    return v
+
+
+def bigan_attack(
+    generator: Callable[[torch.Tensor], torch.Tensor],
+    encoder: Callable[[torch.Tensor], torch.Tensor],
+    target,
+    *,
+    family: MLPFamily | dict,
+    n_train: int,
+    n_test: int,
+    phi: Phi | str = "log",
+    steps: int = 200,
+    lr: float = 0.01,
+    generator_rng: torch.Generator,
+    code_dim: int | None = None,
+    sigma: float = 1.0,
+    confidence: float = 0.95,
+    batch_size: int | None = None,
+) -> tuple[Estimate, MLPFamily]:
+    """Train K attackers on one BiGAN sample, score them on a fresh one: ``(gap Estimate, trained family)``.
+
+    Draws (all from ``generator_rng``, in this order): the training sample of size ``n_train``
+    (:func:`bigan_samples`), the initial members when ``family`` is a dict, the minibatches, then the fresh
+    test sample of size ``n_test`` inside :func:`bigan_gap`. Members ascend both signs of the gap
+    (:func:`~ganlimits.verify.train_attacker`, ``sign="both"``); the score is the sup of |gap| over the K
+    members with the Bonferroni interval — a lower bound on the sup over the class.
+    """
+    phi = as_phi(phi)
+    _check_n(n_train)
+    x_r, c_r, x_f, c_f = bigan_samples(generator, encoder, target, n=n_train, generator_rng=generator_rng,
+                                       code_dim=code_dim, sigma=sigma)
+    trained = train_attacker(family, real=(x_r, c_r), fake=(x_f, c_f), phi=phi, steps=steps, lr=lr,
+                             generator=generator_rng, objective="bigan", sign="both", batch_size=batch_size)
+    est = bigan_gap(trained, generator, encoder, target, n=n_test, phi=phi, generator_rng=generator_rng,
+                    code_dim=code_dim, sigma=sigma, confidence=confidence)
+    return est, trained

@@ -1,0 +1,12 @@
+"""ganlimits.verify.lab — how GANs train: the closed-form dynamics of a two-Gaussian GAN (Li, Madry, Peebles &
+Schmidt 2017) — model, optimal discriminator, dynamics and outcomes.
+
+The lab may import :mod:`ganlimits.verify.estimators` and the plumbing, never a claim. Names load on first use.
+"""
+
+from ganlimits.theory._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    ["._li17_model", "._li17_roots", "._li17_dynamics", "._li17_outcomes"],
+)
