@@ -28,10 +28,13 @@ PASSING = ("consistent", "holds")
 
 @dataclass(frozen=True)
 class Estimate:
-    """A measured quantity with a two-sided confidence interval.
+    """A measured quantity with a confidence interval.
 
     ``method`` names the inequality or procedure behind the interval (e.g. ``"hoeffding"``,
-    ``"clopper-pearson"``, ``"bonferroni-hoeffding"``, ``"exact"``).
+    ``"clopper-pearson"``, ``"bonferroni-hoeffding"``, ``"exact"``). ``sides = 2``: [ci_low, ci_high] covers the
+    true value with probability >= ``confidence``; ``sides = 1``: each limit alone is a one-sided bound at level
+    ``confidence`` (what a one-sided claim is decided on: the upper limit for "consistent", the lower one for
+    "refuted"). ``seed`` is the seed of the generator the samples behind the estimate were drawn from.
     """
 
     estimate: float
@@ -41,6 +44,7 @@ class Estimate:
     n: int
     method: str = ""
     seed: int | None = None
+    sides: int = 2
 
     def __post_init__(self) -> None:
         if not (self.ci_low <= self.estimate <= self.ci_high) and not any(
@@ -64,7 +68,7 @@ class Estimate:
             return f"{self.estimate:.{digits}g}"
         return (
             f"{self.estimate:.{digits}g} [{self.ci_low:.{digits}g}, {self.ci_high:.{digits}g}]"
-            f" ({100 * self.confidence:g}%, n={self.n})"
+            f" ({100 * self.confidence:g}%{' one-sided' if self.sides == 1 else ''}, n={self.n})"
         )
 
 
@@ -95,6 +99,10 @@ class ClaimResult:
     settings: dict[str, Any] = field(default_factory=dict)
     control: Estimate | None = None
     control_caught: bool | None = None
+    control_true_value: float | None = None
+    resolution: dict[str, Any] | None = None
+    verdict_reason: str = ""
+    verdict_pvalue: float | None = None
     summary: str = ""
     control_summary: str = ""
     measurements: dict[str, Any] = field(default_factory=dict)
