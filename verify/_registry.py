@@ -27,7 +27,9 @@ class RunConfig:
 
     ``quick`` selects the claim's small setting (``Settings.quick()``, used by ``make test``) when no settings
     are given; ``seed`` the master seed in [0, 2**63); ``out_dir`` receives JSON, figures and sweep logs;
-    ``resume`` lets a claim skip sweep trials already recorded in its JSON Lines file.
+    ``resume`` lets a claim skip sweep trials already recorded in its JSON Lines file; ``n_jobs`` worker processes
+    (one torch thread each) run a claim's sweep trials, on the Dask cluster at ``scheduler`` when one is given.
+    Claims pass both to :func:`~ganlimits.verify.run_trials`.
     """
 
     quick: bool = False
@@ -36,6 +38,8 @@ class RunConfig:
     progress: bool = True
     resume: bool = False
     figures: bool = True
+    n_jobs: int = 1
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seed", check_seed("seed", self.seed))

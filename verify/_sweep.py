@@ -46,6 +46,7 @@ def run_trials(
     path: str | Path | None = None,
     resume: bool = True,
     n_jobs: int = 1,
+    scheduler: str | None = None,
     desc: str = "trials",
     progress: bool = True,
 ) -> list[dict[str, Any]]:
@@ -54,6 +55,8 @@ def run_trials(
     With ``path``, each finished result is appended to that JSON Lines file at once; with ``resume`` the trials
     already recorded there are not run again.
     """
+    if scheduler is not None:
+        raise ValueError("scheduler: running trials on a Dask cluster is not available in this version")
     keys = [trial_key(c, s) for c, s in configs]
     done = _load_done(Path(path)) if (path is not None and resume) else {}
     todo = [i for i, k in enumerate(keys) if k not in done]
