@@ -16,7 +16,7 @@ from ganlimits.theory import LECTURE_OPTIMAL_D, derive_optimal_discriminator
 
 from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
-from ._common import CheckedSettings, make_result, resolve_settings
+from ._common import CheckedSettings, make_result, resolve_settings, streams_for
 
 __all__ = ["run"]
 
@@ -162,7 +162,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     discriminator must score strictly lower. Control: the perturbed discriminator 0.9 V* + 0.07 must miss
     2 JS - log 4 by more than 100 times the tolerance (the check can tell a wrong discriminator)."""
     st = resolve_settings(Settings, config, settings)
-    rng = np.random.default_rng(np.random.SeedSequence(config.seed))
+    rng = streams_for(config).numpy("random pairs")
     derivation = derive_optimal_discriminator()
     pairs = dict(FIXED_PAIRS)
     for i in range(st.random_pairs):
