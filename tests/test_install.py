@@ -1,4 +1,5 @@
-"""The three folders import as one namespace after both `pip install -e .` and `pip install .`."""
+"""The three folders import as one namespace after both `pip install -e .` and `pip install .`; the command line
+is cheap to start; every public name of every package resolves."""
 
 import os
 import shutil
@@ -52,7 +53,7 @@ def test_wheel_maps_the_folders_into_the_namespace(tmp_path):
     assert build.returncode == 0, build.stderr
     (wheel,) = wheel_dir.glob("ganlimits-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for sub in ("theory", "constructions", "verify"):
+    for sub in ("theory", "constructions", "verify", "verify/estimators", "verify/claims", "verify/lab"):
         assert f"ganlimits/{sub}/__init__.py" in names
     assert not any(n.startswith(("theory/", "verify/", "constructions/", "tests/")) for n in names)
     target = tmp_path / "site"
@@ -66,3 +67,32 @@ def test_wheel_maps_the_folders_into_the_namespace(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert all(f.startswith(str(target)) for f in out.stdout.split())
+
+
+def test_list_and_help_import_neither_torch_nor_sympy():
+    """PEP 562 lazy exports: the CLI module, `list` and `--help` must not pay for torch or sympy."""
+    code = ("import sys, contextlib, io\n"
+            "from ganlimits.verify._cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['list'])\n"
+            "    try:\n"
+            "        main(['--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(sorted(m for m in ('torch', 'sympy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", ["ganlimits.theory", "ganlimits.constructions", "ganlimits.verify",
+                                     "ganlimits.verify.estimators", "ganlimits.verify.lab"])
+def test_every_public_name_resolves(package):
+    import importlib
+
+    mod = importlib.import_module(package)
+    names = list(mod.__all__)
+    assert names and len(names) == len(set(names)), package
+    missing = [n for n in names if not hasattr(mod, n)]
+    assert not missing, (package, missing)
+    assert sorted(names) == [n for n in dir(mod) if n != "__all__"], package
