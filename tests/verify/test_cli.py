@@ -121,7 +121,8 @@ def test_reproduce_keeps_finished_claims_when_interrupted_and_resume_continues(f
     monkeypatch.setenv("FAKE_INTERRUPT", "0")
     code = main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--resume"])
     assert code == 1  # arz-thm3's fake verdict is "refuted"
-    assert "kept from a previous run" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "[arz-thm1] reused" in said and "same claim, settings, seed 0 and code version" in said
     assert json.loads((out / "arz-thm1.json").read_text()) == first  # not run again
     report = (out / "REPORT.md").read_text()
     assert "| `arz-thm1` |" in report and "**consistent**" in report and "**refuted**" in report
