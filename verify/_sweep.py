@@ -106,6 +106,15 @@ def dask_client(scheduler: str, *, timeout: float = 10.0):
     except ImportError:
         raise ValueError("scheduler: running on a Dask cluster needs the 'distributed' package "
                          "(pip install distributed)") from None
+    address = scheduler.split("://", 1)[-1]
+    host, _, port = address.rpartition(":")
+    if scheduler.startswith(("tcp://", "tls://")) or "://" not in scheduler:
+        import socket
+
+        try:  # a refused or unroutable address answers at once, before the client's retries
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout).close()
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"scheduler: no Dask scheduler answered at {scheduler} ({exc})") from None
     try:
         return Client(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
