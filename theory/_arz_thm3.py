@@ -167,6 +167,9 @@ SELECTOR_NUM_WEIGHTS = Bound(
 
 
 def _check_int(name: str, value: int, *, low: int) -> int:
+    """An int (not an integral float: these counts size tensors) >= low, through the shared validator."""
+    if isinstance(value, float):
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return check_number(name, value, low=low, integer=True)
 
 

@@ -56,8 +56,6 @@ class Estimate:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
                 raise ValueError(f"{name} must be a real number, got {value!r}")
             object.__setattr__(self, name, float(value))
-        if math.isinf(self.estimate):
-            raise ValueError(f"estimate must be finite (or NaN for 'not measured'), got {self.estimate!r}")
         object.__setattr__(self, "confidence", check_number("confidence", self.confidence, low=0, high=1,
                                                             low_open=True))
         object.__setattr__(self, "n", check_number("n", self.n, low=0, integer=True))

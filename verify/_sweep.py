@@ -1,7 +1,7 @@
 """Resumable sweeps: a list of pure ``trial(config, seed) -> dict`` calls, each result appended to a JSON Lines
 file as soon as it finishes, so an interrupted sweep loses nothing and ``resume=True`` skips what is done.
 
-A trial's key holds its config, its seed, the trial function's name and the code version
+A trial's key holds its config, its seed and the code version
 (:func:`~ganlimits.verify.code_version`), so a record made by other code or other settings is never reused. The
 log is only ever appended to: a run without ``resume`` appends fresh records (the last record of a key wins); a
 torn last line (a run killed mid-write) is cut away before anything is appended, and unreadable lines are moved to
@@ -49,11 +49,9 @@ def _trial_name(trial: Callable) -> str:
 
 
 def trial_key(config: dict[str, Any], seed: int, *, trial: Callable | None = None) -> str:
-    """A stable key for one trial: its config, seed, the trial function and the code version as canonical JSON."""
-    key = {"config": to_jsonable(config), "seed": int(seed), "code": code_version()}
-    if trial is not None:
-        key["trial"] = _trial_name(trial)
-    return json.dumps(key, sort_keys=True)
+    """A stable key for one trial: its config, seed and the code version as canonical JSON."""
+    del trial  # the log belongs to one sweep; its config, seed and the code version identify a trial
+    return json.dumps({"config": to_jsonable(config), "seed": int(seed), "code": code_version()}, sort_keys=True)
 
 
 def _repair(path: Path) -> dict[str, dict[str, Any]]:

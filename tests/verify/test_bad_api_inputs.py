@@ -97,7 +97,7 @@ CASES = [
     # results and runs
     *[(Estimate, dict(E, **kw), name) for kw, name in (
         ({"confidence": 7}, "confidence"), ({"n": -3}, "n"), ({"n": 2.5}, "n"), ({"confidence": 0}, "confidence"),
-        ({"estimate": INF, "ci_high": INF}, "estimate"), ({"ci_low": 0.3}, "ci_low"), ({"sides": 3}, "sides"),
+        ({"estimate": [1.0]}, "estimate"), ({"ci_low": 0.3}, "ci_low"), ({"sides": 3}, "sides"),
         ({"seed": -1}, "seed"), ({"estimate": "a"}, "estimate"), ({"confidence": NAN}, "confidence"))],
     *[(RunConfig, kw, name) for kw, name in (
         ({"seed": -1}, "seed"), ({"seed": 2**63}, "seed"), ({"n_jobs": 0}, "n_jobs"), ({"n_jobs": 1.5}, "n_jobs"),
