@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# Fast tier: unit, property and statistical tests plus the notebooks in their fast setting.
+# Fast tier: unit, property and statistical tests plus the notebooks in their fast setting. The scale-out tests
+# start their own Dask LocalCluster on this machine (distributed is in the dev extra): no service to start.
 test: $(STAMP)
 	$(BIN)/ruff check theory constructions verify tests benchmarks
 	GANLIMITS_FAST=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow" \
@@ -31,11 +32,12 @@ test-slow: $(STAMP)
 
 test-all: test test-slow
 
+# Both resume: a result of the same claim, settings, seed and code version is reused, everything else recomputed.
 reproduce: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT)
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume
 
 reproduce-quick: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick --resume
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -21,6 +21,7 @@ from torch import nn
 
 from ganlimits.theory import (
     agl17_selector_width,
+    check_open_unit,
     normal_quantile_thresholds,
     selector_ramp_bound,
     selector_ramp_mass,
@@ -112,7 +113,7 @@ class FoldedMixtureGenerator(nn.Module):
         T, d = c.shape
         self.T, self.dim = int(T), int(d)
         self.std = _check_scalar("std", std)
-        self.tv_budget = _check_scalar("tv_budget", tv_budget, high=1.0)
+        self.tv_budget = check_open_unit("tv_budget", tv_budget)  # as MemorizingGenerator: delta in (0, 1)
         self.thresholds = torch.from_numpy(normal_quantile_thresholds(T=self.T))  # (q,) float64
         gaps = torch.diff(self.thresholds)
         max_width = float(gaps.min()) if gaps.numel() else math.inf

@@ -26,7 +26,7 @@ import sympy as sp
 from scipy import special
 
 from ._bound import Bound
-from ._validate import check_open_unit, check_positive
+from ._validate import check_number, check_open_unit, check_positive
 
 __all__ = [
     "AGL17_THM31_SAMPLES",
@@ -98,9 +98,18 @@ AGL17_SELECTOR_WIDTH = Bound(
 
 
 def _check_count(name: str, value, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_number(name, value, low=minimum, integer=True)
+
+
+def _check_domain(theorem: str, values: dict[str, float], log_names: tuple[str, ...], log_text: str) -> None:
+    """The hypotheses shared by Theorems 3.1 and 4.2: eps < 2 Delta, and the log's argument above 1."""
+    if not values["eps"] < 2 * values["phi_range"]:
+        raise ValueError(f"eps must be < 2 phi_range = {2 * values['phi_range']:.6g} ({theorem}'s hypothesis: a "
+                         f"distance between phi-values never exceeds 2 Delta), got {values['eps']:.6g}")
+    log_arg = sum(math.log(values[k]) for k in log_names) - math.log(values["eps"])
+    if not log_arg > 0:
+        raise ValueError(f"{log_text} must be > 1 ({theorem}'s log must be positive, or the size is not "
+                         f"positive), got exp({log_arg:.6g})")
 
 
 def agl17_thm31_samples(
@@ -113,6 +122,7 @@ def agl17_thm31_samples(
     C: float = AGL17_REPORTED_C,
     eta: float | None = None,
     radius: float | None = None,
+    log10: bool = False,
 ) -> dict[str, float]:
     r"""Sample sizes of Theorem 3.1's corollary: the uniform law on m samples of mu is within eps of mu.
 
@@ -125,8 +135,11 @@ def agl17_thm31_samples(
 
     ``phi_range`` is the half-range Delta of phi; ``eta`` defaults to ``exp(-p)``, the paper's
     failure probability; ``radius`` (R) that of a Euclidean ball holding every parameter vector of the class,
-    default sqrt(p) (each parameter in [-1, 1], as in MATH.md §1.7). Returns ``{"paper", "spec", "blog"}``
-    as floats (not rounded up).
+    default sqrt(p) (each parameter in [-1, 1]). Returns ``{"paper", "spec", "blog"}``
+    as floats (not rounded up); with ``log10=True`` their log10 (finite for every valid input; a size beyond
+    float64 otherwise raises :class:`~ganlimits.theory.ResultOutOfRange` saying its log10). ``p`` is a parameter
+    count (an integer >= 1). Domain (``ValueError`` naming the hypothesis): eps < 2 phi_range and
+    lipschitz * lphi * p / eps > 1.
 
     Deviation: ``spec`` is this project's explicit version of the paper's O(.) statement (MATH.md §2.2):
     one-sided Hoeffding with range 2 Delta at t = eps/2 for every point of an eps/(4 L L_phi)-net of the ball
@@ -134,20 +147,23 @@ def agl17_thm31_samples(
     the net.
     """
     values = dict(
-        p=check_positive("p", p),
+        p=check_number("p", p, low=1, integer=True),
         eps=check_positive("eps", eps),
         L=check_positive("lipschitz", lipschitz),
         phi_range=check_positive("phi_range", phi_range),
         L_phi=check_positive("lphi", lphi),
     )
+    _check_domain("Theorem 3.1", values, ("L", "L_phi", "p"), "lipschitz * lphi * p / eps")
     c = check_positive("C", C)
     log_inv = values["p"] if eta is None else -math.log(check_open_unit("eta", eta))
     rad = math.sqrt(values["p"]) if radius is None else check_positive("radius", radius)
-    return {
-        "paper": float(AGL17_THM31_SAMPLES(**values, C=c)),
-        "spec": float(AGL17_THM31_SAMPLES_SPEC(**values, log_inv_eta=log_inv, R=rad)),
-        "blog": float(AGL17_THM1_BLOG(p=values["p"], eps=values["eps"], C=c)),
-    }
+    forms = {"paper": (AGL17_THM31_SAMPLES, dict(values, C=c)),
+             "spec": (AGL17_THM31_SAMPLES_SPEC, dict(values, log_inv_eta=log_inv, R=rad)),
+             "blog": (AGL17_THM1_BLOG, dict(p=values["p"], eps=values["eps"], C=c))}
+    if log10:
+        return {k: (b.log10(**v) if not (k == "blog" and values["p"] == 1) else -math.inf)
+                for k, (b, v) in forms.items()}
+    return {k: b.value(f"samples_{k}", **v) for k, (b, v) in forms.items()}
 
 
 def implied_constant(
@@ -169,6 +185,7 @@ def agl17_mixture_size(
     phi_range: float,
     lphi: float,
     C: float = AGL17_REPORTED_C,
+    log10: bool = False,
 ) -> float:
     r"""T of Theorem 4.2: the number of mixture components that suffices for an eps-approximate equilibrium.
 
@@ -176,32 +193,38 @@ def agl17_mixture_size(
 
         T = C\,\Delta^2\,p\,\log(L L' L_\phi p/\varepsilon)/\varepsilon^2
 
-    ``generator_lipschitz`` is the paper's L' (a generator's Lipschitz constant in its parameters).
+    ``generator_lipschitz`` is the paper's L' (a generator's Lipschitz constant in its parameters); ``p`` a
+    parameter count (an integer >= 1). Domain (``ValueError`` naming the hypothesis): eps < 2 phi_range and
+    lipschitz * generator_lipschitz * lphi * p / eps > 1. ``log10=True`` returns log10 T; a T beyond float64
+    otherwise raises :class:`~ganlimits.theory.ResultOutOfRange` saying its log10.
     """
-    return float(
-        AGL17_THM42_MIXTURE_SIZE(
-            p=check_positive("p", p),
-            eps=check_positive("eps", eps),
-            L=check_positive("lipschitz", lipschitz),
-            L_G=check_positive("generator_lipschitz", generator_lipschitz),
-            phi_range=check_positive("phi_range", phi_range),
-            L_phi=check_positive("lphi", lphi),
-            C=check_positive("C", C),
-        )
+    values = dict(
+        p=check_number("p", p, low=1, integer=True),
+        eps=check_positive("eps", eps),
+        L=check_positive("lipschitz", lipschitz),
+        L_G=check_positive("generator_lipschitz", generator_lipschitz),
+        phi_range=check_positive("phi_range", phi_range),
+        L_phi=check_positive("lphi", lphi),
+        C=check_positive("C", C),
     )
+    _check_domain("Theorem 4.2", values, ("L", "L_G", "L_phi", "p"),
+                  "lipschitz * generator_lipschitz * lphi * p / eps")
+    if log10:
+        return AGL17_THM42_MIXTURE_SIZE.log10(**values)
+    return AGL17_THM42_MIXTURE_SIZE.value("mixture_size_T", **values)
 
 
 def agl17_selector_width(*, tv_budget: float, T: int) -> float:
     r"""Ramp width of the fold of Theorem 4.3: :math:`w = \delta'/(100\,T)`."""
-    check_positive("tv_budget", tv_budget)
+    tv_budget = check_open_unit("tv_budget", tv_budget)
     T = _check_count("T", T, minimum=1)
-    return float(AGL17_SELECTOR_WIDTH(tv_budget=tv_budget, T=T))
+    return AGL17_SELECTOR_WIDTH.value("width", tv_budget=tv_budget, T=T)
 
 
 def selector_ramp_bound(*, q: int, w: float) -> float:
     r"""Lemma 3's bound :math:`\Pr[S(h) \text{ not one-hot}] \le q w/\sqrt{2\pi}` for h ~ N(0, 1)."""
     q = _check_count("q", q, minimum=0)
-    check_positive("w", w)
+    w = check_positive("w", w)
     return 0.0 if q == 0 else float(SELECTOR_RAMP_BOUND(q=q, w=w))
 
 

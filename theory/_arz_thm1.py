@@ -8,10 +8,12 @@ its parameters, ``L_phi`` Lipschitz constant of the measuring function, ``Delta`
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ._bound import Bound
-from ._validate import check_open_unit, check_positive
+from ._validate import check_number, check_open_unit, check_positive
 
 __all__ = [
     "ARZ_THM1_SUPPORT_PAPER",
@@ -81,33 +83,55 @@ EPS_NET_UNION_SUPPORT = Bound(
 
 
 def arz_thm1_support(
-    *, p: float, eps: float, lipschitz: float, phi_range: float, lphi: float, eta: float = 0.1
+    *, p: float, eps: float, lipschitz: float, phi_range: float, lphi: float, eta: float = 0.1, log10: bool = False
 ) -> dict[str, float]:
-    """Both support sizes of Theorem 1: ``{"paper": ..., "spec": ...}``.
+    r"""Both support sizes of Theorem 1: ``{"paper": ..., "spec": ...}`` (Arora, Risteski & Zhang 2017,
+    Theorem 1; ``docs/papers/arz17.md``).
 
-    ``phi_range`` is the half-range Delta of the measuring function phi (the CLI's ``--phi-range``).
+    .. math::
+        m_\text{paper} = \frac{p \Delta^2 \log^2(p \Delta L L_\phi / \varepsilon)}{\varepsilon^2}, \qquad
+        m_\text{spec} = \frac{16 \Delta^2}{\varepsilon^2}\Big[p \log\big(1 + \tfrac{16 L L_\phi}{\varepsilon}
+        \big) + \log\tfrac{16 \Delta}{\eta \varepsilon}\Big]
+
+    ``p`` is a parameter count (an integer >= 1); ``phi_range`` is the half-range Delta of the measuring function
+    phi (the CLI's ``--phi-range``). Domain (``ValueError`` naming the failing hypothesis): eps < 2 phi_range (a
+    gap never exceeds 2 Delta, so larger eps make the theorem vacuous) and p Delta L L_phi / eps > 1 (the
+    paper's log is positive). Sizes beyond float64 raise :class:`~ganlimits.theory.ResultOutOfRange` with their
+    log10; ``log10=True`` returns the log10 of both sizes instead (finite for every valid input).
+
+    Deviation: ``spec`` is this project's explicit form of the O(.) (one log, failure probability eta).
     """
     values = dict(
-        p=check_positive("p", p),
+        p=check_number("p", p, low=1, integer=True),
         eps=check_positive("eps", eps),
         L=check_positive("lipschitz", lipschitz),
         phi_range=check_positive("phi_range", phi_range),
         L_phi=check_positive("lphi", lphi),
     )
     eta = check_open_unit("eta", eta)
+    if not values["eps"] < 2 * values["phi_range"]:
+        raise ValueError(f"eps must be < 2 phi_range = {2 * values['phi_range']:.6g} (Theorem 1's hypothesis: "
+                         f"a gap never exceeds 2 Delta), got {values['eps']:.6g}")
+    log_arg = sum(math.log(values[k]) for k in ("p", "phi_range", "L", "L_phi")) - math.log(values["eps"])
+    if not log_arg > 0:
+        raise ValueError("p * phi_range * lipschitz * lphi / eps must be > 1 (Theorem 1's log(p Delta L L_phi / "
+                         f"eps) must be positive), got exp({log_arg:.6g})")
+    if log10:
+        return {"paper": ARZ_THM1_SUPPORT_PAPER.log10(**values),
+                "spec": ARZ_THM1_SUPPORT_SPEC.log10(**values, eta=eta)}
     return {
-        "paper": float(ARZ_THM1_SUPPORT_PAPER(**values)),
-        "spec": float(ARZ_THM1_SUPPORT_SPEC(**values, eta=eta)),
+        "paper": ARZ_THM1_SUPPORT_PAPER.value("support_paper", **values),
+        "spec": ARZ_THM1_SUPPORT_SPEC.value("support_spec", **values, eta=eta),
     }
 
 
 def hoeffding_half_width(*, n: float, phi_range: float, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in
     [-phi_range, phi_range] (phi_range = Delta, the half-range)."""
-    check_positive("n", n)
-    check_positive("phi_range", phi_range)
-    check_open_unit("alpha", alpha)
-    return float(HOEFFDING_HALF_WIDTH(n=n, phi_range=phi_range, alpha=alpha))
+    n = check_positive("n", n)
+    phi_range = check_positive("phi_range", phi_range)
+    alpha = check_open_unit("alpha", alpha)
+    return HOEFFDING_HALF_WIDTH.value("half_width", n=n, phi_range=phi_range, alpha=alpha)
 
 
 def mcdiarmid_sum_c_squared() -> sp.Expr:

@@ -28,12 +28,13 @@ a memory with ``Z`` zero entries has ``Z`` fewer non-zero weights (the network d
 from __future__ import annotations
 
 import itertools
-import numbers
+import math
 
+import mpmath
 import sympy as sp
 
-from ._bound import Bound
-from ._validate import check_open_unit, check_positive
+from ._bound import Bound, float_or_raise
+from ._validate import check_number, check_open_unit, check_positive
 
 __all__ = [
     "MAX_EXACT_INDEX",
@@ -166,11 +167,10 @@ SELECTOR_NUM_WEIGHTS = Bound(
 
 
 def _check_int(name: str, value: int, *, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """An int (not an integral float: these counts size tensors) >= low, through the shared validator."""
+    if isinstance(value, float):
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return int(value)
+    return check_number(name, value, low=low, integer=True)
 
 
 def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
@@ -180,13 +180,12 @@ def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
     """
     k_ = _check_int("k", k, low=2)
     dc = _check_int("code_dim", code_dim, low=1)
-    blocks = k_**dc
-    if blocks > MAX_EXACT_INDEX:
+    if dc * math.log2(k_) > 54 or k_**dc > MAX_EXACT_INDEX:  # no huge integer power for absurd inputs
         raise ValueError(
             f"code_dim: m = k**code_dim = {k_}**{dc} exceeds 2**53, beyond float64-exact block indexing; "
             f"need k**code_dim <= 2**53"
         )
-    return blocks
+    return k_**dc
 
 
 def ramp_width_for_tv(*, tv_budget: float, k: int, code_dim: int, sigma: float = 1.0) -> float:
@@ -195,20 +194,31 @@ def ramp_width_for_tv(*, tv_budget: float, k: int, code_dim: int, sigma: float =
     tv_budget = check_open_unit("tv_budget", tv_budget)
     arz_thm3_block_count(k=k, code_dim=code_dim)
     sigma = check_positive("sigma", sigma)
-    return float(RAMP_WIDTH_FOR_TV(tv_budget=tv_budget, sigma=sigma, d_code=int(code_dim), k=int(k)))
+    return RAMP_WIDTH_FOR_TV.value("ramp_width", tv_budget=tv_budget, sigma=sigma, d_code=int(code_dim), k=int(k))
 
 
 def mismatch_probability(*, k: int, code_dim: int, width: float, sigma: float = 1.0) -> float:
-    """Exact Pr[some coordinate of z ~ N(0, sigma^2 I) lies on a ramp] for ramps of width ``width``."""
+    """Exact Pr[some coordinate of z ~ N(0, sigma^2 I) lies on a ramp] for ramps of width ``width``.
+
+    Ramps narrower than 1e-7 sigma are evaluated with mpmath at enough digits to survive the cancellation
+    F(tau_j) - F(tau_j - w) (float64 would lose every digit as w / sigma nears the float64 epsilon).
+    """
     arz_thm3_block_count(k=k, code_dim=code_dim)
     width = check_positive("width", width)
     sigma = check_positive("sigma", sigma)
-    return float(MISMATCH_PROBABILITY(k=int(k), d_code=int(code_dim), w=width, sigma=sigma))
+    values = dict(k=int(k), d_code=int(code_dim), w=width, sigma=sigma)
+    if width >= 1e-7 * sigma:
+        return float(MISMATCH_PROBABILITY(**values))
+    digits = 30 + int(-math.log10(width / sigma))
+    v = MISMATCH_PROBABILITY.precise(dps=digits, **values)
+    return float_or_raise("mismatch_probability", float(mpmath.log10(v)), float(v)) if v > 0 else 0.0
 
 
 def arz_thm3_weight_counts(*, m: int, dim: int, code_dim: int, k: int) -> dict[str, int]:
     """Exact non-zero weight count of every stage and the total (``"total"``), as Python ints."""
-    values = {"m": int(m), "d": int(dim), "d_code": int(code_dim), "k": int(k)}
+    values = {"m": check_number("m", m, low=1, integer=True), "d": check_number("dim", dim, low=2, integer=True),
+              "d_code": check_number("code_dim", code_dim, low=1, integer=True),
+              "k": check_number("k", k, low=2, integer=True)}
     out = {
         name: int(expr.subs({s: values[s.name] for s in expr.free_symbols}))
         for name, expr in GENERATOR_LAYER_WEIGHTS.items()
@@ -232,8 +242,10 @@ def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv_budget: float, sigma
     """
     blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
     dim_ = _check_int("dim", dim, low=2)
+    k, code_dim = int(k), int(code_dim)
     if code_dim >= dim_:
-        raise ValueError(f"code_dim must be < dim = {dim_}, got {code_dim}")
+        raise ValueError(f"code_dim must be < dim = {dim_} (Theorem 3 keeps d - d' clean coordinates), "
+                         f"got {code_dim}")
     tv_budget = check_open_unit("tv_budget", tv_budget)
     sigma = check_positive("sigma", sigma)
     width = ramp_width_for_tv(tv_budget=tv_budget, k=k, code_dim=code_dim, sigma=sigma)
@@ -242,8 +254,8 @@ def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv_budget: float, sigma
         "m": blocks,
         "ramp_width": width,
         "num_nonzero_weights": counts["total"],
-        "max_weight": float(GENERATOR_MAX_WEIGHT(k=int(k), d_code=int(code_dim), w=width)),
-        "tv_bound": float(TV_BOUND_FOR_WIDTH(d_code=int(code_dim), k=int(k), w=width, sigma=sigma)),
+        "max_weight": GENERATOR_MAX_WEIGHT.value("max_weight", k=k, d_code=code_dim, w=width),
+        "tv_bound": TV_BOUND_FOR_WIDTH.value("tv_bound", d_code=code_dim, k=k, w=width, sigma=sigma),
         "mismatch_probability": mismatch_probability(k=k, code_dim=code_dim, width=width, sigma=sigma),
     }
 

@@ -19,6 +19,7 @@ Statements (MATH.md section 3):
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import sympy as sp
 from scipy import optimize, stats
@@ -143,9 +144,26 @@ def uniform_collision_probability(*, N: float, s, exact: bool = True):
     N = check_positive("N", N)
     s_arr = _check_sample_size("s", s)
     bound = UNIFORM_COLLISION_EXACT if exact else UNIFORM_COLLISION_LOWER
+    if exact and N > PRECISE_ABOVE:
+        value = np.vectorize(lambda x: 1.0 if x > N else _exact_precise(N, x), otypes=[np.float64])(s_arr)
+        return float(value) if np.ndim(value) == 0 else value
     with np.errstate(invalid="ignore", over="ignore"):
         value = np.where(np.asarray(s_arr) > N, 1.0, bound(N=N, s=np.minimum(s_arr, N)))
     return float(value) if np.ndim(value) == 0 else value
+
+
+PRECISE_ABOVE = 1e6
+"""Above this support the exact collision probability is evaluated with mpmath (float64 log-gamma terms of size
+N log N would cancel to an absolute error of about 1e-15 N ln N)."""
+
+
+def _exact_precise(N: float, s: float) -> float:
+    """UNIFORM_COLLISION_EXACT at (N, s) with mpmath: the log-gamma difference keeps its digits at any N."""
+    digits = 30 + int(np.log10(max(N, 10.0)))
+    with mpmath.workdps(digits):
+        Nm, sm = mpmath.mpf(N), mpmath.mpf(s)
+        log_none = mpmath.loggamma(Nm + 1) - mpmath.loggamma(Nm - sm + 1) - sm * mpmath.log(Nm)
+        return float(-mpmath.expm1(log_none))
 
 
 def s_half_uniform(*, N: float, exact: bool = False) -> float:
@@ -162,6 +180,9 @@ def s_half_uniform(*, N: float, exact: bool = False) -> float:
         return float(S_HALF_UNIFORM(N=N))
     if N <= 1:
         raise ValueError(f"N must be > 1 for a collision to be possible, got {N!r}")
+    if N > PRECISE_ABOVE:  # s_half ~ 1.18 sqrt(N): bracket it closely, evaluate precisely
+        lo, hi = 0.9 * np.sqrt(2 * np.log(2) * N), 1.1 * np.sqrt(2 * np.log(2) * N) + 2
+        return float(optimize.brentq(lambda x: _exact_precise(N, x) - 0.5, lo, hi, xtol=1e-12, rtol=1e-15))
     return float(optimize.brentq(lambda x: UNIFORM_COLLISION_EXACT(N=N, s=x) - 0.5, 1.0, N + 1.0, xtol=1e-12))
 
 
@@ -243,8 +264,13 @@ def beta_upper_bound(*, M: float, gamma):
     g = np.asarray(gamma, dtype=np.float64)
     if not np.all(np.isfinite(g)) or np.any(g < 0) or np.any(g >= 1):
         raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
-    with np.errstate(divide="ignore"):
-        value = np.where(g > 0, BETA_UPPER(M=M, gamma=np.maximum(g, 1e-300)), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.asarray(np.where(g > 0, BETA_UPPER(M=M, gamma=np.maximum(g, 1e-300)), np.inf), dtype=np.float64)
+    lost = (g > 0) & ~np.isfinite(value)  # sqrt(9 + x) - 3 cancels to 0 when 24 log(1/(1-gamma)) / M < 1e-16
+    if np.any(lost):
+        digits = 30 + int(np.log10(M))
+        fix = np.vectorize(lambda x: float(BETA_UPPER.precise(dps=digits, M=M, gamma=float(x))), otypes=[float])
+        value = np.where(lost, fix(np.where(lost, g, 0.5)), value)
     return float(value) if value.ndim == 0 else value
 
 

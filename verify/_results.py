@@ -14,13 +14,17 @@ import platform
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["Estimate", "ClaimResult", "VERDICTS", "verdict_upper"]
+from ganlimits.theory import check_number, check_seed
+
+__all__ = ["Estimate", "ClaimResult", "VERDICTS", "verdict_upper", "code_version", "check_out_dir", "read_result",
+           "CorruptResult"]
 
 VERDICTS = ("consistent", "refuted", "inconclusive", "holds", "fails")
 PASSING = ("consistent", "holds")
@@ -47,6 +51,22 @@ class Estimate:
     sides: int = 2
 
     def __post_init__(self) -> None:
+        for name in ("estimate", "ci_low", "ci_high"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise ValueError(f"{name} must be a real number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+        object.__setattr__(self, "confidence", check_number("confidence", self.confidence, low=0, high=1,
+                                                            low_open=True))
+        object.__setattr__(self, "n", check_number("n", self.n, low=0, integer=True))
+        if self.sides not in (1, 2) or isinstance(self.sides, bool):
+            raise ValueError(f"sides must be 1 or 2, got {self.sides!r}")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        if not isinstance(self.method, str):
+            raise ValueError(f"method must be a string, got {self.method!r}")
+        if self.ci_low > self.ci_high:
+            raise ValueError(f"ci_low {self.ci_low} exceeds ci_high {self.ci_high}")
         if not (self.ci_low <= self.estimate <= self.ci_high) and not any(
             math.isnan(v) for v in (self.estimate, self.ci_low, self.ci_high)
         ):
@@ -113,6 +133,8 @@ class ClaimResult:
     versions: dict[str, str] = field(default_factory=dict)
     threads: int = 0
     git_commit: str | None = None
+    code_version: str = ""
+    identity: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -132,6 +154,9 @@ class ClaimResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimResult:
+        """Rebuild a result from its JSON form (``ValueError`` / ``KeyError`` / ``TypeError`` when it is not one)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a result must be a JSON object, got {type(d).__name__}")
         d = dict(d)
         d["measured"] = Estimate(**_nan_in(d["measured"]))
         d["control"] = None if d.get("control") is None else Estimate(**_nan_in(d["control"]))
@@ -150,7 +175,11 @@ def _nan_in(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/torch scalars and arrays, paths and non-finite floats into strict JSON values."""
+    """Convert numpy/torch scalars and arrays, paths and non-finite floats into strict JSON values.
+
+    Strict JSON has no NaN or Infinity tokens; this project writes a NaN ("not measured") as ``null`` and an
+    infinity as the string ``"inf"`` or ``"-inf"`` (``float("inf")`` reads it back).
+    """
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -205,17 +234,103 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` atomically: a temporary file in the same folder, then a rename."""
+@cache
+def _file_mode() -> int:
+    """The mode an ordinary new file gets here (0666 less the umask): what figures and REPORT.md get."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then a rename), with the
+    permissions of an ordinary new file (not the 0600 of a temporary file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(to_jsonable(data), fh, indent=2, sort_keys=False, allow_nan=False)
-            fh.write("\n")
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as strict JSON to ``path`` atomically: a temporary file in the same folder, then a rename
+    (an interrupted write leaves the old file or none, never half a file)."""
+    text = json.dumps(to_jsonable(data), indent=2, sort_keys=False, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)
+
+
+class CorruptResult(ValueError):
+    """A result file that is not a readable result; ``path`` is where it was set aside (or None)."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def read_result(path: str | os.PathLike, *, set_aside: bool = True) -> ClaimResult:
+    """The :class:`ClaimResult` stored in ``path``. A file that is not one (truncated, hand-edited, not JSON)
+    raises :class:`CorruptResult` naming it; with ``set_aside`` it is first renamed to
+    ``<name>.corrupt-<n>`` beside itself, so that nothing reads it again and nothing is lost."""
+    path = Path(path)
+    try:
+        return ClaimResult.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        aside = None
+        if set_aside:
+            i = 1
+            while (aside := path.with_name(f"{path.name}.corrupt-{i}")).exists():
+                i += 1
+            path.rename(aside)
+        where = f"; set aside as {aside.name}" if aside else ""
+        raise CorruptResult(f"{path} is not a readable result ({type(exc).__name__}: {reason}){where}",
+                            aside) from None
+
+
+@cache
+def code_version() -> str:
+    """A digest of the source of ``ganlimits`` (theory, constructions, verify) as it is installed now: part of a
+    result's identity, so that a result made by other code is never reused (a git commit alone misses
+    uncommitted edits)."""
+    import hashlib
+
+    import ganlimits.constructions
+    import ganlimits.theory
+
+    digest = hashlib.sha256()
+    for pkg in (ganlimits.theory, ganlimits.constructions, __import__("ganlimits.verify").verify):
+        root = Path(pkg.__file__).resolve().parent
+        for file in sorted(root.rglob("*.py")):
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def check_out_dir(path, name: str = "out_dir") -> Path:
+    """``path`` as a folder that exists (created when missing) and accepts new files; ``ValueError`` naming
+    ``name`` otherwise (empty, a file, under a file, not writable). Called before any computation."""
+    if path is None or (isinstance(path, str) and not path.strip()):
+        raise ValueError(f"{name} must be a folder, got an empty path")
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"{name} must be a path, got {path!r}")
+    p = Path(path)
+    for parent in [p, *p.parents]:
+        if parent.exists() and not parent.is_dir():
+            what = "is a file" if parent == p else f"lies under the file {parent}"
+            raise ValueError(f"{name}: {p} {what}, not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot write into {p} ({exc.strerror or exc})") from None
+    return p

@@ -121,7 +121,8 @@ def test_reproduce_keeps_finished_claims_when_interrupted_and_resume_continues(f
     monkeypatch.setenv("FAKE_INTERRUPT", "0")
     code = main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--resume"])
     assert code == 1  # arz-thm3's fake verdict is "refuted"
-    assert "kept from a previous run" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "[arz-thm1] reused" in said and "same claim, settings, seed 0 and code version" in said
     assert json.loads((out / "arz-thm1.json").read_text()) == first  # not run again
     report = (out / "REPORT.md").read_text()
     assert "| `arz-thm1` |" in report and "**consistent**" in report and "**refuted**" in report
@@ -181,3 +182,77 @@ def test_bound_az17_birthday_evaluates_every_formula(capsys):
     assert out["beta_upper"] == beta_upper_bound(M=23, gamma=0.5)
     assert main(["bound", "az17-birthday", "--support", "365", "--gamma", "1.5"]) == 2
     assert "--gamma" in capsys.readouterr().err
+
+
+def test_resume_reuses_only_an_exact_match_and_says_why_not(fake_claims, monkeypatch, capsys):
+    out = fake_claims
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    assert main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1"]) == 0
+    first = (out / "arz-thm1.json").read_bytes()
+    capsys.readouterr()
+    assert main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "--resume", "--seed", "7"]) == 0
+    said = capsys.readouterr().out
+    assert "not reusing" in said and "seed 0 there, 7 now" in said
+    assert json.loads((out / "arz-thm1.json").read_text())["seed"] == 7
+    assert (out / "superseded" / "arz-thm1-1.json").read_bytes() == first  # the seed-0 result is kept
+    report = (out / "REPORT.md").read_text()
+    assert "seed 7" in report and "superseded/" in report
+
+
+def test_verify_without_out_does_not_touch_a_reproduction(fake_claims, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    assert main(["reproduce", "--quick", "--only", "arz-thm1"]) == 0
+    before = (tmp_path / "results" / "arz-thm1.json").read_bytes()
+    assert main(["verify", "arz-thm1", "--quick", "--seed", "5"]) == 0
+    assert (tmp_path / "results" / "arz-thm1.json").read_bytes() == before
+    assert json.loads((tmp_path / "results" / "verify" / "arz-thm1.json").read_text())["seed"] == 5
+    assert "seed 5" in (tmp_path / "results" / "verify" / "REPORT.md").read_text()
+
+
+def test_a_full_reproduction_keeps_extra_seeds_apart_and_reports_their_spread(fake_claims, monkeypatch, capsys):
+    out = fake_claims
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    assert main(["reproduce", "--out", str(out), "--only", "arz-thm1"]) == 0
+    assert json.loads((out / "arz-thm1.json").read_text())["seed"] == 0
+    for s in (1, 2):
+        assert json.loads((out / "seeds" / f"seed-{s}" / "arz-thm1.json").read_text())["seed"] == s
+    report = (out / "REPORT.md").read_text()
+    assert "## Spread over seeds" in report and "| `arz-thm1` | 0, 1, 2 |" in report
+    assert not (out / "seeds" / "seed-1" / "REPORT.md").exists()
+
+
+def test_a_corrupt_result_is_set_aside_and_recomputed_on_resume(fake_claims, monkeypatch, capsys):
+    out = fake_claims
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    out.mkdir(parents=True)
+    (out / "arz-thm1.json").write_text('{"claim": "arz-')
+    assert main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "--resume"]) == 0
+    said = capsys.readouterr().out
+    assert "arz-thm1.json is not a readable result" in said and "corrupt-1" in said
+    assert json.loads((out / "arz-thm1.json").read_text())["verdict"] == "consistent"
+    assert (out / "arz-thm1.json.corrupt-1").read_text() == '{"claim": "arz-'
+
+
+def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tmp_path):
+    from ganlimits.verify import ClaimResult, Estimate
+    from ganlimits.verify._report import write_report
+    from ganlimits.verify._results import write_json_atomic
+
+    near = {"name": "planted mix", "true_value": 0.2, "truth": "exact", "bound": 0.1, "baseline": 0.0,
+            "direction": "upper", "ratio": 2.0, "caught": True,
+            "measured": Estimate(0.19, 0.13, 0.25, 0.95, 9).to_dict()}
+    power = {"label": "gap", "strengths": [0.12, 0.2], "detected": [3, 19], "repeats": 20, "n": 1000, "bound": 0.1,
+             "baseline": 0.0, "power": 0.8, "resolution": 0.2, "resolution_factor": 2.0, "rates": []}
+    a = ClaimResult("arz-thm1", "s", "consistent", {}, 0, Estimate(0.05, 0.0, 0.09, 0.95, 100), {"value": 0.1},
+                    control=Estimate(0.19, 0.13, 0.25, 0.95, 9), control_caught=True, control_true_value=0.2,
+                    resolution=power, verdict_reason="within the bound", verdict_pvalue=0.004,
+                    measurements={"near_boundary_control": near}, figures=["arz-thm1_power.png"])
+    b = ClaimResult("arz-thm3", "s", "holds", {}, 0, Estimate.exact(0.0), {"value": 0.0})
+    for r in (a, b):
+        write_json_atomic(tmp_path / f"{r.claim}.json", r.to_dict())
+    report = write_report(tmp_path).read_text()
+    assert "true 0.2" in report and "0.2 (2× bound)" in report and "within the bound" in report
+    assert "near-boundary control 'planted mix': true value 0.2" in report and "3/20" in report
+    assert "| `arz-thm1` | 0.004 | 0.004 | yes |" in report and "give no p-value" in report and "`arz-thm3`" in report
+    assert "Power curve of the verdict's attack" in report and "](arz-thm1_power.png)" in report

@@ -94,3 +94,59 @@ def test_run_trials_in_parallel_equals_serial(tmp_path):
     serial = run_trials(_square, configs, progress=False)
     parallel = run_trials(_square, configs, n_jobs=2, progress=False)
     assert serial == parallel
+
+
+def test_a_torn_last_line_is_cut_away_before_the_next_record(tmp_path):
+    path = tmp_path / "sweep.jsonl"
+    configs = [({"x": x}, 1) for x in range(3)]
+    run_trials(_square, configs[:2], path=path, progress=False)
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'{"key": "torn')  # a run killed mid-write
+    results = run_trials(_square, configs, path=path, resume=True, progress=False)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["result"]["value"] for line in lines] == [1, 2, 5]  # every line whole
+    assert path.read_bytes().startswith(whole) and [r["value"] for r in results] == [1, 2, 5]
+    assert (tmp_path / "sweep.jsonl.corrupt").read_text() == '{"key": "torn\n'  # set aside, not lost
+
+
+def test_a_run_without_resume_appends_and_never_empties_the_log(tmp_path):
+    path = tmp_path / "sweep.jsonl"
+    run_trials(_square, [({"x": 1}, 1)], path=path, progress=False)
+    run_trials(_square, [({"x": 1}, 1)], path=path, resume=False, progress=False)
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_trial_keys_hold_the_code_version(tmp_path):
+    from ganlimits.verify import code_version
+    from ganlimits.verify._sweep import trial_key
+
+    key = json.loads(trial_key({"x": 1}, 3, trial=_square))
+    assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"x": 1}
+
+
+def test_result_files_get_the_permissions_of_ordinary_files(tmp_path):
+    import os
+
+    path = write_json_atomic(tmp_path / "r.json", {"a": 1})
+    (tmp_path / "plain.png").write_bytes(b"x")
+    assert os.stat(path).st_mode & 0o777 == os.stat(tmp_path / "plain.png").st_mode & 0o777
+
+
+def test_a_corrupt_result_is_named_and_set_aside(tmp_path):
+    from ganlimits.verify._results import CorruptResult, read_result
+
+    path = tmp_path / "arz-thm1.json"
+    path.write_text('{"claim": "arz-thm1", "verd')
+    with pytest.raises(CorruptResult, match="arz-thm1.json") as exc:
+        read_result(path)
+    assert not path.exists() and exc.value.path.name == "arz-thm1.json.corrupt-1"
+    assert exc.value.path.read_text() == '{"claim": "arz-thm1", "verd'
+
+
+def test_holm_matches_a_hand_computation():
+    from ganlimits.verify._report import holm
+
+    # p sorted: 0.001 (x4 = 0.004), 0.01 (x3 = 0.03), 0.02 (x2 = 0.04), 0.5 (x1); reject while p <= 0.05/(m-i).
+    out = holm({"a": 0.02, "b": 0.001, "c": 0.5, "d": 0.01})
+    assert out == {"b": (0.004, True), "d": (0.03, True), "a": (0.04, True), "c": (0.5, False)}
+    assert holm({"a": 0.03, "b": 0.04})["a"] == (0.06, False)  # control: Holm is stricter than 0.05 each

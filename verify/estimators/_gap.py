@@ -28,10 +28,11 @@ Shape letters: ``n`` samples, ``K`` discriminators, ``d`` image dimension, ``d_c
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 
 import torch
+
+from ganlimits.theory import check_number, check_open_unit, check_positive
 
 from .._results import Estimate
 from ._attackers import _objective, train_attacker
@@ -58,10 +59,19 @@ def _name_of(discriminator) -> str:
 
 
 def _check_confidence(confidence: float) -> float:
-    c = float(confidence)
-    if not math.isfinite(c) or not 0 < c < 1:
-        raise ValueError(f"confidence must lie in the open interval (0, 1), got {confidence!r}")
-    return c
+    return check_open_unit("confidence", confidence)
+
+
+def _check_sample(name: str, t, n: int, *, what: str) -> torch.Tensor:
+    """``t`` as a finite tensor with n rows on a real device; ValueError naming ``name`` otherwise."""
+    t = torch.as_tensor(t)
+    if t.device.type == "meta":
+        raise ValueError(f"{name} returned a tensor on the meta device (no values); {what} must be real tensors")
+    if t.ndim == 0 or t.shape[0] != n:
+        raise ValueError(f"{name} returned shape {tuple(t.shape)}; {what} must have n = {n} rows")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} returned NaN or infinite values in {what}")
+    return t
 
 
 def _as_values(values, *, name: str, side: str) -> torch.Tensor:
@@ -162,10 +172,8 @@ def family_gap(
                            name=name, seed=seed)
 
 
-def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"n must be an integer > 0, got {n!r}")
-    return n
+def _check_n(n, name: str = "n") -> int:
+    return check_number(name, n, low=1, integer=True)
 
 
 def bigan_samples(
@@ -190,13 +198,15 @@ def bigan_samples(
     code (n, d_code).
     """
     n = _check_n(n)
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
-    if code_dim is not None and (isinstance(code_dim, bool) or not isinstance(code_dim, int) or code_dim < 1):
-        raise ValueError(f"code_dim must be None or an integer >= 1, got {code_dim!r}")
+    sigma = check_positive("sigma", sigma)
+    if code_dim is not None:
+        code_dim = check_number("code_dim", code_dim, low=1, integer=True)
+    if not isinstance(generator_rng, torch.Generator):
+        raise ValueError(f"generator_rng must be a torch.Generator, got {type(generator_rng).__name__}")
     drawn = target.sample(n, generator=generator_rng)
-    x_real = drawn[0] if isinstance(drawn, (tuple, list)) else drawn
-    code_real = torch.as_tensor(encoder(x_real))
+    x_real = _check_sample("target.sample", drawn[0] if isinstance(drawn, (tuple, list)) else drawn, n,
+                           what="the real images")
+    code_real = _check_sample("encoder", encoder(x_real), n, what="the codes")
     if code_real.ndim == 1:
         code_real = code_real[:, None]
     d_code = code_real.shape[1] if code_dim is None else code_dim
@@ -204,7 +214,7 @@ def bigan_samples(
         raise ValueError(f"code_dim: the encoder returned codes of shape {tuple(code_real.shape)}, expected "
                          f"({n}, {d_code})")
     z = sigma * torch.randn(n, d_code, generator=generator_rng, dtype=torch.float64)
-    x_fake = generator(z)
+    x_fake = _check_sample("generator", generator(z), n, what="the generated images")
     return x_real, code_real, x_fake, z
 
 
@@ -248,15 +258,22 @@ def bigan_gap(
     with torch.no_grad():
         rv = discriminator(x_real, code_real)
         fv = discriminator(x_fake, code_fake)
-    rv, fv = _squeeze_column(rv, n), _squeeze_column(fv, n)
+    rv, fv = _squeeze_column(rv, n, name), _squeeze_column(fv, n, name)
     return gap_from_values(rv, fv, phi=phi, confidence=confidence, absolute=True, name=name,
                            seed=int(generator_rng.initial_seed()))
 
 
-def _squeeze_column(values, n: int) -> torch.Tensor:
+def _squeeze_column(values, n: int, name: str = "discriminator") -> torch.Tensor:
+    """Values of shape (n,) or (K, n) (an (n, 1) column is taken as (n,)); ValueError naming the discriminator
+    for any other shape, so that a wrong count is never reported as the sample size."""
     v = torch.as_tensor(values)
+    if v.device.type == "meta":
+        raise ValueError(f"discriminator {name} returned a tensor on the meta device (no values)")
     if v.ndim == 2 and v.shape == (n, 1) and n != 1:
         v = v[:, 0]
+    if v.ndim not in (1, 2) or v.shape[-1] != n:
+        raise ValueError(f"discriminator {name} returned shape {tuple(v.shape)}; expected (n,) or (K, n) with "
+                         f"n = {n}")
     return v
 
 
@@ -286,7 +303,8 @@ def bigan_attack(
     members with the Bonferroni interval — a lower bound on the sup over the class.
     """
     phi = as_phi(phi)
-    _check_n(n_train)
+    _check_n(n_train, "n_train")
+    _check_n(n_test, "n_test")
     x_r, c_r, x_f, c_f = bigan_samples(generator, encoder, target, n=n_train, generator_rng=generator_rng,
                                        code_dim=code_dim, sigma=sigma)
     trained = train_attacker(family, real=(x_r, c_r), fake=(x_f, c_f), phi=phi, steps=steps, lr=lr,

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ganlimits.theory import hoeffding_half_width
+from ganlimits.theory import check_number, check_open_unit, check_positive, hoeffding_half_width
 
 from .._results import Estimate
 
@@ -33,8 +33,10 @@ def hoeffding_interval(
     """Two-sided Hoeffding interval for a mean of ``n`` independent values in an interval of length
     ``value_range`` (= 2 Delta): half-width ``Delta sqrt(2 log(2/alpha) / n)``.
     """
-    if value_range <= 0:
-        raise ValueError(f"value_range must be > 0, got {value_range}")
+    mean = check_number("mean", mean)
+    n = check_number("n", n, low=0, low_open=True)
+    value_range = check_positive("value_range", value_range)
+    confidence = check_open_unit("confidence", confidence)
     half = hoeffding_half_width(n=n, phi_range=value_range / 2, alpha=1 - confidence)
     return Estimate(float(mean), float(mean) - half, float(mean) + half, confidence, int(n), "hoeffding", seed)
 
@@ -51,10 +53,9 @@ def mean_interval(values, *, value_range: float, confidence: float = 0.95, seed:
 
 def clopper_pearson(successes: int, n: int, *, confidence: float = 0.95, seed: int | None = None) -> Estimate:
     """Exact (Clopper-Pearson) two-sided interval for a binomial proportion."""
-    if n <= 0:
-        raise ValueError(f"n must be > 0, got {n}")
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must lie in [0, n={n}], got {successes}")
+    n = check_number("n", n, low=1, integer=True)
+    successes = check_number("successes", successes, low=0, high=n, integer=True)
+    confidence = check_open_unit("confidence", confidence)
     a = 1 - confidence
     lo = 0.0 if successes == 0 else float(stats.beta.ppf(a / 2, successes, n - successes + 1))
     hi = 1.0 if successes == n else float(stats.beta.ppf(1 - a / 2, successes + 1, n - successes))
@@ -70,6 +71,9 @@ def bonferroni_max(
     estimate of the sup over the class it is a lower bound (DESIGN.md).
     """
     arr = _as_numpy(means)
+    n = check_number("n", n, low=0, low_open=True)
+    value_range = check_positive("value_range", value_range)
+    confidence = check_open_unit("confidence", confidence)
     K = arr.size
     alpha_each = (1 - confidence) / K
     half = hoeffding_half_width(n=n, phi_range=value_range / 2, alpha=alpha_each)
