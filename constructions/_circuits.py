@@ -17,9 +17,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganlimits.theory import check_positive, ramp_width_for_tv
+from ganlimits.theory import check_count, check_positive, ramp_width_for_tv
 
-from ._noise import NoiseModel, _check_int
+from ._noise import NoiseModel
 
 __all__ = [
     "width_for_tv",
@@ -85,7 +85,7 @@ class AbsLayer(Circuit):
 
     def __init__(self, *, code_dim: int) -> None:
         super().__init__()
-        self.code_dim = _check_int("code_dim", code_dim, low=1)
+        self.code_dim = check_count("code_dim", code_dim, low=1)
         signs = torch.tensor([1.0, -1.0], dtype=torch.float64)[:, None]
         self.register_buffer("in_weight", signs.repeat(1, self.code_dim))
         self.register_buffer("sum_weight", torch.ones(2, code_dim, dtype=torch.float64))
@@ -134,7 +134,7 @@ class StepLayer(Circuit):
         super().__init__()
         tau = _as_float64_vector("thresholds", thresholds)
         self.width = check_positive("width", width)
-        self.code_dim = _check_int("code_dim", code_dim, low=1)
+        self.code_dim = check_count("code_dim", code_dim, low=1)
         steps = tau.numel()
         shape = (steps, self.code_dim)  # (threshold j, coordinate i): sums run over j, vectorised over i
         self.register_buffer("thresholds", tau)  # the reference (intended) thresholds
@@ -291,8 +291,8 @@ class IndexLayer(Circuit):
 
     def __init__(self, *, k: int, code_dim: int) -> None:
         super().__init__()
-        self.k = _check_int("k", k, low=2)
-        self.code_dim = _check_int("code_dim", code_dim, low=1)
+        self.k = check_count("k", k, low=2)
+        self.code_dim = check_count("code_dim", code_dim, low=1)
         self.register_buffer("weight", torch.tensor([float(self.k**i) for i in range(self.code_dim)],
                                                     dtype=torch.float64))
 
@@ -324,7 +324,7 @@ class HatLayer(Circuit):
 
     def __init__(self, *, m: int) -> None:
         super().__init__()
-        self.m = _check_int("m", m, low=1)
+        self.m = check_count("m", m, low=1)
         # Buffers of shape (3, m): unit c in {0: u + 1, 1: u, 2: u - 1} of indicator l.
         ell = torch.arange(self.m, dtype=torch.float64)[None, :]
         self.register_buffer("in_weight", torch.ones(3, self.m, dtype=torch.float64))

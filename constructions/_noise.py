@@ -8,21 +8,11 @@ Shape letters: ``n`` samples, ``d`` image dimension (``dim``), ``d_code`` code d
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 
+from ganlimits.theory import check_count
+
 __all__ = ["NoiseModel", "noise_positions"]
-
-
-def _check_int(name: str, value: int, *, low: int, high: int | None = None) -> int:
-    """Return ``int(value)``; raise ``ValueError`` naming ``name`` unless it is an integer in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        upper = "" if high is None else f" and <= {high}"
-        raise ValueError(f"{name} must be an integer >= {low}{upper}, got {value}")
-    return int(value)
 
 
 def noise_positions(*, dim: int, code_dim: int) -> torch.Tensor:
@@ -34,8 +24,8 @@ def noise_positions(*, dim: int, code_dim: int) -> torch.Tensor:
     For ``d / d'`` integral this is every ``d/d'``-th coordinate (the last coordinate always carries code).
     Returns a LongTensor of shape ``(d_code,)``, strictly increasing.
     """
-    dim = _check_int("dim", dim, low=2)
-    code_dim = _check_int("code_dim", code_dim, low=1, high=dim - 1)
+    dim = check_count("dim", dim, low=2)
+    code_dim = check_count("code_dim", code_dim, low=1, high=dim - 1)
     return torch.tensor([(j + 1) * dim // code_dim - 1 for j in range(code_dim)], dtype=torch.long)
 
 
@@ -58,8 +48,8 @@ class NoiseModel:
     """
 
     def __init__(self, *, dim: int, code_dim: int) -> None:
-        self.dim = _check_int("dim", dim, low=2)
-        self.code_dim = _check_int("code_dim", code_dim, low=1, high=self.dim - 1)
+        self.dim = check_count("dim", dim, low=2)
+        self.code_dim = check_count("code_dim", code_dim, low=1, high=self.dim - 1)
         self.positions = noise_positions(dim=self.dim, code_dim=self.code_dim)
         mask = torch.ones(self.dim, dtype=torch.bool)
         mask[self.positions] = False

@@ -13,9 +13,7 @@ import numpy as np
 import torch
 from scipy import special, stats
 
-from ganlimits.theory import arz_thm3_block_count, check_positive
-
-from ._noise import _check_int
+from ganlimits.theory import arz_thm3_block_count, check_count, check_positive
 
 __all__ = ["GaussianBlockPartition", "gaussian_thresholds"]
 
@@ -30,7 +28,7 @@ def gaussian_thresholds(*, k: int, sigma: float = 1.0) -> torch.Tensor:
     Computed as ``sigma * isf((k - j) / (2k))`` (the upper-tail quantile, accurate for j near k).
     Returns a float64 tensor of shape ``(k + 1,)``.
     """
-    k = _check_int("k", k, low=2)
+    k = check_count("k", k, low=2)
     sigma = check_positive("sigma", sigma)
     j = np.arange(k + 1)
     tau = sigma * stats.norm.isf((k - j) / (2.0 * k))
@@ -137,7 +135,7 @@ class GaussianBlockPartition:
 
     def sample_codes(self, n: int, *, generator: torch.Generator) -> torch.Tensor:
         """n codes from nu = N(0, sigma^2 I_{d'}): float64 ``(n, d_code)``."""
-        n = _check_int("n", n, low=0)
+        n = check_count("n", n, low=0)
         return self.sigma * torch.randn(n, self.code_dim, generator=generator, dtype=torch.float64)
 
     def sample_in_blocks(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:

@@ -34,7 +34,7 @@ import mpmath
 import sympy as sp
 
 from ._bound import Bound, float_or_raise
-from ._validate import check_number, check_open_unit, check_positive
+from ._validate import check_count, check_number, check_open_unit, check_positive
 
 __all__ = [
     "MAX_EXACT_INDEX",
@@ -166,20 +166,13 @@ SELECTOR_NUM_WEIGHTS = Bound(
 # ---- numeric helpers (all evaluate the Bounds above) ------------------------------------------------------
 
 
-def _check_int(name: str, value: int, *, low: int) -> int:
-    """An int (not an integral float: these counts size tensors) >= low, through the shared validator."""
-    if isinstance(value, float):
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return check_number(name, value, low=low, integer=True)
-
-
 def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
     """m = k**code_dim, after checking k >= 2, code_dim >= 1 and m <= 2**53 (float64-exact indexing).
 
     The practical limit is lower: the memory of the generator holds ``m * d`` float64 values.
     """
-    k_ = _check_int("k", k, low=2)
-    dc = _check_int("code_dim", code_dim, low=1)
+    k_ = check_count("k", k, low=2)
+    dc = check_count("code_dim", code_dim, low=1)
     if dc * math.log2(k_) > 54 or k_**dc > MAX_EXACT_INDEX:  # no huge integer power for absurd inputs
         raise ValueError(
             f"code_dim: m = k**code_dim = {k_}**{dc} exceeds 2**53, beyond float64-exact block indexing; "
@@ -241,7 +234,7 @@ def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv_budget: float, sigma
     or sigma <= 0.
     """
     blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
-    dim_ = _check_int("dim", dim, low=2)
+    dim_ = check_count("dim", dim, low=2)
     k, code_dim = int(k), int(code_dim)
     if code_dim >= dim_:
         raise ValueError(f"code_dim must be < dim = {dim_} (Theorem 3 keeps d - d' clean coordinates), "

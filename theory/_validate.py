@@ -20,7 +20,8 @@ import math
 import numbers
 from collections.abc import Iterable
 
-__all__ = ["check_number", "check_positive", "check_open_unit", "check_seed", "check_choice", "SEED_LIMIT"]
+__all__ = ["check_number", "check_positive", "check_open_unit", "check_seed", "check_count", "check_choice",
+           "SEED_LIMIT"]
 
 SEED_LIMIT = 2**63
 """Seeds are integers in [0, 2**63): the range every torch and numpy generator accepts."""
@@ -108,6 +109,22 @@ def check_seed(name: str, value) -> int:
     7
     """
     return check_number(name, value, low=0, high=SEED_LIMIT, high_open=True, integer=True)
+
+
+def check_count(name: str, value, *, low: int = 0, high: int | None = None) -> int:
+    """A count that sizes a tensor or a loop: an integer *type* (int or numpy integer; not a float, not a bool) in
+    [low, high].
+
+    >>> check_count("k", 4, low=2)
+    4
+    >>> check_count("k", 4.0, low=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be an integer >= 2, got 4.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be {_domain(low, high, False, False, True)}, got {value!r}")
+    return check_number(name, value, low=low, high=high, integer=True)
 
 
 def check_choice(name: str, value, choices: Iterable[str]) -> str:

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ._families import MLPFamily, _check_pos
+from ganlimits.theory import check_positive
+
+from ._families import MLPFamily
 from ._phi import Phi, as_phi
 
 __all__ = ["train_attacker"]
@@ -106,7 +108,7 @@ def train_attacker(
         raise ValueError(f"sign must be 'both', '+' or '-', got {sign!r}")
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    lr = _check_pos("lr", lr)
+    lr = check_positive("lr", lr)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be None or an integer >= 1, got {batch_size!r}")
     if isinstance(family_or_spec, MLPFamily):

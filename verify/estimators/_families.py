@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ganlimits.theory import check_positive
+
 __all__ = ["MLPFamily"]
 
 _SMALL_N = 256  # at or below this many rows, evaluate all members at once with baddbmm
@@ -32,13 +34,6 @@ _CHUNK = 2048  # row chunk of the member loop (addmm); keeps the hidden activati
 def _spectral_norms(W: torch.Tensor) -> torch.Tensor:
     """Exact spectral norms (largest singular value, float64 SVD) of a stack (K, a, b) -> (K,)."""
     return torch.linalg.matrix_norm(W.detach().to(torch.float64), ord=2)
-
-
-def _check_pos(name: str, value: float) -> float:
-    v = float(value)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
 
 
 class MLPFamily:
@@ -111,10 +106,10 @@ class MLPFamily:
         self.in_dim = in_dim
         self.hidden = hidden
         self.K = K
-        self.weight_norm = _check_pos("weight_norm", weight_norm)
-        self.bias_bound = _check_pos("bias_bound", bias_bound)
+        self.weight_norm = check_positive("weight_norm", weight_norm)
+        self.bias_bound = check_positive("bias_bound", bias_bound)
         radius = math.sqrt(in_dim) if input_radius is None else input_radius
-        self.input_radius = _check_pos("input_radius", radius)
+        self.input_radius = check_positive("input_radius", radius)
         self.dtype = dtype
         self.widths = (in_dim, *hidden, 1)
         if weights is None or biases is None:
