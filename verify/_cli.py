@@ -280,6 +280,12 @@ def _cmd_bound(a: argparse.Namespace, bound_runs: dict) -> int:
     return 0
 
 
+def _printable(text: str) -> str:
+    """``text`` with every non-printable character escaped, so that an echoed argument cannot break the one-line
+    message (``"\\x1e"`` is a line break to ``str.splitlines``)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganlimits`` console script."""
     parser, bound_runs = _build_parser()
@@ -293,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_reproduce(a)
         return _cmd_bound(a, bound_runs)
     except UsageError as exc:
-        print(f"ganlimits: error: {exc}", file=sys.stderr)
+        print(f"ganlimits: error: {_printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ganlimits: interrupted; finished claims are kept (run again with --resume)", file=sys.stderr)

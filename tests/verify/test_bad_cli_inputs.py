@@ -3,7 +3,7 @@ and a fuzz of argument lists: exit 0, 1 or 2, never a traceback. ``main()`` runs
 about a second); the working folder is a fresh temporary one, so anything written would be seen."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ganlimits.verify._cli import main
@@ -121,6 +121,7 @@ WORDS = ["list", "verify", "reproduce", "bound", "arz-thm1", "arz-thm3", "az17-b
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=9))
+@example(argv=["list", "\x1e0"])  # a record separator echoed in the message split it into two lines
 def test_fuzzed_command_lines_never_print_a_traceback(argv, tmp_path, monkeypatch, capsys):
     """Exit 0, 1 or 2, never a traceback. Lines that would start a claim run are left out (they are slow and
     covered above); everything else, bounds included, runs."""
