@@ -229,7 +229,7 @@ def _mass_set_args(N, rho, M) -> tuple[int, float, int]:
     return N, rho, M
 
 
-def mass_set_collision_lower(*, N: int, rho: float, M: int, k: int | None = None) -> float:
+def mass_set_collision_lower(*, N: int, rho: float, M: int, k: int | str | None = None) -> float:
     """Valid lower bound on the collision probability of ``M`` draws from any law that puts mass at least
     ``rho`` on a set ``S`` of ``N`` points (Arora & Zhang 2017, mass on a set; ``docs/papers/az17.md``).
 
