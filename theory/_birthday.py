@@ -4,14 +4,17 @@ Symbols (declared once): ``N`` support size, ``s`` sample size, ``rho`` mass of 
 ``M`` sample size at which a collision probability ``gamma`` was observed, ``beta`` the effective support
 ``1 / sum_x P(x)^2`` (equal to ``N`` for the uniform distribution on ``N`` points).
 
-Statements (MATH.md section 3):
+Statements (Arora & Zhang 2017, birthday paradox test; ``docs/papers/az17.md``):
 
 - uniform on ``N`` points: ``Pr[collision among s] = 1 - prod_{i=1}^{s-1} (1 - i/N) >= 1 -
   exp(-s(s-1)/(2N))``, which is 1/2 at ``s ~ sqrt(2 ln 2 N) ~ 1.18 sqrt(N)``;
-- mass on a set (restated, corrected): if ``P(S) >= rho`` for a set of ``N`` points, ``M`` samples collide
-  with probability about ``1 - exp(-M(M-1) rho^2 / (2N))``; two restatements print ``rho`` for ``rho^2``,
-  which a simulation refutes (kept here as :data:`MASS_SET_COLLISION_MISPRINT` so that the test can show it
-  fails);
+- mass on a set (corrected): if ``P(S) >= rho`` for a set of ``N`` points and ``K ~ Bin(M, rho)`` counts the
+  draws in ``S``, then ``Pr[collision among M] >= E_K[1 - prod_{i<K}(1 - i/N)] >= P(K >= k)(1 -
+  exp(-k(k-1)/(2N)))`` for every ``k`` (:data:`MASS_SET_COLLISION_LOWER`, tight, and its closed form
+  :data:`MASS_SET_COLLISION_LOWER_CLOSED`). The restated ``1 - exp(-M(M-1) rho^2 / (2N))`` is only a Poisson
+  approximation that sits slightly above the worst case (:data:`MASS_SET_COLLISION_APPROX`, labelled so);
+  two restatements print ``rho`` for ``rho^2``, which a simulation refutes (kept as
+  :data:`MASS_SET_COLLISION_MISPRINT` so that a test can show it fails);
 - support bound: ``Pr[no collision in M] >= exp(-M^2/(2 beta) - M^3/(6 beta^2))`` for ``beta >= 1000`` and
   ``M <= 2 sqrt(beta log beta)``; inverting at an observed collision probability ``gamma`` gives
   ``beta <= 2M / (-3 + sqrt(9 + (24/M) log(1/(1-gamma))))``.
@@ -22,23 +25,27 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy import optimize, stats
+from scipy import optimize
 
 from ._bound import Bound
-from ._validate import check_open_unit, check_positive
+from ._validate import check_number, check_positive
 
 __all__ = [
     "UNIFORM_COLLISION_EXACT",
     "UNIFORM_COLLISION_LOWER",
     "S_HALF_UNIFORM",
     "SUPPORT_FROM_S_HALF",
-    "MASS_SET_COLLISION",
+    "MASS_SET_COLLISION_LOWER",
+    "MASS_SET_COLLISION_LOWER_CLOSED",
+    "MASS_SET_COLLISION_APPROX",
     "MASS_SET_COLLISION_MISPRINT",
     "NO_COLLISION_LOWER",
     "BETA_UPPER",
     "uniform_collision_probability",
     "s_half_uniform",
     "support_from_s_half",
+    "mass_set_collision_lower",
+    "mass_set_collision_approx",
     "mass_set_collision_bound",
     "mass_set_collision_exact",
     "beta_upper_bound",
@@ -53,7 +60,7 @@ UNIFORM_COLLISION_EXACT = Bound(
     # N and for real s (the interpolated s_half); equal to the product for integers 1 <= s <= N.
     1 - sp.exp(sp.loggamma(N + 1) - sp.loggamma(N - s + 1) - s * sp.log(N)),
     "Birthday problem, uniform distribution on N points: 1 - prod_{i=1}^{s-1} (1 - i/N) "
-    "(standard; MATH.md 3)",
+    "(standard)",
     (N, s),
 )
 
@@ -61,7 +68,7 @@ UNIFORM_COLLISION_LOWER = Bound(
     "az17-birthday.uniform.lower",
     1 - sp.exp(-s * (s - 1) / (2 * N)),
     "Birthday problem: 1 - prod (1 - i/N) >= 1 - exp(-s(s-1)/(2N)) since 1 - x <= exp(-x) "
-    "(standard; MATH.md 3)",
+    "(standard)",
     (N, s),
 )
 
@@ -82,18 +89,43 @@ SUPPORT_FROM_S_HALF = Bound(
     (s,),
 )
 
-MASS_SET_COLLISION = Bound(
-    "az17-birthday.mass_set.rho_squared",
+_K = sp.Symbol("K", nonnegative=True)  # draws in S, K ~ Binomial(M, rho) (no integer flag: keeps loggamma)
+_k = sp.Symbol("k", positive=True)  # the cut of the closed form
+# log of the Binomial(M, rho) probability of K (log-gamma form: no overflow for large M)
+_LOG_PMF = (sp.loggamma(M + 1) - sp.loggamma(_K + 1) - sp.loggamma(M - _K + 1) + _K * sp.log(rho)
+            + (M - _K) * sp.log(1 - rho))
+
+MASS_SET_COLLISION_LOWER = Bound(
+    "az17-birthday.mass_set.lower",
+    sp.Sum(sp.exp(_LOG_PMF) * UNIFORM_COLLISION_EXACT.expr.subs(s, _K), (_K, 2, M)),
+    "Arora & Zhang 2017, mass on a set, corrected: if P(S) >= rho for a set S of N points, M draws collide "
+    "with probability >= E_K [1 - prod_{i<K} (1 - i/N)], K ~ Bin(M, rho) (the K draws in S collide at least "
+    "as often as K uniform draws on S; tight for rho Uniform(S) plus an atomless rest)",
+    (N, rho, M),
+)
+
+MASS_SET_COLLISION_LOWER_CLOSED = Bound(
+    "az17-birthday.mass_set.lower_closed",
+    sp.Sum(sp.exp(_LOG_PMF), (_K, _k, M)) * (1 - sp.exp(-_k * (_k - 1) / (2 * N))),
+    "Arora & Zhang 2017, mass on a set, corrected, closed form: P(collision among M) >= P(K >= k) (1 - "
+    "exp(-k(k-1)/(2N))) for every k, K ~ Bin(M, rho) (the sum form keeps only K >= k and bounds the rest by "
+    "its value at K = k)",
+    (N, rho, M, _k),
+)
+
+MASS_SET_COLLISION_APPROX = Bound(
+    "az17-birthday.mass_set.rho_squared_approx",
     1 - sp.exp(-M * (M - 1) * rho**2 / (2 * N)),
-    "Arora & Zhang 2017, mass on a set [restated, corrected: rho^2] (MATH.md 3)",
+    "Arora & Zhang 2017, mass on a set as restated (rho^2 form): a Poisson APPROXIMATION, not a lower bound "
+    "(it exceeds the true worst case, e.g. 0.1805 against 0.1786 at N = 1000, rho = 0.1, M = 200)",
     (N, rho, M),
 )
 
 MASS_SET_COLLISION_MISPRINT = Bound(
     "az17-birthday.mass_set.rho_misprint",
     1 - sp.exp(-M * (M - 1) * rho / (2 * N)),
-    "The same statement with rho in place of rho^2, as two restatements print it: refuted by simulation "
-    "(MATH.md 3); kept only so that a test can show that it fails",
+    "The rho^2 approximation with rho in place of rho^2, as two restatements print it: refuted by simulation; "
+    "kept only so that a test can show that it fails",
     (N, rho, M),
 )
 
@@ -129,7 +161,7 @@ def _check_sample_size(name: str, value, low: float = 1.0):
 def uniform_collision_probability(*, N: float, s, exact: bool = True):
     """Probability that ``s`` independent draws from the uniform distribution on ``N`` points collide.
 
-    Arora & Zhang (2017), birthday-paradox test (MATH.md section 3):
+    Arora & Zhang (2017), birthday-paradox test (``docs/papers/az17.md``):
 
     .. math::
         \\Pr[\\text{collision}] = 1 - \\prod_{i=1}^{s-1}\\Bigl(1 - \\frac{i}{N}\\Bigr)
@@ -211,43 +243,82 @@ def support_from_s_half(*, s_half: float, exact: bool = True) -> float:
     return float(np.exp(optimize.brentq(excess, lo, hi, xtol=1e-13)))
 
 
-def mass_set_collision_bound(*, N: float, rho: float, M: float, corrected: bool = True) -> float:
-    """Collision probability among ``M`` samples when a set of ``N`` points carries mass ``rho``.
+def _mass_set_args(N, rho, M) -> tuple[int, float, int]:
+    N = check_number("N", N, low=1, integer=True)
+    rho = check_number("rho", rho, low=0, high=1, low_open=True)
+    M = check_number("M", M, low=1, integer=True)
+    return N, rho, M
+
+
+def mass_set_collision_lower(*, N: int, rho: float, M: int, k: int | str | None = None) -> float:
+    """Valid lower bound on the collision probability of ``M`` draws from any law that puts mass at least
+    ``rho`` on a set ``S`` of ``N`` points (Arora & Zhang 2017, mass on a set; ``docs/papers/az17.md``).
+
+    Let ``K ~ Binomial(M, rho)`` count the draws that land in ``S``. Among ``K`` draws on ``N`` points the
+    uniform law collides least, and the chance rises with ``K``, so
 
     .. math::
-        \\Pr[\\text{collision}] \\gtrsim 1 - \\exp\\Bigl(-\\frac{M(M-1)\\rho^2}{2N}\\Bigr)
+        \\Pr[\\text{collision among } M] \\;\\ge\\; \\sum_{K=2}^{M} \\binom{M}{K}\\rho^K(1-\\rho)^{M-K}
+        \\Bigl[1 - \\prod_{i=1}^{K-1}\\Bigl(1 - \\frac iN\\Bigr)\\Bigr]
+        \\;\\ge\\; \\Pr[K \\ge k]\\,\\bigl(1 - e^{-k(k-1)/(2N)}\\bigr) \\quad\\text{for every } k.
 
-    (:data:`MASS_SET_COLLISION`). ``corrected=False`` evaluates the misprinted ``rho`` version
-    (:data:`MASS_SET_COLLISION_MISPRINT`), which is wrong: at ``N = 1000, rho = 0.1, M = 200`` it gives 0.863
-    while the exact value (:func:`mass_set_collision_exact`) is 0.1786. The corrected form gives 0.1805 there:
-    a close approximation, but slightly above the exact value, so not a strict lower bound (by Jensen,
-    ``E[1 - exp(-K(K-1)/2N)] <= 1 - exp(-E[K(K-1)]/2N)`` for the number ``K ~ Bin(M, rho)`` of draws in S).
+    ``k=None`` evaluates the sum (:data:`MASS_SET_COLLISION_LOWER`; tight: it is the exact probability for
+    ``rho Uniform(S)`` plus an atomless rest, :func:`mass_set_collision_exact`); an integer ``k`` in
+    ``[2, M]`` the closed form (:data:`MASS_SET_COLLISION_LOWER_CLOSED`); ``k="best"`` the closed form at its
+    best ``k``. At ``N = 1000, rho = 0.1, M = 200`` the sum is 0.1786 and the best closed form 0.1014.
+
+    >>> round(mass_set_collision_lower(N=1000, rho=0.1, M=200), 4)
+    0.1786
     """
-    values = dict(N=check_positive("N", N), rho=check_open_unit("rho", rho) if rho != 1 else 1.0,
+    N, rho, M = _mass_set_args(N, rho, M)
+    if k is None:
+        if rho == 1:  # every draw lands in S: the uniform law on S is the worst case
+            return float(uniform_collision_probability(N=N, s=M)) if M >= 2 else 0.0
+        return float(MASS_SET_COLLISION_LOWER(N=N, rho=rho, M=M)) if M >= 2 else 0.0
+    if isinstance(k, str) and k == "best":
+        return max((mass_set_collision_lower(N=N, rho=rho, M=M, k=j) for j in range(2, M + 1)), default=0.0)
+    k = check_number("k", k, low=2, high=max(M, 2), integer=True)
+    if M < 2:
+        return 0.0
+    if rho == 1:
+        return float(1 - np.exp(-k * (k - 1) / (2 * N)))
+    return float(MASS_SET_COLLISION_LOWER_CLOSED(N=N, rho=rho, M=M, k=k))
+
+
+def mass_set_collision_approx(*, N: float, rho: float, M: float, misprint: bool = False) -> float:
+    """The restated "mass on a set" formula: an APPROXIMATION of the collision probability, not a bound.
+
+    .. math::
+        \\Pr[\\text{collision}] \\approx 1 - \\exp\\Bigl(-\\frac{M(M-1)\\rho^2}{2N}\\Bigr)
+
+    (:data:`MASS_SET_COLLISION_APPROX`, a Poisson approximation). It lies slightly ABOVE the true worst case
+    (by Jensen, ``E[1 - exp(-K(K-1)/2N)] <= 1 - exp(-E[K(K-1)]/2N)`` for ``K ~ Bin(M, rho)``): 0.1805 against
+    the exact 0.1786 at ``N = 1000, rho = 0.1, M = 200``; the valid bound is :func:`mass_set_collision_lower`.
+    ``misprint=True`` evaluates the ``rho`` version two restatements print
+    (:data:`MASS_SET_COLLISION_MISPRINT`, 0.863 there: badly wrong).
+    """
+    values = dict(N=check_positive("N", N), rho=check_number("rho", rho, low=0, high=1, low_open=True),
                   M=float(_check_sample_size("M", M)))
-    bound = MASS_SET_COLLISION if corrected else MASS_SET_COLLISION_MISPRINT
+    bound = MASS_SET_COLLISION_MISPRINT if misprint else MASS_SET_COLLISION_APPROX
     return float(bound(**values))
 
 
-def mass_set_collision_exact(*, N: int, rho: float, M: int) -> float:
-    """Exact collision probability of ``M`` draws from ``rho * Uniform(S) + (1 - rho) * (an atomless law)``.
+def mass_set_collision_bound(*, N: float, rho: float, M: float, corrected: bool = True) -> float:
+    """Deprecated name of :func:`mass_set_collision_approx` (the rho^2 form is an approximation, not a bound;
+    the valid bound is :func:`mass_set_collision_lower`). ``corrected=False`` is ``misprint=True``."""
+    return mass_set_collision_approx(N=N, rho=rho, M=M, misprint=not corrected)
 
-    With ``K ~ Binomial(M, rho)`` draws landing in ``S`` (``|S| = N``), only those can collide:
+
+def mass_set_collision_exact(*, N: int, rho: float, M: int) -> float:
+    """Exact collision probability of ``M`` draws from ``rho * Uniform(S) + (1 - rho) * (an atomless law)``,
+    ``|S| = N``: only the ``K ~ Binomial(M, rho)`` draws in ``S`` can collide, so it is the sum form of
+    :func:`mass_set_collision_lower` (:data:`MASS_SET_COLLISION_LOWER`), which this law attains.
 
     .. math::
         \\Pr[\\text{collision}] = \\sum_{K=0}^{M} \\binom{M}{K}\\rho^K(1-\\rho)^{M-K}
         \\Bigl[1 - \\prod_{i=1}^{K-1}\\bigl(1 - \\tfrac{i}{N}\\bigr)\\Bigr]
-
-    the inner term from :data:`UNIFORM_COLLISION_EXACT`. The oracle the mass-on-a-set bound is tested against.
     """
-    N = int(check_positive("N", N))
-    M = int(_check_sample_size("M", M))
-    if not 0 < rho <= 1:
-        raise ValueError(f"rho must lie in (0, 1], got {rho!r}")
-    K = np.arange(M + 1, dtype=np.float64)
-    weights = stats.binom.pmf(K, M, rho)
-    inner = uniform_collision_probability(N=N, s=np.maximum(K, 1.0))
-    return float(np.sum(weights * inner))
+    return mass_set_collision_lower(N=N, rho=rho, M=M)
 
 
 def beta_upper_bound(*, M: float, gamma):

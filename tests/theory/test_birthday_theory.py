@@ -1,5 +1,6 @@
-"""The birthday-paradox formulas of MATH.md section 3: exact against enumeration, bounds against simulation,
-and the rho -> rho^2 correction of the mass-on-a-set statement."""
+"""The birthday-paradox formulas (Arora & Zhang 2017): exact against enumeration, bounds against simulation, the
+valid mass-on-a-set lower bound (sum over K ~ Bin(M, rho) and its closed form), and the rho^2 form kept only as a
+labelled approximation."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from hypothesis import strategies as st
 
 from ganlimits.theory import (
     BETA_UPPER,
-    MASS_SET_COLLISION,
+    MASS_SET_COLLISION_APPROX,
+    MASS_SET_COLLISION_LOWER,
+    MASS_SET_COLLISION_LOWER_CLOSED,
     MASS_SET_COLLISION_MISPRINT,
     NO_COLLISION_LOWER,
     S_HALF_UNIFORM,
@@ -24,8 +27,10 @@ from ganlimits.theory import (
     UNIFORM_COLLISION_LOWER,
     beta_bound_hypotheses,
     beta_upper_bound,
+    mass_set_collision_approx,
     mass_set_collision_bound,
     mass_set_collision_exact,
+    mass_set_collision_lower,
     s_half_uniform,
     support_from_s_half,
     uniform_collision_probability,
@@ -46,7 +51,7 @@ def test_uniform_collision_exact_equals_enumeration(N, s):
     symbolic = sp.nsimplify(sp.simplify(UNIFORM_COLLISION_EXACT.subs({"N": N, "s": s})))
     if s <= N:
         assert symbolic == sp.Rational(truth.numerator, truth.denominator)
-    # the product form (MATH.md) agrees too
+    # the product form agrees too
     i = sp.Symbol("i", integer=True, positive=True)
     product = 1 - sp.Product(1 - sp.Rational(1, N) * i, (i, 1, s - 1)).doit()
     assert product == sp.Rational(truth.numerator, truth.denominator)
@@ -169,7 +174,7 @@ def _simulate_mass_set(N: int, rho: float, M: int, n: int, seed: int) -> int:
 
 
 def test_mass_set_rho_squared_holds_rho_fails_in_simulation():
-    """MATH.md 3: N = 1000, rho = 0.1, M = 200. Simulation: n = 20,000 trials, numpy seed 20170707;
+    """Arora & Zhang's example: N = 1000, rho = 0.1, M = 200. Simulation: n = 20,000 trials, numpy seed 20170707;
     Clopper-Pearson at alpha = 1e-3 (two-sided). The exact value must lie inside; the rho^2 statement must not
     be refuted; the misprinted rho statement must be refuted (it claims 0.863)."""
     from scipy import stats
@@ -179,8 +184,8 @@ def test_mass_set_rho_squared_holds_rho_fails_in_simulation():
     lo = stats.beta.ppf(alpha / 2, hits, n - hits + 1)
     hi = stats.beta.ppf(1 - alpha / 2, hits + 1, n - hits)
     exact = mass_set_collision_exact(N=N, rho=rho, M=M)
-    corrected = mass_set_collision_bound(N=N, rho=rho, M=M)
-    misprint = mass_set_collision_bound(N=N, rho=rho, M=M, corrected=False)
+    corrected = mass_set_collision_approx(N=N, rho=rho, M=M)
+    misprint = mass_set_collision_approx(N=N, rho=rho, M=M, misprint=True)
     msg = f"seed {seed}: {hits}/{n} -> [{lo:.4f}, {hi:.4f}], exact {exact:.4f}"
     assert lo <= exact <= hi, msg
     assert corrected <= hi, msg  # rho^2: not refuted at this n
@@ -193,10 +198,10 @@ def test_rho_squared_is_an_approximation_not_a_strict_lower_bound():
     # 1% (Jensen: E[1 - exp(-K(K-1)/2N)] <= 1 - exp(-E[K(K-1)]/2N) for K ~ Bin(M, rho)). It is a close
     # approximation; the misprint is off by a factor 4.8.
     exact = mass_set_collision_exact(N=1000, rho=0.1, M=200)
-    corrected = mass_set_collision_bound(N=1000, rho=0.1, M=200)
+    corrected = mass_set_collision_approx(N=1000, rho=0.1, M=200)
     assert exact == pytest.approx(0.17864, abs=1e-5)
     assert 0 < corrected - exact < 0.011 * exact
-    assert mass_set_collision_bound(N=1000, rho=0.1, M=200, corrected=False) / exact > 4.5
+    assert mass_set_collision_approx(N=1000, rho=0.1, M=200, misprint=True) / exact > 4.5
 
 
 @pytest.mark.slow
@@ -211,14 +216,19 @@ def test_rho_squared_overshoot_is_visible_in_a_large_simulation():
     lo = stats.beta.ppf(alpha / 2, hits, n - hits + 1)
     hi = stats.beta.ppf(1 - alpha / 2, hits + 1, n - hits)
     assert lo <= mass_set_collision_exact(N=1000, rho=0.1, M=200) <= hi
-    assert hi < mass_set_collision_bound(N=1000, rho=0.1, M=200)
+    assert hi < mass_set_collision_approx(N=1000, rho=0.1, M=200)
 
 
 def test_bounds_are_sympy_expressions_of_the_stated_symbols():
     assert {s.name for s in UNIFORM_COLLISION_LOWER.symbols} == {"N", "s"}
-    assert {s.name for s in MASS_SET_COLLISION.symbols} == {"N", "rho", "M"}
+    assert {s.name for s in MASS_SET_COLLISION_APPROX.symbols} == {"N", "rho", "M"}
+    assert MASS_SET_COLLISION_LOWER.parameters == ("N", "rho", "M")
+    assert MASS_SET_COLLISION_LOWER_CLOSED.parameters == ("N", "rho", "M", "k")
     rho = sp.Symbol("rho", positive=True)
-    assert sp.simplify(MASS_SET_COLLISION_MISPRINT.expr.subs(rho, rho**2) - MASS_SET_COLLISION.expr) == 0
+    assert sp.simplify(MASS_SET_COLLISION_MISPRINT.expr.subs(rho, rho**2) - MASS_SET_COLLISION_APPROX.expr) == 0
+    # the rho^2 form is labelled as what it is
+    assert "APPROXIMATION, not a lower bound" in MASS_SET_COLLISION_APPROX.source
+    assert mass_set_collision_bound(N=1000, rho=0.1, M=200) == mass_set_collision_approx(N=1000, rho=0.1, M=200)
 
 
 @pytest.mark.parametrize(
@@ -229,8 +239,11 @@ def test_bounds_are_sympy_expressions_of_the_stated_symbols():
         lambda: uniform_collision_probability(N=10, s=float("nan")),
         lambda: s_half_uniform(N=-1),
         lambda: support_from_s_half(s_half=1.0),
-        lambda: mass_set_collision_bound(N=10, rho=1.5, M=3),
+        lambda: mass_set_collision_approx(N=10, rho=1.5, M=3),
         lambda: mass_set_collision_exact(N=10, rho=0.0, M=3),
+        lambda: mass_set_collision_lower(N=10.5, rho=0.5, M=3),
+        lambda: mass_set_collision_lower(N=10, rho=0.5, M=3, k=4),
+        lambda: mass_set_collision_lower(N=10, rho=0.5, M=3, k=1),
         lambda: beta_upper_bound(M=10, gamma=1.0),
         lambda: beta_upper_bound(M=1, gamma=0.5),
     ],
@@ -238,3 +251,115 @@ def test_bounds_are_sympy_expressions_of_the_stated_symbols():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+# ---- the valid mass-on-a-set lower bound --------------------------------------------------------------------
+
+
+def _distinct_probability(p: np.ndarray, k: int) -> float:
+    """Exact probability that k i.i.d. draws from the law p are all distinct: k! e_k(p) (elementary symmetric
+    polynomial by the usual recursion)."""
+    e = np.zeros(k + 1)
+    e[0] = 1.0
+    for q in p:
+        e[1:] = e[1:] + q * e[:-1]
+    return math.factorial(k) * e[k]
+
+
+@given(weights=st.lists(st.floats(0.01, 1.0), min_size=2, max_size=8), k=st.integers(2, 8))
+@example(weights=[1.0, 1.0, 1.0, 0.01], k=3)
+def test_uniform_law_collides_least(weights, k):
+    """The step behind the bound: among laws on N points, the uniform one has the smallest chance of a
+    collision among k draws (Schur-concavity of e_k), exact arithmetic in float64."""
+    p = np.array(weights) / sum(weights)
+    N = len(p)
+    uniform = uniform_collision_probability(N=N, s=k)
+    assert 1 - _distinct_probability(p, k) >= uniform - 1e-12
+
+
+@pytest.mark.parametrize("N,rho,M", [(2, Fraction(1, 2), 3), (3, Fraction(1, 3), 4), (4, Fraction(9, 10), 4)])
+def test_lower_bound_sympy_expression_is_exact(N, rho, M):
+    """The sympy sum, evaluated exactly, is the enumerated collision probability of rho Uniform(S) + atomless."""
+    value = sp.nsimplify(sp.simplify(MASS_SET_COLLISION_LOWER.subs({"N": N, "rho": sp.Rational(rho.numerator,
+                                                                                                  rho.denominator),
+                                                                    "M": M}).doit()))
+    truth = _enumerated_mass_set(N, rho, M)
+    assert value == sp.Rational(truth.numerator, truth.denominator)
+
+
+@given(N=st.integers(1, 5000), rho=st.floats(0.01, 0.99), M=st.integers(2, 300), frac=st.floats(0, 1))
+@example(N=1000, rho=0.1, M=200, frac=0.1)
+def test_closed_form_is_below_the_sum(N, rho, M, frac):
+    k = 2 + round(frac * (M - 2))
+    assert mass_set_collision_lower(N=N, rho=rho, M=M, k=k) <= mass_set_collision_lower(N=N, rho=rho, M=M) + 1e-12
+
+
+def test_bound_numbers_of_the_example():
+    """N = 1000, rho = 0.1, M = 200: the tight sum 0.1786; 1 - E exp(-K(K-1)/2N) (a weaker valid form) 0.1775;
+    the best closed form 0.1014; the rho^2 approximation 0.1805 lies above the tight value."""
+    from scipy import stats
+
+    tight = mass_set_collision_lower(N=1000, rho=0.1, M=200)
+    K = np.arange(201)
+    weaker = 1 - float(np.sum(stats.binom.pmf(K, 200, 0.1) * np.exp(-K * (K - 1) / 2000)))
+    best = mass_set_collision_lower(N=1000, rho=0.1, M=200, k="best")
+    assert tight == pytest.approx(0.17864, abs=1e-5) and weaker == pytest.approx(0.1775, abs=1e-4)
+    assert best == pytest.approx(0.10145, abs=1e-5)
+    assert best <= weaker <= tight < mass_set_collision_approx(N=1000, rho=0.1, M=200)
+    assert mass_set_collision_lower(N=1000, rho=1.0, M=200) == uniform_collision_probability(N=1000, s=200)
+
+
+def _simulate_law(p: np.ndarray, M: int, n: int, seed: int) -> int:
+    """Trials (of n) in which M draws collide; p lists the atoms' masses, the rest (1 - sum p) is atomless."""
+    rng = np.random.default_rng(seed)
+    cum = np.cumsum(p)
+    hits = 0
+    for start in range(0, n, 5000):
+        b = min(5000, n - start)
+        u = rng.random((b, M))
+        v = np.searchsorted(cum, u, side="right")  # index len(p) = the atomless part
+        v = np.where(v < len(p), v, -1 - np.arange(M)[None, :])  # atomless draws never repeat
+        v.sort(axis=1)
+        hits += int((v[:, 1:] == v[:, :-1]).any(axis=1).sum())
+    return hits
+
+
+@pytest.mark.parametrize(
+    "name,law,N,rho,M",
+    [
+        # S = 200 points carrying 0.3 unevenly (Zipf weights), nothing else atomic
+        ("zipf on S", 0.3 * (1 / np.arange(1, 201)) / np.sum(1 / np.arange(1, 201)), 200, 0.3, 40),
+        # S = 500 points with mass 0.2 uniformly, plus 300 further atoms of mass 0.001 each
+        ("uniform on S plus atoms", np.concatenate([np.full(500, 0.2 / 500), np.full(300, 0.001)]), 500, 0.2, 80),
+        # S = 50 points of which one holds half of S's mass 0.4
+        ("one heavy point in S", np.concatenate([[0.2], np.full(49, 0.2 / 49)]), 50, 0.4, 15),
+        # the tight case: rho Uniform(S) and an atomless rest
+        ("tight", np.full(1000, 0.1 / 1000), 1000, 0.1, 200),
+    ],
+)
+def test_lower_bound_holds_in_simulation(name, law, N, rho, M):
+    """Laws with P(S) >= rho on |S| = N: n = 20,000 trials each (numpy seed 1711), one-sided Clopper-Pearson at
+    alpha = 1e-3: the simulated collision rate is not below the valid bound (sum form, hence the closed form);
+    in the tight case the bound also lies inside the two-sided interval. Fixed seed: cannot flake."""
+    from scipy import stats
+
+    n, alpha = 20_000, 1e-3
+    assert abs(law[:N].sum() - rho) < 1e-12
+    hits = _simulate_law(law, M, n, 1711)
+    upper = stats.beta.ppf(1 - alpha, hits + 1, n - hits)
+    lower = stats.beta.ppf(alpha, hits, n - hits + 1)
+    bound = mass_set_collision_lower(N=N, rho=rho, M=M)
+    msg = f"{name}: {hits}/{n} collided, one-sided limits [{lower:.4f}, {upper:.4f}], bound {bound:.4f}"
+    assert bound <= upper, msg
+    assert mass_set_collision_lower(N=N, rho=rho, M=M, k="best") <= bound
+    if name == "tight":
+        assert lower <= bound <= upper, msg
+    else:  # non-uniform on S or atoms elsewhere: strictly more collisions than the worst case
+        assert lower > bound, msg
+
+
+def test_rho_squared_form_is_not_a_bound_in_exact_arithmetic():
+    """Negative control for the bound's direction: the rho^2 approximation exceeds the exact worst case at several
+    settings (Jensen), so it could not be kept as a lower bound."""
+    for N, rho, M in [(1000, 0.1, 200), (100, 0.3, 30), (10_000, 0.05, 1500)]:
+        assert mass_set_collision_approx(N=N, rho=rho, M=M) > mass_set_collision_lower(N=N, rho=rho, M=M), (N, rho, M)

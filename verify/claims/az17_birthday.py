@@ -1,395 +1,317 @@
-"""Claim ``az17-birthday``: the birthday-paradox test recovers known supports and exposes the memorizing
-generator.
+"""Claim ``az17-birthday``: the birthday-paradox test, on full output vectors, recovers known supports, flags
+non-uniform mass and exposes the memorizing generator.
 
 .. math::
 
     \\Pr_N[\\text{collision among } s] = 1 - \\prod_{i=1}^{s-1}\\Bigl(1 - \\frac iN\\Bigr)
     = \\tfrac12 \\ \\text{at}\\ s \\approx \\sqrt{2\\ln 2\\,N} \\approx 1.18\\sqrt N
 
-(Arora & Zhang 2017; MATH.md section 3). The claim is a calibration of the test on laws whose support is
-known:
+(Arora & Zhang 2017, birthday paradox test; ``docs/papers/az17.md``). The attack is the general one: full output
+vectors, a duplicate threshold from held-out data (:func:`~ganlimits.verify.threshold_from_reference` on jittered
+digits of a calibration half of the images; the false-positive control uses the other half), sizes from a pilot
+run (:func:`~ganlimits.verify.pilot_sizes`), and the support interval whose measured coverage holds at the
+smallest width (:data:`~ganlimits.verify.HEADLINE_INTERVAL`, the likelihood-ratio interval calibrated by
+simulation).
 
-- **memorizing generator** (the ReLU network of Theorem 3 of Arora, Risteski & Zhang, the witness of claim
-  ``arz-thm1``: jittered digits, d' = 2, m = k^2 memorized images, TV budget delta): its outputs are a
-  memorized image with the code written into d' positions, so two outputs from the same block differ only at
-  the code positions. The test compares them on the clean positions (``NoiseModel.clean_positions``), where
-  they are identical; the threshold comes from real data by :func:`~ganlimits.verify.threshold_from_reference`
-  on the same coordinates. True support: m (plus the ramp outputs, of mass <= delta).
-- **uniform on N random points** of R^16 with N(0, 0.01^2) noise; threshold from the noise scale
-  (:func:`~ganlimits.verify.threshold_from_noise`, a true duplicate is missed with probability 1e-6).
-- **non-uniform**: one point of mass 10%, the rest a continuous Gaussian; it must be flagged as non-uniform,
-  with that point named as the most frequent collider.
+Cases (shape letters: ``m`` support, ``d`` = 64, ``d_code`` code dimension):
 
-Criterion for each known support N: the support estimate's interval contains N and the point estimate is
-within a factor 1.5 of N, and the law is not flagged non-uniform. Verdict ``consistent`` when every criterion
-holds and the non-uniform case is flagged; ``refuted`` when one fails; ``inconclusive`` when the control
-fails.
+- **memorizing generators** of support ``m`` (the uniform law on ``m`` draws of the jittered digits: the empirical
+  law of Arora, Ge, Liang, Ma & Zhang, and the clean part of the Theorem-3 witness). Criterion for each: the
+  measured ``|log(N_hat / m)|`` is within ``log factor`` (verdict rule :func:`~._common.decide`, upper limit
+  within, lower limit beyond = refuted), and the law is not flagged non-uniform. The headline is the largest m.
+- **the Theorem-3 witness** of Arora, Risteski & Zhang (the ReLU network of claim ``arz-thm1``, m = k^2). On full
+  vectors two outputs of one block differ at the d' code positions, so full-vector duplicates are rarer than
+  "same memorized image": the test measures that rate (checked against a count of independent pairs) and must
+  still expose the witness (its upper limit below the data's lower limit). Stated special case: comparing only
+  the known clean positions recovers m (same criterion as above).
+- **non-uniform mass**: one image with mass ``heavy_mass``, the rest atomless; it must be flagged and the image
+  named.
+- **specificity**: jittered digits of the held-out images (support unbounded) must not collide at ``control_s``.
 
-Control (false-positive check): the real target (jittered digits on the clean positions, support unbounded)
-must show no collision at all at a sample size at least as large as any tested, with the same threshold rule.
-The contrast of the seeds: the memorizing generator that the BiGAN objective cannot tell from the data (claim
-``arz-thm1``) collides with probability 1/2 at s ~ 1.18 sqrt(m), while the data never collide.
+Near-boundary control: a memorizing generator of support ``m F^c`` (``c = near_strength`` in [1.5, 3]) attacked
+as a claim of support ``m`` at the verdict's n; caught when the lower limit of ``|log(N_hat / m)|`` exceeds
+``log F``. Resolution: the same over the graded strengths ``power_strengths``; those trials, on known uniform
+supports, also measure the coverage and width of every interval type.
+
+Verdict (``_birthday_report.verdict_of``): ``inconclusive`` when the held-out control collides or the headline
+interval under-covers the planted supports; ``refuted`` when a known support's interval lies beyond the factor, a
+known uniform support is flagged, the atom is missed or the witness is not exposed; ``consistent`` when every
+known support lies within the factor, the near-boundary control is caught and the resolution is at most 3 times
+the bound.
+
+Deviation: the paper's human judge of near-duplicates among the 20 closest pairs is a distance threshold here, and
+its ``s_half^2`` rule the uniform model's maximum likelihood over the whole collision curve.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from ganlimits.constructions import (
-    GaussianBlockPartition,
-    MemorizingGenerator,
-    NoisedTarget,
-    NoiseModel,
-    digits,
-)
-from ganlimits.theory import mass_set_collision_exact, s_half_uniform, uniform_collision_probability
+from ganlimits.theory import s_half_uniform
 
-from .._figures import new_figure, save_figure
 from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
 from .._sweep import run_trials
-from ..estimators import (
-    birthday_test,
-    clopper_pearson,
-    select_coordinates,
-    threshold_from_noise,
-    threshold_from_reference,
+from ..estimators import HEADLINE_INTERVAL, support_intervals, support_lr_pvalue, threshold_from_reference
+from ._birthday_cases import coverage_table, image_law, noised_law, trial
+from ._birthday_report import figures, verdict_of
+from ._common import (
+    CONFIDENCE,
+    DIGITS_JITTER,
+    NEAR_BOUNDARY,
+    CheckedSettings,
+    NearBoundaryControl,
+    PowerCurve,
+    make_result,
+    resolve_settings,
+    streams_for,
 )
-from ._common import CheckedSettings, make_result, resolve_settings
 
 __all__: list[str] = []
 
-CONFIDENCE = 0.95
-CODE_DIM = 2
-SIGMA = 1.0
-JITTER = 0.05  # the digits kernel width of claim arz-thm1
-DELTA = 0.01  # TV budget of the ReLU network (ramp mass)
-POINTS_DIM = 16
-POINTS_NOISE = 0.01
-HEAVY_MASS = 0.1
-FACTOR = 1.5  # point estimate within this factor of the truth
-NONUNIFORM_ALPHA = 0.01
+_SPAN = 2.4 * 1.18  # the pilot's largest size over sqrt(N) (pilot_sizes' span times s_half / sqrt(N))
 
 
 @dataclass(frozen=True)
 class Settings(CheckedSettings):
-    """Settings of ``az17-birthday``: memorizing generators with m = k² for k in ``ks``; uniform laws on N random
-    points for N in ``points_N``; ``repeats`` samples per size on ``n_sizes`` sizes; the control's sample size
-    ``control_s`` and repeats ``control_repeats``."""
+    """Settings of ``az17-birthday`` (every number the verdict depends on).
 
-    ks: tuple[int, ...]
-    points_N: tuple[int, ...]
+    ``ms`` supports of the memorizing generators (headline: the largest); ``witness_k`` the Theorem-3 network's k
+    (m = k^2); ``repeats`` samples per size on ``n_sizes`` sizes chosen by a pilot of ``pilot_repeats`` samples per
+    size up to ``max_size``; ``calibration_draws`` simulated curves for the headline interval; ``factor`` the
+    criterion F; ``near_strength`` and ``power_strengths`` planted supports ``m F^c`` in units c of ``log F``,
+    ``power_repeats`` trials each; ``reference_n`` held-out draws for the threshold (``reference_quantile``,
+    ``reference_factor``), from a ``split_fraction`` share of the digit images; ``control_s`` x ``control_repeats``
+    the specificity check; ``heavy_mass`` the atom of the non-uniform case; ``witness_pairs`` pairs counted for
+    the witness's full-vector duplicate rate; ``code_dim``, ``code_sigma``, ``tv_budget``, ``jitter`` the witness
+    and the target.
+    """
+
+    ms: tuple[int, ...]
+    witness_k: int
     repeats: int
     n_sizes: int
+    pilot_repeats: int
+    calibration_draws: int
+    power_strengths: tuple[float, ...]
+    power_repeats: int
     control_s: int
     control_repeats: int
+    witness_pairs: int
+    reference_n: int = 2048
+    max_size: int = 4096
+    factor: float = 1.5
+    near_strength: float = 2.0
+    heavy_mass: float = 0.1
+    nonuniform_alpha: float = 0.01
+    reference_quantile: float = 0.01
+    reference_factor: float = 0.5
+    split_fraction: float = 0.5
+    code_dim: int = 2
+    code_sigma: float = 1.0
+    tv_budget: float = 0.01
+    jitter: float = DIGITS_JITTER
+
+    _limits: ClassVar[dict[str, dict]] = {
+        "ms": {"low": 2, "integer": True},
+        "witness_k": {"low": 2, "integer": True},
+        "n_sizes": {"low": 3, "integer": True},
+        "pilot_repeats": {"low": 4, "integer": True},
+        "calibration_draws": {"low": 100, "integer": True},
+        "power_strengths": {"low": 0},
+        "factor": {"low": 1, "low_open": True},
+        "heavy_mass": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "nonuniform_alpha": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "reference_quantile": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "split_fraction": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "reference_n": {"low": 2, "integer": True},
+        "max_size": {"low": 4, "integer": True},
+    }
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(ks=(8, 16), points_N=(500,), repeats=100, n_sizes=12, control_s=2048, control_repeats=10)
+        return cls(ms=(64, 256), witness_k=16, repeats=25, n_sizes=8, pilot_repeats=10, calibration_draws=500,
+                   power_strengths=(0.0, 1.0, 2.0, 3.0), power_repeats=6, control_s=1024, control_repeats=5,
+                   witness_pairs=20_000, reference_n=1024)
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(ks=(8, 16, 32, 64), points_N=(100, 1000, 10000), repeats=200, n_sizes=16, control_s=4096,
-                   control_repeats=50)
+        return cls(ms=(64, 256, 1024), witness_k=32, repeats=50, n_sizes=10, pilot_repeats=16,
+                   calibration_draws=1000, power_strengths=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
+                   power_repeats=30, control_s=2048, control_repeats=20, witness_pairs=400_000)
+
+    def largest_size(self) -> int:
+        """The largest sample size a pilot is expected to pick (planted supports included)."""
+        top = max(max(self.ms) * self.factor ** max(self.power_strengths + (self.near_strength,)),
+                  self.witness_k**2 * 4.0)
+        return int(np.ceil(1.5 * _SPAN * np.sqrt(top)))
+
+    def validate(self) -> None:
+        lo, hi = NEAR_BOUNDARY
+        if not lo <= self.near_strength <= hi:
+            raise ValueError(f"near_strength must lie in [{lo}, {hi}] (a near-boundary control), got "
+                             f"{self.near_strength}")
+        if list(self.power_strengths) != sorted(set(self.power_strengths)) or len(self.power_strengths) < 2:
+            raise ValueError("power_strengths must be at least two distinct increasing strengths, got "
+                             f"{self.power_strengths}")
+        if not any(1 < c <= 3 for c in self.power_strengths):
+            raise ValueError("power_strengths must include a strength in (1, 3]: the resolution can only be "
+                             "established between the bound and 3 times it")
+        if self.code_dim >= 64:
+            raise ValueError(f"code_dim must be below the image dimension 64, got {self.code_dim}")
+        need = self.largest_size()
+        if self.max_size < need:
+            raise ValueError(f"max_size must be at least {need} (the largest size the pilots need), got "
+                             f"{self.max_size}")
+        if self.reference_n < need:
+            raise ValueError(f"reference_n must be at least the largest sample size tested (~{need}), got "
+                             f"{self.reference_n}")
+        if self.control_s < need:
+            raise ValueError(f"control_s must be at least the largest sample size tested (~{need}), got "
+                             f"{self.control_s}")
+        if round(self.split_fraction * 1797) < 2 or round((1 - self.split_fraction) * 1797) < 2:
+            raise ValueError(f"split_fraction must leave images on both sides, got {self.split_fraction}")
 
 
-def size_grid(N: float, n_sizes: int) -> list[int]:
-    """Geometric grid of sample sizes from ``0.3 sqrt(N)`` to ``3.5 sqrt(N)`` (collision rates ~0.04 to
-    ~1)."""
-    root = np.sqrt(N)
-    grid = np.geomspace(max(2.0, 0.3 * root), max(4.0, 3.5 * root), n_sizes)
-    return sorted({int(v) for v in np.round(grid)})
+def _thresholds(st: Settings, base: dict[str, Any], gen: torch.Generator) -> dict[str, float]:
+    """Duplicate thresholds from held-out data (the calibration half of the images): for 64-D images, for the
+    noised images on full vectors, and on the clean positions (the special case)."""
+    calib = image_law(base, "calibration")
+    x, _ = calib.sample(st.reference_n, generator=gen)
+    noised = noised_law(calib, base)
+    xn, _ = noised.sample(st.reference_n, generator=gen)
+    kw = {"quantile": st.reference_quantile, "factor": st.reference_factor}
+    return {"digits": threshold_from_reference(x, **kw), "noised": threshold_from_reference(xn, **kw),
+            "clean": threshold_from_reference(xn, coords=noised.noise.clean_positions, **kw)}
 
 
-# ---- samplers ----------------------------------------------------------------------------------------------
+def _jobs(st: Settings, base: dict[str, Any], t: dict[str, float], streams) -> list[tuple[dict, int]]:
+    head = max(st.ms)
+    mem = {**base, "kind": "memorized", "threshold": t["digits"]}
+    jobs = [({**mem, "m": m, "claimed": m}, streams.seed("case", "memorized", m)) for m in st.ms]
+    jobs += [({**base, "kind": "witness", "k": st.witness_k, "coords": c, "threshold": t[tk]},
+              streams.seed("case", "witness", c)) for c, tk in (("full", "noised"), ("clean", "clean"))]
+    jobs.append(({**base, "kind": "heavy", "threshold": t["digits"]}, streams.seed("case", "heavy")))
+    jobs += [({**base, "kind": "control", "law": law, "s": st.control_s, "threshold": t[law]},
+              streams.seed("case", "control", law)) for law in ("digits", "noised")]
+    jobs.append(({**mem, "m": _planted(head, st.factor, st.near_strength), "claimed": head, "role": "near"},
+                 streams.seed("case", "near")))
+    jobs += [({**mem, "m": _planted(head, st.factor, c), "claimed": head, "role": "power"},
+              streams.seed("power", i, r)) for i, c in enumerate(st.power_strengths) for r in range(st.power_repeats)]
+    return jobs
 
 
-def _digits_setup(k: int, gen: torch.Generator):
-    clean = digits(jitter=JITTER)
-    noise = NoiseModel(dim=clean.dim, code_dim=CODE_DIM)
-    partition = GaussianBlockPartition(k=k, code_dim=CODE_DIM, sigma=SIGMA)
-    memory, _ = clean.sample(partition.m, generator=gen)
-    G = MemorizingGenerator(memory=memory, partition=partition, noise=noise, tv_budget=DELTA)
-    real = NoisedTarget(clean=clean, noise=noise, sigma=SIGMA)
-    return G, real, noise
-
-
-def _reference_threshold(real: NoisedTarget, noise: NoiseModel, n_ref: int, gen: torch.Generator) -> float:
-    x_ref, _ = real.sample(n_ref, generator=gen)
-    return threshold_from_reference(x_ref, coords=noise.clean_positions)
-
-
-def _uniform_points(N: int, gen: torch.Generator):
-    centers = torch.randn(N, POINTS_DIM, generator=gen, dtype=torch.float64)
-
-    def sample(s: int, g: torch.Generator) -> torch.Tensor:
-        idx = torch.randint(0, N, (s,), generator=g)
-        return centers[idx] + POINTS_NOISE * torch.randn(s, POINTS_DIM, generator=g, dtype=torch.float64)
-
-    return sample
-
-
-def _heavy_point(gen: torch.Generator):
-    x0 = 3.0 + torch.randn(POINTS_DIM, generator=gen, dtype=torch.float64)
-
-    def sample(s: int, g: torch.Generator) -> torch.Tensor:
-        x = torch.randn(s, POINTS_DIM, generator=g, dtype=torch.float64)
-        heavy = torch.rand(s, generator=g, dtype=torch.float64) < HEAVY_MASS
-        noise = POINTS_NOISE * torch.randn(s, POINTS_DIM, generator=g, dtype=torch.float64)
-        return torch.where(heavy[:, None], x0 + noise, x)
-
-    return sample, x0
-
-
-# ---- one case = one resumable trial ------------------------------------------------------------------------
-
-
-def _trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
-    """One calibration case (pure: everything from ``cfg`` and ``seed``); returns a JSON-able dict."""
-    torch_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
-    gen = torch.Generator().manual_seed(torch_seed)
-    kind = cfg["kind"]
-    out: dict[str, Any] = {"kind": kind, "seed": seed}
-    if kind == "memorizing":
-        G, real, noise = _digits_setup(cfg["k"], gen)
-        truth = G.m
-        threshold = _reference_threshold(real, noise, cfg["n_ref"], gen)
-        coords = noise.clean_positions
-        sample = lambda s, g: G.fast(G.partition.sample_codes(s, generator=g))  # noqa: E731
-        sizes = size_grid(truth, cfg["n_sizes"])
-        out.update(m=truth, k=cfg["k"], mismatch_probability=G.mismatch_probability())
-    elif kind == "points":
-        truth = cfg["N"]
-        sample, coords = _uniform_points(truth, gen), None
-        threshold = threshold_from_noise(sigma=POINTS_NOISE, dim=POINTS_DIM)
-        sizes = size_grid(truth, cfg["n_sizes"])
-    elif kind == "heavy":
-        truth = None
-        sample, x0 = _heavy_point(gen)
-        coords = None
-        threshold = threshold_from_noise(sigma=POINTS_NOISE, dim=POINTS_DIM)
-        sizes = sorted({int(v) for v in np.round(np.geomspace(3, 80, cfg["n_sizes"]))})
-    elif kind == "control":
-        _, real, noise = _digits_setup(2, gen)
-        threshold = _reference_threshold(real, noise, cfg["n_ref"], gen)
-        x_sampler = lambda s, g: real.sample(s, generator=g)[0]  # noqa: E731
-        hits, min_d = 0, []
-        from ..estimators import closest_pairs
-
-        for _ in range(cfg["repeats"]):
-            x = select_coordinates(x_sampler(cfg["s"], gen), noise.clean_positions)
-            _, dist = closest_pairs(x, 1)
-            min_d.append(float(dist[0]))
-            hits += int(float(dist[0]) < threshold)
-        out.update(s=cfg["s"], repeats=cfg["repeats"], collisions=hits, threshold=threshold,
-                   min_distance=min(min_d), median_min_distance=float(np.median(min_d)))
-        return out
-    else:  # pragma: no cover - configs are built below
-        raise ValueError(f"unknown case kind {kind!r}")
-
-    res = birthday_test(sample, sizes=sizes, repeats=cfg["repeats"], threshold=threshold, generator=gen,
-                        coords=coords, confidence=CONFIDENCE, nonuniform_alpha=NONUNIFORM_ALPHA)
-    out.update(truth=truth, result=res.to_dict(), exact_curve=None if truth is None else
-               uniform_collision_probability(N=truth, s=np.asarray(res.sizes, float)).tolist())
-    if kind == "heavy":
-        top = res.frequent[0] if res.frequent else None
-        out["top_is_heavy_point"] = bool(top is not None and float((top.point - x0).norm()) < threshold)
-        out["top_share"] = None if top is None else top.share
-    return out
-
-
-def _check(case: dict[str, Any]) -> dict[str, Any]:
-    """The calibration criterion of one known-support case."""
-    r = case["result"]
-    est = r["support_estimate"]
-    N = case["truth"]
-    lo = est["ci_low"] if est["ci_low"] is not None else float("nan")
-    hi = est["ci_high"] if est["ci_high"] is not None else float("inf")
-    point = est["estimate"] if est["estimate"] is not None else float("nan")
-    inside = bool(lo <= N <= hi)
-    close = bool(np.isfinite(point) and N / FACTOR <= point <= N * FACTOR)
-    mle = r["support_mle"]
-    return {"N": N, "estimate": point, "ci_low": lo, "ci_high": hi, "inside": inside, "within_factor": close,
-            "not_flagged": not r["nonuniform"], "ok": inside and close and not r["nonuniform"],
-            "nonuniform_pvalue": r["nonuniform_pvalue"],
-            # reported beside the criterion: the likelihood-ratio interval of the whole curve (tighter)
-            "mle": mle["estimate"], "mle_ci_low": mle["ci_low"], "mle_ci_high": mle["ci_high"]}
-
-
-def _configs(st: Settings, quick: bool) -> list[dict[str, Any]]:
-    n_ref = st.control_s
-    cfgs: list[dict[str, Any]] = [
-        {"kind": "memorizing", "k": k, "repeats": st.repeats, "n_sizes": st.n_sizes, "n_ref": n_ref}
-        for k in st.ks
-    ]
-    cfgs += [{"kind": "points", "N": N, "repeats": st.repeats, "n_sizes": st.n_sizes} for N in st.points_N]
-    cfgs.append({"kind": "heavy", "repeats": st.repeats, "n_sizes": st.n_sizes})
-    cfgs.append({"kind": "control", "s": st.control_s, "repeats": st.control_repeats, "n_ref": n_ref})
-    for c in cfgs:
-        c["quick"] = quick
-    return cfgs
-
-
-def decide(*, calibrated: bool, heavy_flagged: bool, control_caught: bool) -> str:
-    """The verdict: ``inconclusive`` when the control collided (false positives: the rule lacks specificity),
-    else ``consistent`` when every known support was recovered and the 10%-mass case flagged, else
-    ``refuted``."""
-    if not control_caught:
-        return "inconclusive"
-    return "consistent" if calibrated and heavy_flagged else "refuted"
-
-
-# ---- the runner --------------------------------------------------------------------------------------------
+def _planted(m: int, factor: float, c: float) -> int:
+    return int(round(m * factor**c))
 
 
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
-    """Run the calibration cases, the non-uniform case and the control; return the claim's result."""
+    """Run every case, the near-boundary control and the power trials; decide; return the claim's result."""
     st = resolve_settings(Settings, config, settings)
-    cfgs = _configs(st, config.quick)
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(config.seed).spawn(len(cfgs))]
+    streams = streams_for(config)
+    base = {"jitter": st.jitter, "code_dim": st.code_dim, "code_sigma": st.code_sigma, "tv_budget": st.tv_budget,
+            "split_seed": streams.seed("split"), "split_fraction": st.split_fraction, "factor": st.factor,
+            "repeats": st.repeats, "n_sizes": st.n_sizes, "pilot_repeats": st.pilot_repeats,
+            "max_size": st.max_size, "calibration_draws": st.calibration_draws,
+            "nonuniform_alpha": st.nonuniform_alpha, "heavy_mass": st.heavy_mass,
+            "control_repeats": st.control_repeats, "witness_pairs": st.witness_pairs}
+    t = _thresholds(st, base, streams.torch("reference"))
+    jobs = _jobs(st, base, t, streams)
     path = Path(config.out_dir) / ("az17-birthday-quick.jsonl" if config.quick else "az17-birthday.jsonl")
-    cases = run_trials(_trial, list(zip(cfgs, seeds, strict=True)), path=path, resume=config.resume,
-                       desc="az17-birthday", progress=config.progress)
+    rows = run_trials(trial, jobs, path=path, resume=config.resume, n_jobs=config.n_jobs,
+                      scheduler=config.scheduler, desc="az17-birthday", progress=config.progress)
 
-    known = [c for c in cases if c["kind"] in ("memorizing", "points")]
-    checks = {_label(c): _check(c) for c in known}
-    heavy = next(c for c in cases if c["kind"] == "heavy")
-    ctrl = next(c for c in cases if c["kind"] == "control")
-    heavy_flagged = bool(heavy["result"]["nonuniform"] and heavy["top_is_heavy_point"])
-    control = clopper_pearson(ctrl["collisions"], ctrl["repeats"], confidence=CONFIDENCE, seed=config.seed)
-    control_caught = ctrl["collisions"] == 0
-    calibrated = all(v["ok"] for v in checks.values())
+    head, log_f, n = max(st.ms), float(np.log(st.factor)), st.repeats * st.n_sizes
+    memorized = {r["m"]: r for r in rows if r["kind"] == "memorized" and r["role"] is None}
+    wit = {r["coords"]: r for r in rows if r["kind"] == "witness"}
+    heavy = next(r for r in rows if r["kind"] == "heavy")
+    controls = {r["law"]: r for r in rows if r["kind"] == "control"}
+    near_row = next(r for r in rows if r.get("role") == "near")
+    power_rows = [r for r in rows if r.get("role") == "power"]
 
-    verdict = decide(calibrated=calibrated, heavy_flagged=heavy_flagged, control_caught=control_caught)
+    def ratio_estimate(r: dict[str, Any], what: str) -> Estimate:
+        return Estimate(r["log_ratio"], r["log_ratio_low"], r["log_ratio_high"], CONFIDENCE, n,
+                        f"|log(N_hat / {what})|, {HEADLINE_INTERVAL} interval", config.seed)
 
-    largest = max((c for c in known if c["kind"] == "memorizing"), key=lambda c: c["truth"])
-    est = largest["result"]["support_estimate"]
-    m = largest["truth"]
-    measured = Estimate(_num(est["estimate"]) / m, _num(est["ci_low"]) / m, _num(est["ci_high"], np.inf) / m,
-                        CONFIDENCE, int(est["n"]), "support estimate / m (uniform model, CP bands)",
-                        config.seed)
+    near = NearBoundaryControl(
+        f"memorizing generator of support {near_row['m']} attacked as support {head}",
+        true_value=float(np.log(near_row["m"] / head)), bound=log_f, measured=ratio_estimate(near_row, "m"),
+        truth=f"by construction: uniform on {near_row['m']} distinct images")
+    strengths = [float(np.log(_planted(head, st.factor, c) / head)) for c in st.power_strengths]
+    detected = [sum(r["detected"] for r in power_rows if r["m"] == _planted(head, st.factor, c))
+                for c in st.power_strengths]
+    power = PowerCurve(strengths=tuple(strengths), detected=tuple(detected), repeats=st.power_repeats, n=n,
+                       bound=log_f, label=f"planted supports {head} F^c, attacked as support {head}")
+    coverage = coverage_table(power_rows, CONFIDENCE)
 
-    exposed = {
-        c["truth"]: {"s_half": c["result"]["s_half"],
-                     "s_half_over_sqrt_m": _num(c["result"]["s_half"]["estimate"]) / np.sqrt(c["truth"]),
-                     "uniform_model_s_half_over_sqrt_m": s_half_uniform(N=c["truth"], exact=True)
-                     / np.sqrt(c["truth"])}
-        for c in known if c["kind"] == "memorizing"
+    cases = {f"memorizing m={m}": ratio_estimate(r, "m") for m, r in sorted(memorized.items())}
+    cases[f"Theorem-3 witness m={wit['clean']['m']}, clean positions"] = ratio_estimate(wit["clean"], "m")
+    flags = {k: bool(r["nonuniform"]) for k, r in [*((f"memorizing m={m}", r) for m, r in memorized.items()),
+                                                    ("witness clean positions", wit["clean"])]}
+    data_low = support_intervals([st.control_s], [controls["noised"]["collisions"]], st.control_repeats,
+                                 generator=streams.numpy("control-interval"))[HEADLINE_INTERVAL].ci_low
+    exposed = bool(wit["full"]["intervals"][HEADLINE_INTERVAL]["ci_high"] < data_low)
+    verdict, reason = verdict_of(cases, near=near, power=power, log_factor=log_f, flags=flags,
+                                 heavy_flagged=bool(heavy["nonuniform"] and heavy["top_is_heavy_point"]),
+                                 exposed=exposed, false_positives=sum(c["collisions"] for c in controls.values()),
+                                 coverage=coverage["pooled"][HEADLINE_INTERVAL]["coverage"], confidence=CONFIDENCE)
+    top = memorized[head]
+    pvalue = support_lr_pvalue(top["sizes"], top["counts"], top["repeats"], low=head / st.factor,
+                               high=head * st.factor, generator=streams.numpy("pvalue"), draws=st.calibration_draws)
+
+    full_est = wit["full"]["intervals"][HEADLINE_INTERVAL]
+    summary = ("memorizing generators: N_hat/m = " + ", ".join(
+        f"{_ratio(r)} (m={m})" for m, r in sorted(memorized.items()))
+        + f"; Theorem-3 witness m={wit['full']['m']}: full vectors N_hat = {full_est['estimate']:.0f} "
+        f"[{full_est['ci_low']:.0f}, {full_est['ci_high']:.0f}] (pair count: "
+        f"{wit['full']['effective_support'][1]:.0f}), clean positions N_hat/m = {_ratio(wit['clean'])}; "
+        f"10%-mass image flagged: {bool(heavy['nonuniform'])}; headline coverage "
+        f"{coverage['pooled'][HEADLINE_INTERVAL]['coverage']['estimate']:.2f} over {len(power_rows)} planted runs")
+    measurements = {
+        "thresholds": t, "memorized": {str(m): r for m, r in memorized.items()}, "witness": wit,
+        "witness_exposure": {"full_vector_upper": full_est["ci_high"], "data_support_lower": data_low,
+                             "exposed": exposed,
+                             "s_half_over_sqrt_m": wit["clean"]["s_half"]["estimate"] / np.sqrt(wit["clean"]["m"]),
+                             "uniform_model_s_half_over_sqrt_m": s_half_uniform(N=wit["clean"]["m"], exact=True)
+                             / np.sqrt(wit["clean"]["m"])},
+        "nonuniform_case": heavy, "specificity": controls, "coverage": coverage, "nonuniform_flags": flags,
+        "criteria": {k: e.to_dict() for k, e in cases.items()}, "power_trials": power_rows,
     }
-    n_ok = sum(v["ok"] for v in checks.values())
-    summary = (
-        f"{n_ok}/{len(checks)} known supports recovered (N in interval, estimate within x{FACTOR}); "
-        f"memorizing G collides at s_half/sqrt(m) = "
-        + ", ".join(f"{v['s_half_over_sqrt_m']:.2f} (m={k})" for k, v in exposed.items())
-        + f"; 10%-mass point flagged: {heavy_flagged} ({_pvalue(heavy['result']['nonuniform_pvalue'])})"
-    )
-    control_summary = (f"jittered digits (support unbounded): {ctrl['collisions']}/{ctrl['repeats']} "
-                       f"collisions at s = {ctrl['s']} (closest pair {ctrl['min_distance']:.3g} vs "
-                       f"threshold {ctrl['threshold']:.3g})")
-
     notes = [
-        "Duplicates are decided by a distance threshold: for the memorizing generator and the control, half "
-        "the 1% quantile of real nearest-neighbour distances on the clean coordinates "
-        "(threshold_from_reference); for the point laws, sigma sqrt(2 chi2_d(1 - 1e-6)) "
-        "(threshold_from_noise).",
-        "The memorizing generator's near-duplicates differ only at the d' code positions; the test compares "
-        "the d - d' clean positions, where outputs of one block are identical (ramp outputs, mass <= delta, "
-        "are interpolations of two memorized images).",
-        "Support intervals come from Clopper-Pearson bands simultaneous over the sizes (Bonferroni) at 95%, "
-        "with grid endpoints: valid for any increasing collision curve.",
-        "The non-uniform law (10% mass on one point, the rest continuous) has unbounded support; the uniform "
-        "model's estimate for it is meaningless, which is why the flag must fire.",
+        f"Duplicates on full vectors: distance below half the 1% quantile of nearest-neighbour distances among "
+        f"{st.reference_n} held-out draws (jittered digits of a random {st.split_fraction:.0%} of the images; the "
+        "specificity check uses the other images).",
+        "Sizes: a pilot doubles s until half its samples collide, then the test uses sizes from 0.6 to 2.4 times "
+        "that crossing; the pilot's samples are not reused.",
+        "Support interval: uniform-model maximum likelihood with the likelihood-ratio interval calibrated by "
+        "simulated curves; its coverage and median width, with those of the chi-square, Clopper-Pearson inversion "
+        "and crossing intervals, are measured on the planted supports (measurements.coverage).",
+        "The Theorem-3 witness's outputs of one block differ at the code positions, so on full vectors their "
+        "duplicate rate is that of about 'effective_support' points (a count of independent pairs), not m; "
+        "comparing only the known clean positions is the special case that recovers m.",
     ]
-    if not control_caught:
-        notes.append("The control collided: the threshold rule gives false positives on a continuous law, so "
-                     "the calibration cannot be trusted (the attack lacked specificity).")
-
-    figures: list[str] = []
-    if config.figures:
-        figures = _figures(cases, Path(config.out_dir))
-
     return make_result(
-        "az17-birthday", config, st,
-        verdict=verdict,
-        params={"quick": config.quick, "ms": [k * k for k in st.ks], "points_N": list(st.points_N),
-                "repeats": st.repeats, "sizes_per_case": st.n_sizes, "confidence": CONFIDENCE,
-                "code_dim": CODE_DIM, "sigma": SIGMA, "jitter": JITTER, "delta": DELTA,
-                "points_dim": POINTS_DIM, "points_noise": POINTS_NOISE, "heavy_mass": HEAVY_MASS,
-                "factor": FACTOR, "nonuniform_alpha": NONUNIFORM_ALPHA, "control_s": st.control_s,
-                "control_repeats": st.control_repeats,
+        "az17-birthday", config, st, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue,
+        params={"quick": config.quick, "headline_m": head, "verdict_n": n, "interval": HEADLINE_INTERVAL,
+                "factor": st.factor, "confidence": CONFIDENCE, "thresholds": t,
                 "target_support": "unbounded (digits kernel density, jitter 0.05)"},
-        measured=measured,
-        bound={"value": 1.0, "label": "N_hat/N = 1 (uniform model)"},
-        control=control,
-        control_caught=control_caught,
-        summary=summary,
-        control_summary=control_summary,
-        measurements={"calibration": checks, "exposure": exposed,
-                      "nonuniform_case": {"flagged": heavy["result"]["nonuniform"],
-                                          "pvalue": heavy["result"]["nonuniform_pvalue"],
-                                          "top_is_heavy_point": heavy["top_is_heavy_point"],
-                                          "top_share": heavy["top_share"],
-                                          "support_estimate": heavy["result"]["support_estimate"]},
-                      "control": {k: ctrl[k] for k in ("s", "repeats", "collisions", "threshold",
-                                                       "min_distance", "median_min_distance")},
-                      "cases": cases},
-        figures=figures,
-        notes=notes,
+        measured=cases[f"memorizing m={head}"],
+        bound={"value": log_f, "label": f"|log(N_hat/m)| <= log {st.factor:g} (estimate within x{st.factor:g})"},
+        near_control=near, power=power, summary=summary,
+        control_summary=(f"planted support {near_row['m']} = {head} x {near_row['m'] / head:.2f} attacked as {head}: "
+                         f"|log ratio| {near.measured.fmt()} vs log F = {log_f:.3f}; caught: {near.caught}"),
+        measurements=measurements, notes=notes,
+        figures=figures(rows, coverage, power, Path(config.out_dir)) if config.figures else [],
     )
 
 
-def _num(v, default: float = np.nan) -> float:
-    return default if v is None else float(v)
+def _ratio(r: dict[str, Any]) -> str:
+    e = r["intervals"][HEADLINE_INTERVAL]
+    m = r["m"]
+    return f"{e['estimate'] / m:.2f} [{e['ci_low'] / m:.2f}, {e['ci_high'] / m:.2f}]"
 
-
-def _pvalue(p: float) -> str:
-    return f"p = {p:.2g}" if p > 0 else "p < 1e-300"
-
-
-def _label(c: dict[str, Any]) -> str:
-    return f"memorizing m={c['truth']}" if c["kind"] == "memorizing" else f"uniform N={c['truth']}"
-
-
-def _figures(cases: list[dict[str, Any]], out_dir: Path) -> list[str]:
-    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
-
-    fig, axes = new_figure(ncols=2, width=5.5, height=4.0)
-    panels = {"memorizing": axes[0][0], "points": axes[0][1], "heavy": axes[0][1]}
-    colors = iter(["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"])
-    for c in cases:
-        if c["kind"] == "control":
-            continue
-        ax = panels[c["kind"]]
-        r = c["result"]
-        s = np.array(r["sizes"], float)
-        p = np.array([q["p_estimate"] for q in r["curve"]])
-        lo = np.array([q["p_ci_low"] for q in r["curve"]])
-        hi = np.array([q["p_ci_high"] for q in r["curve"]])
-        col = next(colors)
-        label = _label(c) if c["kind"] != "heavy" else "10% mass on one point"
-        ax.errorbar(s, p, yerr=[p - lo, hi - p], fmt="o", ms=3, color=col, capsize=2, label=label)
-        fine = np.geomspace(s.min(), s.max(), 200)
-        if c["exact_curve"] is not None:
-            ax.plot(fine, uniform_collision_probability(N=c["truth"], s=fine), "-", color=col, lw=1)
-        else:  # only the heavy point can collide: exactly 1 - P[Bin(s, 0.1) <= 1]
-            ints = np.arange(int(s.min()), int(s.max()) + 1)
-            exact = [mass_set_collision_exact(N=1, rho=HEAVY_MASS, M=int(v)) for v in ints]
-            ax.plot(ints, exact, "--", color=col, lw=1)
-    for ax, title in ((axes[0][0], "memorizing generator (clean coordinates)"),
-                      (axes[0][1], "uniform on N points; 10% mass on one point (dashed: exact)")):
-        ax.axhline(0.5, color="grey", lw=0.7, ls=":")
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("sample size s")
-        ax.set_ylabel("collision probability (95% CP)")
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-    return [save_figure(fig, out_dir, "az17-birthday-curves")]

@@ -11,6 +11,6 @@ from ganlimits.theory._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    ["._phi", "._families", "._attackers", "._intervals", "._gap", "._distance", "._pairs", "._birthday",
-     "._probes"],
+    ["._phi", "._families", "._attackers", "._intervals", "._gap", "._distance", "._pairs", "._birthday_design",
+     "._birthday_support", "._birthday", "._probes"],
 )

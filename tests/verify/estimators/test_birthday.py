@@ -1,5 +1,6 @@
-"""The birthday-paradox test: exact collision counting, calibration on a known support, the non-uniformity
-flag, the threshold rules, and bad input."""
+"""The birthday-paradox test: exact collision counting, calibration on a known support, the support intervals
+and their p-value, the pilot's sizes, the non-uniformity flag, the threshold rules, and bad input. Coverage of the
+intervals over many seeds: test_birthday_coverage.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import torch
 
 from ganlimits.theory import beta_upper_bound, support_from_s_half
 from ganlimits.verify import (
+    HEADLINE_INTERVAL,
+    SUPPORT_INTERVALS,
     birthday_test,
+    pilot_sizes,
     pool_sampler,
+    support_fisher_width,
+    support_intervals,
+    support_lr_pvalue,
     threshold_from_noise,
     threshold_from_reference,
 )
@@ -51,26 +58,82 @@ def test_collisions_are_counted_exactly():
 
 
 def test_calibration_on_a_known_support():
-    """Uniform on N = 400 points, 14 sizes from 6 to 70, R = 100 repeats, torch seed 7: the support interval
-    (95%, simultaneous bands) and the likelihood-ratio interval contain 400; not flagged non-uniform
-    (alpha = 0.01). With a fixed seed this cannot flake."""
+    """Uniform on N = 400 points, 14 sizes from 6 to 70, R = 100 repeats, torch seed 7: every interval type (95%)
+    contains 400, the estimate is within a factor 1.5; not flagged non-uniform (alpha = 0.01). With a fixed seed
+    this cannot flake."""
     N = 400
     sizes = sorted({int(v) for v in np.geomspace(6, 70, 14)})
     res = birthday_test(LabelledPoints(N, seed=3), sizes=sizes, repeats=100, threshold=THRESHOLD,
                         generator=torch.Generator().manual_seed(7))
     est = res.support_estimate
-    assert est.ci_low <= N <= est.ci_high, est
+    assert est is res.support_intervals[HEADLINE_INTERVAL] and set(res.support_intervals) == set(SUPPORT_INTERVALS)
+    for name, e in res.support_intervals.items():
+        assert e.ci_low <= N <= e.ci_high, (name, e)
+        assert e.n == 100 * len(sizes) and e.confidence == 0.95
     assert N / 1.5 <= est.estimate <= 1.5 * N, est
-    assert res.support_mle.ci_low <= N <= res.support_mle.ci_high, res.support_mle
     assert not res.nonuniform and res.nonuniform_pvalue > 0.01
-    # the interval endpoints are the stated functions of the s_half interval
-    assert est.ci_low == pytest.approx(support_from_s_half(s_half=res.s_half.ci_low))
+    # the point estimate maximises the uniform model's likelihood: the curve's own counts reproduce it
+    again = support_intervals(sizes, res.collision_counts, 100, generator=np.random.default_rng(0))
+    assert again["lr"].estimate == pytest.approx(est.estimate, rel=1e-9)
+    assert again["lr"].ci_low == pytest.approx(res.support_intervals["lr"].ci_low, rel=1e-9)
+    # the efficient width at the estimate is what the design carries
+    assert res.fisher_width == pytest.approx(support_fisher_width(sizes, 100, est.estimate))
+    assert 1 < res.fisher_width < est.ci_high / est.ci_low * 1.2
     paper = support_from_s_half(s_half=res.s_half.estimate, exact=False)
     assert res.support_estimate_paper == pytest.approx(paper)
     # the beta bound is the theory's formula at the chosen size, and beta = N lies below its upper limit
     c = next(c for c in res.curve if c.s == res.beta_size)
     assert res.beta_bound.estimate == pytest.approx(beta_upper_bound(M=c.s, gamma=c.collisions / c.repeats))
     assert res.beta_bound.ci_high >= N
+
+
+def test_intervals_on_an_exact_curve():
+    """Counts equal to R times the exact uniform curve of N = 1000 (rounded): the maximum likelihood is within 2%
+    of 1000 and every interval contains it; the calibrated cut is recorded in the method."""
+    from ganlimits.theory import uniform_collision_probability
+
+    sizes, R = [20, 30, 40, 50, 60, 80], 400
+    counts = np.round(R * uniform_collision_probability(N=1000, s=np.array(sizes, float))).astype(int)
+    est = support_intervals(sizes, counts, R, generator=np.random.default_rng(1))
+    assert est["lr"].estimate == pytest.approx(1000, rel=0.02)
+    for name in SUPPORT_INTERVALS:
+        assert est[name].ci_low <= 1000 <= est[name].ci_high, name
+    assert "calibrated by 1000 simulated curves" in est["lr_calibrated"].method
+    # the chi-square and calibrated cuts are close here (many repeats): widths within 10%
+    w = {k: est[k].ci_high / est[k].ci_low for k in ("lr", "lr_calibrated")}
+    assert w["lr_calibrated"] == pytest.approx(w["lr"], rel=0.1)
+    # Clopper-Pearson inversion is wider (Bonferroni over six sizes)
+    assert est["cp"].ci_high / est["cp"].ci_low > w["lr"]
+
+
+def test_lr_pvalue():
+    """The p-value of 'N within [low, high]': 1 when the estimate lies inside; tiny for a curve of N = 1000 against
+    [100, 150]; and, for curves simulated under N = 150 itself (the hypothesis' edge), not below 0.05 in more than
+    5% + 3 sd of 100 runs (numpy seed 3): the simulated law calibrates it."""
+    from ganlimits.theory import uniform_collision_probability
+
+    sizes, R = [10, 15, 20, 30, 45], 40
+    counts = np.round(R * uniform_collision_probability(N=1000, s=np.array(sizes, float))).astype(int)
+    rng = np.random.default_rng(3)
+    assert support_lr_pvalue(sizes, counts, R, low=500, high=2000, generator=rng) == 1.0
+    assert support_lr_pvalue(sizes, counts, R, low=100, high=150, generator=rng) < 0.01
+    p150 = uniform_collision_probability(N=150, s=np.array(sizes, float))
+    small = sum(support_lr_pvalue(sizes, rng.binomial(R, p150), R, low=100, high=150, generator=rng, draws=200)
+                < 0.05 for _ in range(100))
+    assert small <= 5 + 3 * np.sqrt(100 * 0.05 * 0.95), small
+
+
+def test_pilot_sizes_bracket_the_crossing():
+    """The pilot (10 samples per doubling size, torch seed 5) puts its sizes around 1.18 sqrt(N): the crossing of
+    the uniform law on N = 1000 points lies inside the grid, which spans a factor 4."""
+    law = LabelledPoints(1000, seed=2)
+    sizes = pilot_sizes(law, threshold=THRESHOLD, generator=torch.Generator().manual_seed(5), n_sizes=8)
+    assert len(sizes) == 8 and list(sizes) == sorted(set(sizes)) and sizes[0] >= 2
+    assert sizes[0] < 1.18 * np.sqrt(1000) < sizes[-1]
+    assert sizes[-1] / sizes[0] == pytest.approx(4.0, rel=0.15)
+    # a law without duplicates within the budget is a usage error naming the budget
+    with pytest.raises(ValueError, match="max_size"):
+        pilot_sizes(_sample_normal, threshold=1e-6, generator=torch.Generator().manual_seed(0), max_size=64)
 
 
 def test_heavy_point_is_flagged_and_named():
@@ -104,7 +167,7 @@ def test_s_half_interpolation_and_grid_interval():
     assert [c.collisions for c in res.curve] == [0, 0, 0, 40, 40]
     assert res.s_half.estimate == pytest.approx(9.5)
     assert (res.s_half.ci_low, res.s_half.ci_high) == (9.0, 10.0)
-    assert res.support_estimate.ci_low == pytest.approx(support_from_s_half(s_half=9.0))
+    assert res.support_intervals["cp_crossing"].ci_low == pytest.approx(support_from_s_half(s_half=9.0))
     # every collision involves the same point (the origin): the flag names it
     assert res.nonuniform and res.frequent[0].count == 80 and float(res.frequent[0].point.abs().max()) == 0.0
 
@@ -113,7 +176,8 @@ def test_no_collisions_give_an_open_interval():
     res = birthday_test(_sample_normal, sizes=[5, 10], repeats=20, threshold=1e-3,
                         generator=torch.Generator().manual_seed(1))
     assert res.support_estimate.ci_high == float("inf") and np.isnan(res.s_half.estimate)
-    assert res.support_mle.estimate == float("inf") and res.support_mle.ci_low > 10
+    lr = res.support_intervals["lr"]
+    assert lr.estimate == float("inf") and lr.ci_low > 10 and res.support_estimate.ci_low > 10
     assert not res.nonuniform
 
 
@@ -182,9 +246,31 @@ def _sample_normal(s, g):
         ({"sizes": [5], "repeats": 0}, _sample_normal, "repeats"),
         ({"sizes": [5], "confidence": 1.0}, _sample_normal, "confidence"),
         ({"sizes": [5], "generator": None}, _sample_normal, "generator"),
+        ({"sizes": [5], "calibration_draws": 10}, _sample_normal, "calibration_draws"),
     ],
 )
 def test_bad_input_raises(kwargs, sampler, match):
     args = {"repeats": 2, "threshold": 0.1, "generator": torch.Generator().manual_seed(0), **kwargs}
     with pytest.raises(ValueError, match=match):
         birthday_test(sampler, **args)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: support_intervals([5, 10], [1], 10, generator=np.random.default_rng(0)), "equal length"),
+        (lambda: support_intervals([1, 10], [0, 1], 10, generator=np.random.default_rng(0)), "sizes"),
+        (lambda: support_intervals([5, 10], [0, 11], 10, generator=np.random.default_rng(0)), "counts"),
+        (lambda: support_intervals([5, 10], [0, 1], 10), "generator"),
+        (lambda: support_intervals([5, 10], [0, 1], 10, confidence=1.0, generator=np.random.default_rng(0)),
+         "confidence"),
+        (lambda: support_fisher_width([5, 10], 10, 0.5), "N"),
+        (lambda: support_lr_pvalue([5, 10], [0, 1], 10, low=100, high=50, generator=np.random.default_rng(0)),
+         "high"),
+        (lambda: pilot_sizes(_sample_normal, threshold=0.1, generator=torch.Generator(), span=(2.0, 1.0)), "span"),
+        (lambda: pilot_sizes(_sample_normal, threshold=0.0, generator=torch.Generator()), "threshold"),
+    ],
+)
+def test_interval_functions_reject_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
