@@ -46,7 +46,6 @@ __all__ = [
     "support_from_s_half",
     "mass_set_collision_lower",
     "mass_set_collision_approx",
-    "mass_set_collision_bound",
     "mass_set_collision_exact",
     "beta_upper_bound",
     "beta_bound_hypotheses",
@@ -301,12 +300,6 @@ def mass_set_collision_approx(*, N: float, rho: float, M: float, misprint: bool 
                   M=float(_check_sample_size("M", M)))
     bound = MASS_SET_COLLISION_MISPRINT if misprint else MASS_SET_COLLISION_APPROX
     return float(bound(**values))
-
-
-def mass_set_collision_bound(*, N: float, rho: float, M: float, corrected: bool = True) -> float:
-    """Deprecated name of :func:`mass_set_collision_approx` (the rho^2 form is an approximation, not a bound;
-    the valid bound is :func:`mass_set_collision_lower`). ``corrected=False`` is ``misprint=True``."""
-    return mass_set_collision_approx(N=N, rho=rho, M=M, misprint=not corrected)
 
 
 def mass_set_collision_exact(*, N: int, rho: float, M: int) -> float:

@@ -182,7 +182,8 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
         from ganlimits.theory import (
             beta_bound_hypotheses,
             beta_upper_bound,
-            mass_set_collision_bound,
+            mass_set_collision_approx,
+            mass_set_collision_lower,
             s_half_uniform,
             uniform_collision_probability,
         )
@@ -196,7 +197,9 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
         out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
         out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
         if a.rho is not None:
-            out["mass_set_collision_rho_squared"] = mass_set_collision_bound(N=a.support, rho=a.rho, M=s)
+            # the valid lower bound (sum over K ~ Bin(M, rho)), and the rho^2 Poisson form, an approximation only
+            out["mass_set_collision_lower"] = mass_set_collision_lower(N=a.support, rho=a.rho, M=s)
+            out["mass_set_collision_approx"] = mass_set_collision_approx(N=a.support, rho=a.rho, M=s)
         if a.gamma is not None:
             beta = beta_upper_bound(M=s, gamma=a.gamma)
             out["beta_upper"] = beta

@@ -160,17 +160,21 @@ def test_bound_arz_thm3_rejects_a_tv_budget_of_one():
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
-def test_bound_az17_birthday_uses_the_corrected_rho_squared_form(capsys):
-    from ganlimits.theory import mass_set_collision_bound
+def test_bound_az17_birthday_prints_the_valid_mass_on_a_set_bound_and_the_approximation(capsys):
+    from ganlimits.theory import mass_set_collision_approx, mass_set_collision_lower
 
     assert main(["bound", "az17-birthday", "--support", "1000", "--rho", "0.1", "--samples", "200", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["mass_set_collision_rho_squared"] == mass_set_collision_bound(N=1000, rho=0.1, M=200)
-    assert abs(printed["mass_set_collision_rho_squared"] - 0.1805) < 1e-3  # MATH.md section 3, with rho squared
+    assert printed["mass_set_collision_lower"] == mass_set_collision_lower(N=1000, rho=0.1, M=200)
+    assert printed["mass_set_collision_approx"] == mass_set_collision_approx(N=1000, rho=0.1, M=200)
+    # docs/papers/az17.md: the exact worst case at N = 1000, rho = 0.1, M = 200 is 0.1786 (the sum form is tight);
+    # the rho^2 Poisson form, 0.1805, lies above it and is no bound.
+    assert abs(printed["mass_set_collision_lower"] - 0.1786) < 5e-4
+    assert printed["mass_set_collision_approx"] > printed["mass_set_collision_lower"]
 
 
 def test_bound_az17_birthday_evaluates_every_formula(capsys):
-    from ganlimits.theory import beta_upper_bound, mass_set_collision_bound
+    from ganlimits.theory import beta_upper_bound, mass_set_collision_lower
 
     argv = ["bound", "az17-birthday", "--support", "365", "--samples", "23", "--rho", "0.1", "--gamma", "0.5",
             "--json"]
@@ -178,7 +182,7 @@ def test_bound_az17_birthday_evaluates_every_formula(capsys):
     out = json.loads(capsys.readouterr().out)
     assert abs(out["collision_probability_exact"] - 0.507297234) < 1e-9  # the classic 23 birthdays
     assert abs(out["s_half_paper"] - (2 * math.log(2) * 365) ** 0.5) < 1e-12
-    assert out["mass_set_collision_rho_squared"] == mass_set_collision_bound(N=365, rho=0.1, M=23)
+    assert out["mass_set_collision_lower"] == mass_set_collision_lower(N=365, rho=0.1, M=23)
     assert out["beta_upper"] == beta_upper_bound(M=23, gamma=0.5)
     assert main(["bound", "az17-birthday", "--support", "365", "--gamma", "1.5"]) == 2
     assert "--gamma" in capsys.readouterr().err
