@@ -40,7 +40,7 @@ ARZ_THM1_SUPPORT_SPEC = Bound(
     "arz-thm1.support.spec",
     16 * Delta**2 / eps**2 * (p * sp.log(1 + 16 * L * L_phi / eps) + sp.log(16 * Delta / (eta * eps))),
     "Arora, Risteski & Zhang 2017, Theorem 1 [spec]: explicit sufficient m with one log, "
-    "failure probability eta over the draw of G (MATH.md 1.3)",
+    "failure probability eta over the draw of G (docs/papers/arz17.md, Theorem 1)",
 )
 
 HOEFFDING_TAIL = Bound(
@@ -83,9 +83,24 @@ EPS_NET_UNION_SUPPORT = Bound(
 def arz_thm1_support(
     *, p: float, eps: float, lipschitz: float, phi_range: float, lphi: float, eta: float = 0.1
 ) -> dict[str, float]:
-    """Both support sizes of Theorem 1: ``{"paper": ..., "spec": ...}``.
+    r"""Both support sizes of Theorem 1 of Arora, Risteski & Zhang 2017: ``{"paper": ..., "spec": ...}``.
 
-    ``phi_range`` is the half-range Delta of the measuring function phi (the CLI's ``--phi-range``).
+    .. math::
+
+        m_\text{paper} = \frac{p\,\Delta^2 \log^2(p \Delta L L_\phi/\varepsilon)}{\varepsilon^2}, \qquad
+        m_\text{spec} = \frac{16\Delta^2}{\varepsilon^2}\Big[p \log\big(1 + \tfrac{16 L L_\phi}{\varepsilon}\big)
+        + \log\tfrac{16\Delta}{\eta\,\varepsilon}\Big]
+
+    ``phi_range`` is the half-range Delta of the measuring function phi (the CLI's ``--phi-range``), ``lipschitz``
+    the L of the discriminators in their parameters, ``lphi`` L_phi, ``eta`` the failure probability over the draw
+    of G (spec form only).
+
+    Deviation: the paper's form takes the constant of its O(.) as 1; ``spec`` is this project's explicit
+    sufficient size (``docs/papers/arz17.md``, Theorem 1).
+
+    >>> sizes = arz_thm1_support(p=67, eps=0.1, lipschitz=4.6, phi_range=0.5, lphi=1)
+    >>> {form: round(m) for form, m in sizes.items()}
+    {'paper': 90246, 'spec': 179623}
     """
     values = dict(
         p=check_positive("p", p),
@@ -103,7 +118,11 @@ def arz_thm1_support(
 
 def hoeffding_half_width(*, n: float, phi_range: float, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in
-    [-phi_range, phi_range] (phi_range = Delta, the half-range)."""
+    [-phi_range, phi_range] (phi_range = Delta, the half-range; Corollary A.1 of Arora, Risteski & Zhang 2017).
+
+    >>> round(hoeffding_half_width(n=10_000, phi_range=0.5, alpha=0.05), 4)
+    0.0136
+    """
     check_positive("n", n)
     check_positive("phi_range", phi_range)
     check_open_unit("alpha", alpha)

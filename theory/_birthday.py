@@ -4,7 +4,7 @@ Symbols (declared once): ``N`` support size, ``s`` sample size, ``rho`` mass of 
 ``M`` sample size at which a collision probability ``gamma`` was observed, ``beta`` the effective support
 ``1 / sum_x P(x)^2`` (equal to ``N`` for the uniform distribution on ``N`` points).
 
-Statements (MATH.md section 3):
+Statements (``docs/papers/az17.md``):
 
 - uniform on ``N`` points: ``Pr[collision among s] = 1 - prod_{i=1}^{s-1} (1 - i/N) >= 1 -
   exp(-s(s-1)/(2N))``, which is 1/2 at ``s ~ sqrt(2 ln 2 N) ~ 1.18 sqrt(N)``;
@@ -52,7 +52,7 @@ UNIFORM_COLLISION_EXACT = Bound(
     # N and for real s (the interpolated s_half); equal to the product for integers 1 <= s <= N.
     1 - sp.exp(sp.loggamma(N + 1) - sp.loggamma(N - s + 1) - s * sp.log(N)),
     "Birthday problem, uniform distribution on N points: 1 - prod_{i=1}^{s-1} (1 - i/N) "
-    "(standard; MATH.md 3)",
+    "(standard; docs/papers/az17.md)",
     (N, s),
 )
 
@@ -60,7 +60,7 @@ UNIFORM_COLLISION_LOWER = Bound(
     "az17-birthday.uniform.lower",
     1 - sp.exp(-s * (s - 1) / (2 * N)),
     "Birthday problem: 1 - prod (1 - i/N) >= 1 - exp(-s(s-1)/(2N)) since 1 - x <= exp(-x) "
-    "(standard; MATH.md 3)",
+    "(standard; docs/papers/az17.md)",
     (N, s),
 )
 
@@ -84,7 +84,8 @@ SUPPORT_FROM_S_HALF = Bound(
 MASS_SET_COLLISION = Bound(
     "az17-birthday.mass_set.rho_squared",
     1 - sp.exp(-M * (M - 1) * rho**2 / (2 * N)),
-    "Arora & Zhang 2017, mass on a set [restated, corrected: rho^2] (MATH.md 3)",
+    "Arora & Zhang 2017, mass on a set, rho^2 form: a Poisson approximation, not a lower bound "
+    "(docs/papers/az17.md)",
     (N, rho, M),
 )
 
@@ -92,7 +93,7 @@ MASS_SET_COLLISION_MISPRINT = Bound(
     "az17-birthday.mass_set.rho_misprint",
     1 - sp.exp(-M * (M - 1) * rho / (2 * N)),
     "The same statement with rho in place of rho^2, as two restatements print it: refuted by simulation "
-    "(MATH.md 3); kept only so that a test can show that it fails",
+    "(docs/papers/az17.md); kept only so that a test can show that it fails",
     (N, rho, M),
 )
 
@@ -128,7 +129,7 @@ def _check_sample_size(name: str, value, low: float = 1.0):
 def uniform_collision_probability(*, N: float, s, exact: bool = True):
     """Probability that ``s`` independent draws from the uniform distribution on ``N`` points collide.
 
-    Arora & Zhang (2017), birthday-paradox test (MATH.md section 3):
+    Arora & Zhang (2017), birthday-paradox test (``docs/papers/az17.md``):
 
     .. math::
         \\Pr[\\text{collision}] = 1 - \\prod_{i=1}^{s-1}\\Bigl(1 - \\frac{i}{N}\\Bigr)
@@ -139,6 +140,9 @@ def uniform_collision_probability(*, N: float, s, exact: bool = True):
     array; for ``s > N`` the probability is 1 (pigeonhole). Absolute accuracy of the exact form is about
     ``1e-15 N ln N`` (cancellation of the log-gamma terms): ``2e-8`` at ``N = 1e6``, ample near probability
     1/2 for ``N <= 1e9``; at tiny probabilities the lower bound (``exact=False``) is accurate relatively.
+
+    >>> round(uniform_collision_probability(N=365, s=23), 4)  # 23 people, 365 birthdays
+    0.5073
     """
     N = check_positive("N", N)
     s_arr = _check_sample_size("s", s)
@@ -156,6 +160,9 @@ def s_half_uniform(*, N: float, exact: bool = False) -> float:
 
     (``exact=False``: :data:`S_HALF_UNIFORM`, the paper's rule). ``exact=True`` solves
     ``uniform_collision_probability(N=N, s=s) = 1/2`` for real ``s`` instead (about ``1/2`` larger).
+
+    >>> round(s_half_uniform(N=1e6)), round(s_half_uniform(N=1e6, exact=True), 1)
+    (1177, 1177.7)
     """
     N = check_positive("N", N)
     if not exact:
