@@ -127,3 +127,14 @@ def test_the_worked_estimator_of_adding_an_estimator_runs(monkeypatch, tmp_path)
     spec.loader.exec_module(module)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_the_property_tests_of_testing_md_pass():
+    """docs/testing.md: the example property tests of a user's generator run and pass (hypothesis profile of
+    tests/conftest.py)."""
+    namespace: dict = {}
+    exec(compile(_code_block("testing.md", "import torch"), "docs/testing.md", "exec"), namespace)
+    tests = [f for name, f in namespace.items() if name.startswith("test_")]
+    assert len(tests) == 2
+    for test in tests:
+        test()
