@@ -70,10 +70,11 @@ def test_bad_parameters(call):
 
 
 def test_constructions_import_without_hypothesis():
+    # One fresh interpreter in which hypothesis cannot be imported: the library works, the strategies say why not.
     code = ("import sys; sys.modules['hypothesis'] = None; import ganlimits.constructions as c; "
-            "c.NoiseModel(dim=3, code_dim=1); print(len(c.__all__))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+            "c.NoiseModel(dim=3, code_dim=1); print(len(c.__all__))\n"
+            "try:\n    import ganlimits.constructions.strategies\nexcept ImportError as e:\n    print('blocked', e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    blocked = subprocess.run([sys.executable, "-c", "import sys; sys.modules['hypothesis'] = None; "
-                              "import ganlimits.constructions.strategies"], capture_output=True, text=True, timeout=120)
-    assert blocked.returncode != 0 and "hypothesis" in blocked.stderr
+    count, blocked = out.stdout.strip().splitlines()
+    assert int(count) > 10 and blocked.startswith("blocked") and "hypothesis" in blocked
