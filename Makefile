@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 # OpenMP threads sleep instead of spinning when they wait: on a busy 2-core machine spinning wastes the cores.
 export OMP_WAIT_POLICY := PASSIVE
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
+LINTED := theory constructions verify tests benchmarks docs conftest.py
 OUT ?= results
 
-.PHONY: venv test test-slow test-all reproduce reproduce-quick bench lint clean
+.PHONY: venv test test-slow test-all reproduce reproduce-quick bench lint docs clean
 
 venv: $(STAMP)
 
@@ -19,12 +21,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# Fast tier: unit, property and statistical tests plus the notebooks in their fast setting. The scale-out tests
-# start their own Dask LocalCluster on this machine (distributed is in the dev extra): no service to start.
+# Fast tier: unit, property and statistical tests, the >>> examples of the package folders (collected under their
+# installed names by conftest.py), and the notebooks in their fast setting. The scale-out tests start their own
+# Dask LocalCluster on this machine (distributed is in the dev extra): no service to start.
 test: $(STAMP)
-	$(BIN)/ruff check theory constructions verify tests benchmarks
+	$(BIN)/ruff check $(LINTED)
 	GANLIMITS_FAST=1 MPLBACKEND=Agg OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow" \
-		--durations=15 --nbmake tests notebooks
+		--durations=15 --doctest-modules --nbmake tests notebooks theory constructions verify
 
 # Heavy Monte Carlo.
 test-slow: $(STAMP)
@@ -43,7 +46,15 @@ bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check theory constructions verify tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+
+# The Sphinx site (docs/_build/html): warnings are errors; notebooks are shown as stored, never executed.
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis docs/_build docs/jupyter_execute

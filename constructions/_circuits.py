@@ -6,7 +6,7 @@ Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension (
 coordinate, ``m`` blocks (= k**d'), ``q`` thresholds of a selector.
 
 Ramps are built as a clamp, ``step = 1 - ReLU(1 - ReLU(1 + (t - tau)/w))`` (two hidden ReLUs per threshold,
-as in Lemma 3). This is the same function as ``(ReLU(t - tau + w) - ReLU(t - tau)) / w`` of MATH.md §1.8, but
+as in Lemma 3). This is the same function as the paper's ``(ReLU(t - tau + w) - ReLU(t - tau)) / w``, but
 its float64 evaluation is exact off the ramps: ``t - tau`` has the sign of the real difference, and the two
 saturated ReLUs return exactly 0 or 1, so digits, the index and the hat outputs are exact integers there.
 Weights are edges; biases are not counted in ``num_nonzero_weights()``.
@@ -41,7 +41,8 @@ def width_for_tv(tv_budget: float, *, k: int, code_dim: int, sigma: float = 1.0)
         w = \\frac{\\delta\\, \\sigma \\sqrt{\\pi/2}}{d' (k - 1)}
 
     (``ganlimits.theory.RAMP_WIDTH_FOR_TV``). Deviation: the paper states only that some w works; this is the
-    project's explicit choice from the density bound sqrt(2/pi)/sigma of |z_i| (MATH.md §1.8 [spec]).
+    project's explicit choice from the density bound sqrt(2/pi)/sigma of ``|z_i|`` (``docs/papers/arz17.md``,
+    Theorem 3 [spec]).
     ``ValueError`` for tv_budget outside (0, 1), k < 2, code_dim < 1 or sigma <= 0.
     """
     return ramp_width_for_tv(tv_budget=tv_budget, k=k, code_dim=code_dim, sigma=sigma)
@@ -73,7 +74,7 @@ class Circuit(nn.Module):
 
 
 class AbsLayer(Circuit):
-    """Stage 2 of Theorem 3's network: ``|z| = ReLU(z) + ReLU(-z)`` (MATH.md §1.8).
+    """Stage 2 of Theorem 3's network: ``|z| = ReLU(z) + ReLU(-z)`` (``docs/papers/arz17.md``, Theorem 3).
 
     Hidden layer ``(ReLU(z), ReLU(-z))`` (weights +1, -1: 2 d' edges), then ``|z| = ReLU(pos + neg)`` (2 d'
     edges; the ReLU is the identity on a non-negative value). ``forward(z)`` returns ``(pos, neg, |z|)``, each
@@ -123,7 +124,8 @@ class StepLayer(Circuit):
     code_dim:
         d', the number of coordinates (each gets its own copy of the circuit).
 
-    Deviation: MATH.md §1.8 writes the step as ``(ReLU(t - tau + w) - ReLU(t - tau)) / w``; this is the same
+    Deviation: the step is written ``(ReLU(t - tau + w) - ReLU(t - tau)) / w`` (``docs/papers/arz17.md``,
+    Theorem 3); this is the same
     function arranged as a clamp so that float64 evaluation is exact off the ramps (see module docstring).
     Ties: a value exactly on tau_j counts as above it (``1[t >= tau_j]``).
     """
@@ -185,7 +187,7 @@ class StepLayer(Circuit):
 
 
 class Selector(Circuit):
-    """The selector of Lemma 3 (Arora, Ge, Liang, Ma & Zhang 2017; MATH.md §2.3), S: R -> R^{q+1}.
+    """The selector of Lemma 3 (Arora, Ge, Liang, Ma & Zhang 2017; ``docs/papers/agl17.md``), S: R -> R^{q+1}.
 
     .. math::
         f(t; z_i) = \\mathrm{clamp}\\big(\\tfrac12 + (t - z_i)/w,\\ 0,\\ 1\\big), \\quad
@@ -205,8 +207,12 @@ class Selector(Circuit):
         w, with 0 < w < min_i (z_{i+1} - z_i) (any w > 0 when q = 1).
 
     ``forward(t)``: t of shape ``(n,)`` or ``(n, 1)`` -> ``(n, q + 1)`` float64.
-    Deviation: the clamp arrangement of the two ReLUs (same function as Lemma 3's ``ReLU(x + 1/2) -
-    ReLU(x - 1/2)``) makes the float64 output exactly one-hot off the ramps.
+    Deviation: the clamp arrangement of the two ReLUs (the same function as Lemma 3's
+    ``ReLU(x + 1/2) - ReLU(x - 1/2)``) makes the float64 output exactly one-hot off the ramps.
+
+    >>> S = Selector(thresholds=[-1.0, 0.0, 1.0], width=0.1)
+    >>> S(torch.tensor([-2.0, -0.5, 0.5, 2.0])).argmax(dim=1).tolist(), S.num_nonzero_weights()
+    ([0, 1, 2, 3], 15)
     """
 
     _weights = ("shift_weight", "scale_weight", "flip_weight", "out_weight_cur", "out_weight_prev")
@@ -309,7 +315,7 @@ class IndexLayer(Circuit):
 
 class HatLayer(Circuit):
     """Stage 5 of Theorem 3's network: the indicators ``e_l = ReLU(u + 1) - 2 ReLU(u) + ReLU(u - 1)``,
-    ``u = num - l``, l = 0..m-1 (MATH.md §1.8).
+    ``u = num - l``, l = 0..m-1 (``docs/papers/arz17.md``, Theorem 3).
 
     .. math::
         e_\\ell(\\mathrm{num}) = \\max(0, 1 - |\\mathrm{num} - \\ell|).

@@ -1,4 +1,5 @@
-"""The noise-extracting encoder of Theorem 1 (Arora, Risteski & Zhang, arXiv 1711.02651; MATH.md §1.4).
+"""The noise-extracting encoder of Theorem 1 (Arora, Risteski & Zhang, arXiv 1711.02651; ``docs/papers/arz17.md``,
+"The witnesses").
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension (d').
 """
@@ -22,6 +23,12 @@ class NoiseExtractingEncoder(nn.Module):
     A linear module with exactly d' non-zero weights (``num_nonzero_weights() == d'``): the code it returns
     is pure noise, independent of the image content. ``forward(x)``: ``(n, d)`` -> ``(n, d_code)`` in the
     dtype of ``x`` (multiplication by 1.0 is exact, so ``E(G(z)) == z`` bit for bit for a float64 G).
+
+    >>> noise = NoiseModel(dim=8, code_dim=2)
+    >>> E = NoiseExtractingEncoder(noise=noise)
+    >>> z = torch.tensor([[1.5, -2.0]], dtype=torch.float64)
+    >>> E(noise.noised(torch.ones(1, 8), z)).tolist(), E.num_nonzero_weights()
+    ([[1.5, -2.0]], 2)
     """
 
     def __init__(self, *, noise: NoiseModel) -> None:

@@ -1,5 +1,5 @@
 """The memorizing generator of Theorem 1 and its ReLU network of Theorem 3 (Arora, Risteski & Zhang,
-arXiv 1711.02651; MATH.md §1.4 and §1.8).
+arXiv 1711.02651; ``docs/papers/arz17.md``, "The witnesses" and Theorem 3).
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension (d'), ``k`` intervals per
 coordinate, ``m`` = k**d' memorized images (blocks).
@@ -52,7 +52,8 @@ def _check_pair(partition: GaussianBlockPartition, noise: NoiseModel) -> None:
 
 
 class IdealGenerator(nn.Module):
-    """The step-function generator of Theorem 1 (Arora, Risteski & Zhang 2017, §4; MATH.md §1.4).
+    """The step-function generator of Theorem 1 (Arora, Risteski & Zhang 2017, §3; ``docs/papers/arz17.md``, "The
+    witnesses").
 
     .. math::
         G(z) = \\tilde x^*_{\\iota(z)} \\odot z, \\qquad \\iota(z) = \\text{block of } z
@@ -60,6 +61,16 @@ class IdealGenerator(nn.Module):
     ``memory``: ``(m, d)`` clean memorized images (stored as a float64 copy); ``forward(z)``:
     ``(n, d_code)`` -> ``(n, d)`` float64. The output takes only m distinct clean parts, and
     ``E(G(z)) == z`` exactly.
+
+    >>> from ganlimits.constructions import NoiseExtractingEncoder
+    >>> partition, noise = GaussianBlockPartition(k=3, code_dim=2), NoiseModel(dim=8, code_dim=2)
+    >>> memory = torch.rand(partition.m, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> G = IdealGenerator(memory=memory, partition=partition, noise=noise)
+    >>> z = partition.sample_codes(1000, generator=torch.Generator().manual_seed(1))
+    >>> torch.equal(NoiseExtractingEncoder(noise=noise)(G(z)), z)  # E(G(z)) = z, bit for bit
+    True
+    >>> len(G(z)[:, noise.clean_positions].unique(dim=0))  # only m = 9 distinct clean parts
+    9
     """
 
     def __init__(self, *, memory, partition: GaussianBlockPartition, noise: NoiseModel) -> None:
@@ -80,7 +91,8 @@ class IdealGenerator(nn.Module):
 
 class MemorizingGenerator(nn.Module):
     """Theorem 3 of Arora, Risteski & Zhang 2017: a ReLU network within total variation delta of the
-    memorizing generator G(z) = x*_{iota(z)} ⊙ z, with O(m d) non-zero weights (MATH.md §1.8, stages 1-7).
+    memorizing generator G(z) = x*_{iota(z)} ⊙ z, with O(m d) non-zero weights (``docs/papers/arz17.md``,
+    Theorem 3, stages 1-7).
 
     .. math::
         |z| \\to \\mathrm{digit}_i = \\sum_{j=1}^{k-1} \\mathrm{step}_j(|z_i|) \\to
@@ -112,7 +124,17 @@ class MemorizingGenerator(nn.Module):
 
     Deviation: the paper gives O(m d) weights and "some" ramp width; the exact count
     (``ganlimits.theory.GENERATOR_NUM_WEIGHTS``) and w are this project's [spec] versions. The memory layer
-    keeps all d columns as in MATH.md §1.8 step 6, although the merge overwrites the d' noise columns.
+    keeps all d columns as the paper's memory stage does, although the merge overwrites the d' noise columns.
+
+    >>> partition, noise = GaussianBlockPartition(k=3, code_dim=2), NoiseModel(dim=8, code_dim=2)
+    >>> memory = 1 + torch.arange(partition.m * 8, dtype=torch.float64).reshape(partition.m, 8)  # no zero entry
+    >>> G_hat = MemorizingGenerator(memory=memory, partition=partition, noise=noise, tv_budget=0.01)
+    >>> G_hat.num_nonzero_weights(), round(G_hat.mismatch_probability(), 4), round(G_hat.tv_bound(), 4)
+    (162, 0.0077, 0.01)
+    >>> z = partition.sample_codes(1000, generator=torch.Generator().manual_seed(1))
+    >>> off = ~G_hat.ramp_mask(z)
+    >>> torch.equal(G_hat(z)[off], G_hat.target(z)[off])  # the ideal generator, bit for bit, off the ramps
+    True
     """
 
     def __init__(self, *, memory, partition: GaussianBlockPartition, noise: NoiseModel, tv_budget: float,
@@ -207,7 +229,7 @@ class MemorizingGenerator(nn.Module):
         return self.reference
 
     def ramp_mask(self, z: torch.Tensor) -> torch.Tensor:
-        """``(n,)`` bool: some |z_i| lies on a ramp (tau_j - w, tau_j); only there may the network differ from
+        """``(n,)`` bool: some ``|z_i|`` lies on a ramp (tau_j - w, tau_j); only there may the network differ from
         the ideal generator."""
         z = self.partition.check_codes(z)
         return self.step_layer.ramp_mask(z.abs()).any(dim=1)
@@ -216,8 +238,9 @@ class MemorizingGenerator(nn.Module):
 
     def mismatch_probability(self) -> float:
         """Exact Pr_z[z on a ramp in some coordinate] = 1 - (1 - q)^{d'} (float64, from Phi), with
-        q = sum_j [F(tau_j) - F(max(tau_{j-1}, tau_j - w))] and F(t) = 2 Phi(t / sigma) - 1 (MATH.md §1.8;
-        the max only matters when ramps overlap or reach below 0). Upper-bounds d_TV(G_hat(nu), G(nu))."""
+        q = sum_j [F(tau_j) - F(max(tau_{j-1}, tau_j - w))] and F(t) = 2 Phi(t / sigma) - 1
+        (``docs/papers/arz17.md``, Theorem 3; the max only matters when ramps overlap or reach below 0).
+        Upper-bounds d_TV(G_hat(nu), G(nu))."""
         return mismatch_probability(k=self.k, code_dim=self.code_dim, width=self.width, sigma=self.sigma)
 
     def tv_bound(self) -> float:

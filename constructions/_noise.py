@@ -1,7 +1,8 @@
 """The noise model of Arora, Risteski & Zhang (arXiv 1711.02651): d' of the d coordinates carry the code.
 
 A noised image is ``x = x_clean ⊙ z``: the clean image with the coordinates at the noise positions replaced by
-the code ``z``. The noise positions are evenly spaced (MATH.md §1.2, index rule [spec]).
+the code ``z``. The noise positions are evenly spaced (``docs/papers/arz17.md``, "The noise model": the index
+rule is this project's [spec]).
 
 Shape letters: ``n`` samples, ``d`` image dimension (``dim``), ``d_code`` code dimension (``code_dim``, d').
 """
@@ -16,7 +17,8 @@ __all__ = ["NoiseModel", "noise_positions"]
 
 
 def noise_positions(*, dim: int, code_dim: int) -> torch.Tensor:
-    """Positions of the d' code coordinates among the d image coordinates (MATH.md §1.2, [spec] index rule).
+    """Positions of the d' code coordinates among the d image coordinates (``docs/papers/arz17.md``, "The noise
+    model"; the index rule is this project's [spec]).
 
     .. math::
         \\mathrm{pos}(j) = \\lfloor (j+1)\\,d / d' \\rfloor - 1, \\qquad j = 0, \\dots, d'-1.
@@ -30,7 +32,8 @@ def noise_positions(*, dim: int, code_dim: int) -> torch.Tensor:
 
 
 class NoiseModel:
-    """Which d' of the d coordinates of an image carry the code (Arora, Risteski & Zhang 2017; MATH §1.2).
+    """Which d' of the d coordinates of an image carry the code (Arora, Risteski & Zhang 2017, §3;
+    ``docs/papers/arz17.md``, "The noise model").
 
     .. math::
         x = \\tilde x \\odot z: \\quad x_{\\mathrm{pos}(j)} = z_j,
@@ -45,6 +48,12 @@ class NoiseModel:
 
     Deviation: the paper only says the noise coordinates are spread over the image ("every 100th pixel");
     the index rule ``floor((j+1) d / d') - 1`` is this project's explicit version.
+
+    >>> noise = NoiseModel(dim=8, code_dim=2)
+    >>> noise.positions.tolist(), noise.clean_positions.tolist()
+    ([3, 7], [0, 1, 2, 4, 5, 6])
+    >>> noise.noised(torch.zeros(1, 8), torch.tensor([[1.5, -2.0]])).tolist()
+    [[0.0, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0, -2.0]]
     """
 
     def __init__(self, *, dim: int, code_dim: int) -> None:

@@ -19,7 +19,8 @@ __all__ = ["GaussianBlockPartition", "gaussian_thresholds"]
 
 
 def gaussian_thresholds(*, k: int, sigma: float = 1.0) -> torch.Tensor:
-    """Thresholds on ``|z_i|`` cutting N(0, sigma^2) into k intervals of equal mass (MATH.md §1.8 step 1).
+    """Thresholds on ``|z_i|`` cutting N(0, sigma^2) into k intervals of equal mass (``docs/papers/arz17.md``,
+    Theorem 3, step 1).
 
     .. math::
         \\tau_j = \\sigma\\, \\Phi^{-1}\\!\\left(\\frac{1 + j/k}{2}\\right), \\quad j = 0, \\dots, k,
@@ -37,7 +38,8 @@ def gaussian_thresholds(*, k: int, sigma: float = 1.0) -> torch.Tensor:
 
 
 class GaussianBlockPartition:
-    """Partition of R^{d'} into m = k**d' blocks of equal N(0, sigma^2 I) measure (Theorem 3, MATH.md §1.8).
+    """Partition of R^{d'} into m = k**d' blocks of equal N(0, sigma^2 I) measure (Theorem 3 of Arora, Risteski &
+    Zhang 2017; ``docs/papers/arz17.md``).
 
     .. math::
         \\mathrm{cell}(j_0, \\dots, j_{d'-1}) = \\{ z : |z_i| \\in [\\tau_{j_i}, \\tau_{j_i + 1}) \\},
@@ -55,6 +57,13 @@ class GaussianBlockPartition:
         memory of m * d float64 values is the limit long before that.
     sigma:
         Standard deviation of the code distribution nu = N(0, sigma^2 I).
+
+    >>> p = GaussianBlockPartition(k=3, code_dim=2)
+    >>> z = torch.tensor([[0.1, -0.5], [1.0, 2.0], [-3.0, 0.0]])
+    >>> p.m, p.digits(z).tolist(), p.index(z).tolist()
+    (9, [[0, 1], [2, 2], [2, 0]], [3, 8, 2])
+    >>> torch.allclose(p.cell_measure(torch.arange(p.m)), torch.full((9,), 1 / 9, dtype=torch.float64))
+    True
     """
 
     def __init__(self, *, k: int, code_dim: int, sigma: float = 1.0) -> None:
@@ -113,11 +122,11 @@ class GaussianBlockPartition:
     # ---- measure ----
 
     def _tail(self, t: np.ndarray) -> np.ndarray:
-        """1 - F(t) = Pr[|z_i| > t] = erfc(t / (sigma sqrt 2)) (accurate in the upper tail)."""
+        """1 - F(t) = Pr[``|z_i|`` > t] = erfc(t / (sigma sqrt 2)) (accurate in the upper tail)."""
         return special.erfc(t / (self.sigma * np.sqrt(2.0)))
 
     def interval_masses(self) -> torch.Tensor:
-        """Pr[|z_i| in [tau_j, tau_{j+1})] for j = 0..k-1, from Phi (float64, shape ``(k,)``; each = 1/k)."""
+        """Pr[``|z_i|`` in [tau_j, tau_{j+1})] for j = 0..k-1, from Phi (float64, shape ``(k,)``; each = 1/k)."""
         tail = self._tail(self.thresholds.numpy())
         return torch.from_numpy(tail[:-1] - tail[1:])
 
@@ -141,7 +150,7 @@ class GaussianBlockPartition:
     def sample_in_blocks(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """One code from nu restricted to each given block (Lemma A.1's non-colliding sets).
 
-        Per coordinate, |z_i| is drawn by inverting the tail of the half-normal inside
+        Per coordinate, ``|z_i|`` is drawn by inverting the tail of the half-normal inside
         ``[tau_j, tau_{j+1})`` and the sign is a fair coin:
 
         .. math::

@@ -30,7 +30,7 @@ def memorizing_generator(target, noise: NoiseModel, *, k: int, generator: torch.
 
     >>> from ganlimits.constructions import NoiseModel, ring
     >>> G = memorizing_generator(ring(), NoiseModel(dim=2, code_dim=1), k=5, generator=torch.Generator().manual_seed(0))
-    >>> G.m
+    >>> G.partition.m
     5
     """
     k = check_number("k", k, low=1, integer=True)

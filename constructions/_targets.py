@@ -3,7 +3,8 @@
 Every target has ``sample(n, *, generator) -> (x, labels)`` with ``x`` a float64 tensor of shape ``(n, d)``
 and ``labels`` an int64 tensor of shape ``(n,)`` (mixture component or digit class) or ``None``, and the
 attributes ``dim`` (= d), ``n_classes`` (or ``None``), ``support`` (the number of distinct points of a finite
-target, ``math.inf`` for unbounded support; DESIGN.md asks every report to state it next to m) and
+target, ``math.inf`` for unbounded support; every report states it next to m: ``docs/design.md``, "Target
+distributions: mind their support") and
 ``description`` (one line, every scale stated).
 
 Shape letters: ``n`` samples, ``d`` dimension of a sample, ``c`` mixture components, ``d_code`` code
@@ -305,7 +306,8 @@ class DigitsTarget(GaussianMixtureTarget):
         \tilde x_i = \text{image}_i / 16 \in [0, 1]^{64}
 
     With :math:`h = 0` this is the empirical law of the 1,797 images (support 1,797); with :math:`h > 0` a
-    kernel density of unbounded support. DESIGN.md explains why claims need :math:`h > 0`: a memorizing
+    kernel density of unbounded support. Claims need :math:`h > 0` (``docs/design.md``, "Target distributions:
+    mind their support"): a memorizing
     generator with m near 1,797 reproduces the empirical law itself. Labels are digit classes (0..9).
 
     Deviation: the paper's image distribution is an unknown continuous law; this project uses its kernel
@@ -352,7 +354,8 @@ def digits(*, jitter: float = 0.0) -> DigitsTarget:
 
 
 def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> GaussianMixtureTarget:
-    r"""``n_modes`` equally weighted Gaussians on a circle (VEEGAN's 2-D ring; seed 004); labels = mode.
+    r"""``n_modes`` equally weighted Gaussians on a circle (VEEGAN's 2-D ring; ``docs/papers/veegan.md``); labels
+    = mode.
 
     .. math::
 
@@ -370,7 +373,8 @@ def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> Gaussia
 
 
 def grid(*, std: float = 0.05) -> GaussianMixtureTarget:
-    r"""25 equally weighted Gaussians on the grid :math:`\{-4,-2,0,2,4\}^2` (VEEGAN's 2-D grid; seed 004).
+    r"""25 equally weighted Gaussians on the grid :math:`\{-4,-2,0,2,4\}^2` (VEEGAN's 2-D grid;
+    ``docs/papers/veegan.md``).
 
     .. math::
 
@@ -387,7 +391,8 @@ def grid(*, std: float = 0.05) -> GaussianMixtureTarget:
 
 
 def mixture_1200d(*, std: float = 1.0) -> GaussianMixtureTarget:
-    r"""VEEGAN's high-dimensional mixture (seed 004): 10 equal-weight 700-dimensional components in R^1200.
+    r"""VEEGAN's high-dimensional mixture (``docs/papers/veegan.md``): 10 equal-weight 700-dimensional components
+    in R^1200.
 
     .. math::
 
@@ -411,7 +416,8 @@ def mixture_1200d(*, std: float = 1.0) -> GaussianMixtureTarget:
 
 
 class NoisedTarget(Target):
-    r"""The law μ of noised images of Arora, Risteski & Zhang 2017 (§3, "the precise noise model"; MATH §1.2).
+    r"""The law μ of noised images of Arora, Risteski & Zhang 2017 (§3, "the precise noise model";
+    ``docs/papers/arz17.md``, "The noise model").
 
     .. math::
 

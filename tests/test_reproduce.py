@@ -19,7 +19,9 @@ DESIGN_FIELDS = ("claim", "source", "verdict", "params", "seed", "measured", "bo
 BEFORE = Path(__file__).parent / "data" / "quick_seed0_before_restructure.json"
 # Keys renamed by the restructure (one name per idea: the blog's form of Theorem 3.1 is not a random seed).
 RENAMED = {"blog": "seed", "m_blog_C1": "m_seed_C1", "blog_form_over_measured": "seed_form_over_measured"}
-ADDED_DEFAULTS = {"sides": 2}
+# Fields added to every Estimate since the recording, with their default (``sides``: one- or two-sided interval;
+# ``p_sides`` where a collision curve flattens its Estimate with the prefix ``p_``): not a change of numbers.
+ADDED_DEFAULTS = {"sides": 2, "p_sides": 2}
 # Claims whose numbers later issues changed on purpose, with the reason; they are not compared.
 CHANGED_ON_PURPOSE: dict[str, str] = {
     "lecture-optimal-d": "its random mixture pairs come from the named stream \"random pairs\" (one streams helper)",

@@ -42,7 +42,7 @@ ARZ_THM1_SUPPORT_SPEC = Bound(
     "arz-thm1.support.spec",
     16 * Delta**2 / eps**2 * (p * sp.log(1 + 16 * L * L_phi / eps) + sp.log(16 * Delta / (eta * eps))),
     "Arora, Risteski & Zhang 2017, Theorem 1 [spec]: explicit sufficient m with one log, "
-    "failure probability eta over the draw of G (MATH.md 1.3)",
+    "failure probability eta over the draw of G (docs/papers/arz17.md, Theorem 1)",
 )
 
 HOEFFDING_TAIL = Bound(
@@ -94,12 +94,19 @@ def arz_thm1_support(
         \big) + \log\tfrac{16 \Delta}{\eta \varepsilon}\Big]
 
     ``p`` is a parameter count (an integer >= 1); ``phi_range`` is the half-range Delta of the measuring function
-    phi (the CLI's ``--phi-range``). Domain (``ValueError`` naming the failing hypothesis): eps < 2 phi_range (a
-    gap never exceeds 2 Delta, so larger eps make the theorem vacuous) and p Delta L L_phi / eps > 1 (the
-    paper's log is positive). Sizes beyond float64 raise :class:`~ganlimits.theory.ResultOutOfRange` with their
-    log10; ``log10=True`` returns the log10 of both sizes instead (finite for every valid input).
+    phi (the CLI's ``--phi-range``), ``lipschitz`` the L of the discriminators in their parameters, ``lphi``
+    L_phi, ``eta`` the failure probability over the draw of G (spec form only). Domain (``ValueError`` naming the
+    failing hypothesis): eps < 2 phi_range (a gap never exceeds 2 Delta, so larger eps make the theorem vacuous)
+    and p Delta L L_phi / eps > 1 (the paper's log is positive). Sizes beyond float64 raise
+    :class:`~ganlimits.theory.ResultOutOfRange` with their log10; ``log10=True`` returns the log10 of both sizes
+    instead (finite for every valid input).
 
-    Deviation: ``spec`` is this project's explicit form of the O(.) (one log, failure probability eta).
+    Deviation: the paper's form takes the constant of its O(.) as 1; ``spec`` is this project's explicit
+    sufficient size (one log, failure probability eta).
+
+    >>> sizes = arz_thm1_support(p=67, eps=0.1, lipschitz=4.6, phi_range=0.5, lphi=1)
+    >>> {form: round(m) for form, m in sizes.items()}
+    {'paper': 90246, 'spec': 179623}
     """
     values = dict(
         p=check_number("p", p, low=1, integer=True),
@@ -127,7 +134,11 @@ def arz_thm1_support(
 
 def hoeffding_half_width(*, n: float, phi_range: float, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) Hoeffding interval for a mean of n values in
-    [-phi_range, phi_range] (phi_range = Delta, the half-range)."""
+    [-phi_range, phi_range] (phi_range = Delta, the half-range; Corollary A.1 of Arora, Risteski & Zhang 2017).
+
+    >>> round(hoeffding_half_width(n=10_000, phi_range=0.5, alpha=0.05), 4)
+    0.0136
+    """
     n = check_positive("n", n)
     phi_range = check_positive("phi_range", phi_range)
     alpha = check_open_unit("alpha", alpha)

@@ -7,8 +7,8 @@ dimension, ``m`` support size (= k**d'), ``sigma`` code standard deviation, ``de
 ``w`` ramp width of the step circuits, ``q`` number of thresholds of a selector (Lemma 3 of Arora et al.
 2017).
 
-The network counted here is the one built by ``ganlimits.constructions.MemorizingGenerator`` (MATH.md §1.8,
-stages 1-7); its per-stage counts are:
+The network counted here is the one built by ``ganlimits.constructions.MemorizingGenerator``
+(``docs/papers/arz17.md``, Theorem 3, stages 1-7); its per-stage counts are:
 
 ======================  ==============================================  =====================
 stage                   what the weights are                            non-zero weights
@@ -95,7 +95,7 @@ RAMP_MASS_PER_COORDINATE = Bound(
         _j / k - sp.Max((_j - 1) / k, sp.erf(sp.erfinv(_j / k) - w / (sigma * sp.sqrt(2)))),
         (_j, 1, k - 1),
     ),
-    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: q = sum_j [F(tau_j) - F(tau_j - w)] (MATH.md 1.8), "
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: q = sum_j [F(tau_j) - F(tau_j - w)], "
     "exact mass of the union of the ramps under the law of |z_i|",
     symbols=(k, w, sigma),
 )
@@ -113,7 +113,7 @@ TV_BOUND_FOR_WIDTH = Bound(
     d_code * (k - 1) * w * sp.sqrt(2 / sp.pi) / sigma,
     "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: 1 - (1 - q)^d' <= d' q "
     "<= d' (k - 1) w sqrt(2/pi) / sigma, since the density of |z_i| is at most sqrt(2/pi)/sigma "
-    "(MATH.md 1.8)",
+    "(docs/papers/arz17.md, Theorem 3)",
 )
 
 RAMP_WIDTH_FOR_TV = Bound(
@@ -183,7 +183,11 @@ def arz_thm3_block_count(*, k: int, code_dim: int) -> int:
 
 def ramp_width_for_tv(*, tv_budget: float, k: int, code_dim: int, sigma: float = 1.0) -> float:
     """The ramp width w = delta sigma sqrt(pi/2) / (d' (k - 1)) that keeps d_TV <= delta = ``tv_budget``
-    (``docs/papers/arz17.md``, Theorem 3)."""
+    (``docs/papers/arz17.md``, Theorem 3).
+
+    >>> round(ramp_width_for_tv(tv_budget=0.01, k=10, code_dim=2), 6)
+    0.000696
+    """
     tv_budget = check_open_unit("tv_budget", tv_budget)
     arz_thm3_block_count(k=k, code_dim=code_dim)
     sigma = check_positive("sigma", sigma)
@@ -232,6 +236,10 @@ def arz_thm3_summary(*, k: int, code_dim: int, dim: int, tv_budget: float, sigma
     Deviation: the paper states O(m d) weights and TV <= delta; the constants are this project's ([spec]).
     Raises ``ValueError`` naming the parameter for k < 2, code_dim < 1 or >= dim, m > 2**53, tv_budget outside (0, 1)
     or sigma <= 0.
+
+    >>> s = arz_thm3_summary(k=10, code_dim=2, dim=64, tv_budget=0.01)
+    >>> s["m"], s["num_nonzero_weights"], round(s["ramp_width"], 6), round(s["mismatch_probability"], 4)
+    (100, 7148, 0.000696, 0.0073)
     """
     blocks = arz_thm3_block_count(k=k, code_dim=code_dim)
     dim_ = check_count("dim", dim, low=2)

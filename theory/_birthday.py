@@ -59,7 +59,7 @@ UNIFORM_COLLISION_EXACT = Bound(
     # N and for real s (the interpolated s_half); equal to the product for integers 1 <= s <= N.
     1 - sp.exp(sp.loggamma(N + 1) - sp.loggamma(N - s + 1) - s * sp.log(N)),
     "Birthday problem, uniform distribution on N points: 1 - prod_{i=1}^{s-1} (1 - i/N) "
-    "(standard)",
+    "(standard; docs/papers/az17.md)",
     (N, s),
 )
 
@@ -67,7 +67,7 @@ UNIFORM_COLLISION_LOWER = Bound(
     "az17-birthday.uniform.lower",
     1 - sp.exp(-s * (s - 1) / (2 * N)),
     "Birthday problem: 1 - prod (1 - i/N) >= 1 - exp(-s(s-1)/(2N)) since 1 - x <= exp(-x) "
-    "(standard)",
+    "(standard; docs/papers/az17.md)",
     (N, s),
 )
 
@@ -116,15 +116,16 @@ MASS_SET_COLLISION_APPROX = Bound(
     "az17-birthday.mass_set.rho_squared_approx",
     1 - sp.exp(-M * (M - 1) * rho**2 / (2 * N)),
     "Arora & Zhang 2017, mass on a set as restated (rho^2 form): a Poisson APPROXIMATION, not a lower bound "
-    "(it exceeds the true worst case, e.g. 0.1805 against 0.1786 at N = 1000, rho = 0.1, M = 200)",
+    "(it exceeds the true worst case, e.g. 0.1805 against 0.1786 at N = 1000, rho = 0.1, M = 200; "
+    "docs/papers/az17.md)",
     (N, rho, M),
 )
 
 MASS_SET_COLLISION_MISPRINT = Bound(
     "az17-birthday.mass_set.rho_misprint",
     1 - sp.exp(-M * (M - 1) * rho / (2 * N)),
-    "The rho^2 approximation with rho in place of rho^2, as two restatements print it: refuted by simulation; "
-    "kept only so that a test can show that it fails",
+    "The same statement with rho in place of rho^2, as two restatements print it: refuted by simulation "
+    "(docs/papers/az17.md); kept only so that a test can show that it fails",
     (N, rho, M),
 )
 
@@ -171,6 +172,9 @@ def uniform_collision_probability(*, N: float, s, exact: bool = True):
     array; for ``s > N`` the probability is 1 (pigeonhole). Absolute accuracy of the exact form is about
     ``1e-15 N ln N`` (cancellation of the log-gamma terms): ``2e-8`` at ``N = 1e6``, ample near probability
     1/2 for ``N <= 1e9``; at tiny probabilities the lower bound (``exact=False``) is accurate relatively.
+
+    >>> round(uniform_collision_probability(N=365, s=23), 4)  # 23 people, 365 birthdays
+    0.5073
     """
     N = check_positive("N", N)
     s_arr = _check_sample_size("s", s)
@@ -205,6 +209,9 @@ def s_half_uniform(*, N: float, exact: bool = False) -> float:
 
     (``exact=False``: :data:`S_HALF_UNIFORM`, the paper's rule). ``exact=True`` solves
     ``uniform_collision_probability(N=N, s=s) = 1/2`` for real ``s`` instead (about ``1/2`` larger).
+
+    >>> round(s_half_uniform(N=1e6)), round(s_half_uniform(N=1e6, exact=True), 1)
+    (1177, 1177.7)
     """
     N = check_positive("N", N)
     if not exact:

@@ -62,7 +62,7 @@ class Bound:
         The sympy expression (the single definition of the bound).
     source:
         Paper and statement the bound comes from, with a "[spec]" mark where this project made an O(.)
-        explicit (see ``reference/MATH.md``).
+        explicit (the paper pages of the project's documentation, ``docs/papers/``, list every one).
     """
 
     name: str

@@ -102,6 +102,7 @@ _ALL = [
 ]
 
 CLAIMS: dict[str, Claim] = {c.id: c for c in _ALL}
+"""Every claim by id, in the order of the report (``ganlimits list``)."""
 
 
 def get_claim(claim_id: str) -> Claim:

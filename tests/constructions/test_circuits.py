@@ -1,6 +1,6 @@
 """The circuits of Theorem 3 (step, abs, index, hat, memory, merge) and the selector of Lemma 3: exact
-equality with their references off the ramps, the MATH.md formulas on the ramps, and exact non-zero weight
-counts."""
+equality with their references off the ramps, the paper's formulas on the ramps (docs/papers/arz17.md, Theorem 3),
+and exact non-zero weight counts."""
 
 import math
 
@@ -85,7 +85,7 @@ def test_step_layer_exact_off_ramps(setup, seed):
 
 @given(step_setups())
 def test_step_layer_on_ramps_is_the_math_formula(setup):
-    # MATH.md §1.8: step_j(t) = (ReLU(t - tau_j + w) - ReLU(t - tau_j)) / w; the clamp arrangement is the same
+    # Theorem 3 (docs/papers/arz17.md): step_j(t) = (ReLU(t - tau_j + w) - ReLU(t - tau_j)) / w; the clamp is the same
     # function (difference only float64 rounding, hence the 1e-9 tolerance).
     p, layer, w = setup
     tau = p.thresholds[1 : p.k]

@@ -6,13 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganlimits.constructions import NoiseExtractingEncoder, NoiseModel
+from ganlimits.constructions.strategies import noise_models
 from ganlimits.theory import ENCODER_NUM_WEIGHTS
-
-
-@st.composite
-def noise_models(draw):
-    code_dim = draw(st.integers(1, 6))
-    return NoiseModel(dim=draw(st.integers(code_dim + 1, code_dim + 20)), code_dim=code_dim)
 
 
 @given(noise_models(), st.integers(0, 2**31 - 1))

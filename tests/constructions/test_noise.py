@@ -1,4 +1,5 @@
-"""NoiseModel: the MATH.md §1.2 index rule, exact replacement of the noise coordinates, input checks."""
+"""NoiseModel: the index rule of the noise positions (docs/papers/arz17.md, "The noise model"), exact replacement
+of the noise coordinates, input checks."""
 
 import pytest
 import torch
@@ -6,13 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganlimits.constructions import NoiseModel, noise_positions
+from ganlimits.constructions.strategies import noise_models
 
 
-@st.composite
-def dims(draw):
-    code_dim = draw(st.integers(1, 6))
-    dim = draw(st.integers(code_dim + 1, code_dim + 20))
-    return dim, code_dim
+def dims():
+    """(dim, code_dim) of a valid noise model."""
+    return noise_models(max_dim=26).map(lambda nm: (nm.dim, nm.code_dim))
 
 
 def test_positions_known_values():

@@ -11,13 +11,9 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from ganlimits.constructions import GaussianBlockPartition, gaussian_thresholds
+from ganlimits.constructions.strategies import partitions as partition_strategy
 
-partitions = st.builds(
-    lambda k, dc, s: GaussianBlockPartition(k=k, code_dim=dc, sigma=s),
-    st.integers(2, 6),
-    st.integers(1, 3),
-    st.sampled_from([0.5, 1.0, 1.7]),
-)
+partitions = partition_strategy(max_k=6, max_code_dim=3, sigmas=(0.5, 1.0, 1.7))
 
 
 def _abs_cdf(t, sigma):

@@ -1,6 +1,6 @@
-"""The birthday-paradox formulas (Arora & Zhang 2017): exact against enumeration, bounds against simulation, the
-valid mass-on-a-set lower bound (sum over K ~ Bin(M, rho) and its closed form), and the rho^2 form kept only as a
-labelled approximation."""
+"""The birthday-paradox formulas of docs/papers/az17.md: exact against enumeration, bounds against simulation,
+the valid mass-on-a-set lower bound (sum over K ~ Bin(M, rho) and its closed form), and the rho^2 form kept only
+as a labelled approximation."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_uniform_collision_exact_equals_enumeration(N, s):
     symbolic = sp.nsimplify(sp.simplify(UNIFORM_COLLISION_EXACT.subs({"N": N, "s": s})))
     if s <= N:
         assert symbolic == sp.Rational(truth.numerator, truth.denominator)
-    # the product form agrees too
+    # the product form (docs/papers/az17.md) agrees too
     i = sp.Symbol("i", integer=True, positive=True)
     product = 1 - sp.Product(1 - sp.Rational(1, N) * i, (i, 1, s - 1)).doit()
     assert product == sp.Rational(truth.numerator, truth.denominator)
@@ -173,9 +173,9 @@ def _simulate_mass_set(N: int, rho: float, M: int, n: int, seed: int) -> int:
 
 
 def test_mass_set_rho_squared_holds_rho_fails_in_simulation():
-    """Arora & Zhang's example: N = 1000, rho = 0.1, M = 200. Simulation: n = 20,000 trials, numpy seed 20170707;
-    Clopper-Pearson at alpha = 1e-3 (two-sided). The exact value must lie inside; the rho^2 statement must not
-    be refuted; the misprinted rho statement must be refuted (it claims 0.863)."""
+    """docs/papers/az17.md, "Mass on a set": N = 1000, rho = 0.1, M = 200. Simulation: n = 20,000 trials, numpy
+    seed 20170707; Clopper-Pearson at alpha = 1e-3 (two-sided). The exact value must lie inside; the rho^2
+    statement must not be refuted; the misprinted rho statement must be refuted (it claims 0.863)."""
     from scipy import stats
 
     N, rho, M, n, seed, alpha = 1000, 0.1, 200, 20000, 20170707, 1e-3

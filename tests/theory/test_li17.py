@@ -66,7 +66,7 @@ def _phi(x):
 
 
 def test_sympy_gradients_match_the_stated_formulas():
-    """MATH.md section 4: dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)], dL/dr_j = p*(r_j) - p_mu(r_j),
+    """docs/papers/li17.md: dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)], dL/dr_j = p*(r_j) - p_mu(r_j),
     dL/dl_j = -(p*(l_j) - p_mu(l_j)) - compared with sympy's own derivative of L, exactly."""
     g = li17_gradient_exprs()
 

@@ -260,7 +260,7 @@ def nearest_distance_bound(points: torch.Tensor, fresh: torch.Tensor, *, confide
     Interval: normal approximation (CLT) for the mean of the n distances (they are unbounded, so no
     Hoeffding range exists); the method says so. The nearest point is found with ``torch.cdist`` in row
     chunks (n x m is never held at once); its distance is then recomputed directly, so that the
-    matrix-product form of cdist leaves no rounding error of ~1e-8 |x| (a point at distance 0 gets 0).
+    matrix-product form of cdist leaves no rounding error of ~1e-8 ``|x|`` (a point at distance 0 gets 0).
     """
     n, m = fresh.shape[0], points.shape[0]
     rows = max(1, (1 << 22) // max(m, 1))

@@ -1,5 +1,5 @@
 """Discriminator families of declared capacity and Lipschitz constant (Arora, Risteski & Zhang 2017,
-arXiv 1711.02651, Theorem 1; ``docs/papers/arz17.md`` §1.3).
+arXiv 1711.02651, Theorem 1; ``docs/papers/arz17.md``).
 
 The theorem quantifies over discriminators of capacity ``p`` that are ``L``-Lipschitz in their parameters. This
 module makes such a class concrete: :class:`MLPFamily` holds ``K`` ReLU MLPs with sigmoid output as stacked
@@ -80,6 +80,12 @@ class MLPFamily:
 
     Deviation: the paper leaves the class abstract (capacity p, L-Lipschitz); this is the project's explicit
     class, with L derived above rather than assumed.
+
+    >>> F = MLPFamily(in_dim=3, hidden=(4,), K=2, generator=torch.Generator().manual_seed(0))
+    >>> F.capacity, round(F.lipschitz_in_parameters(), 4), bool(F.in_class().all())
+    (21, 0.8826, True)
+    >>> F(torch.zeros(5, 3)).shape  # K members, n inputs
+    torch.Size([2, 5])
     """
 
     def __init__(
@@ -186,7 +192,7 @@ class MLPFamily:
         return B
 
     def lipschitz_in_parameters(self) -> float:
-        """L with |D_theta(u) - D_theta'(u)| <= L ||theta - theta'||_2 for theta, theta' in the class."""
+        """L with ``|D_theta(u) - D_theta'(u)| <= L ||theta - theta'||_2`` for theta, theta' in the class."""
         B = self.activation_bounds()
         n_layers = len(B)
         s = self.weight_norm
@@ -295,7 +301,7 @@ class MLPFamily:
         """Values (K, n) of all members (pre-sigmoid with ``logits``); differentiable in the parameters.
 
         Small n: all members at once with ``torch.baddbmm``; large n: a loop over members with ``torch.addmm``
-        on row chunks of a few thousand (DESIGN.md, Performance design). ``clipped=True`` says the rows are
+        on row chunks of a few thousand (``docs/design.md``, "Performance design"). ``clipped=True`` says the rows are
         already inside the input ball (:meth:`clip_inputs` was applied), so their norms are not computed again."""
         u = self.joint(x, code)
         if not clipped:

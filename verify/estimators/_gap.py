@@ -1,6 +1,6 @@
 r"""The BiGAN objective gap with a stated confidence interval, for any discriminator.
 
-Arora, Risteski & Zhang 2017 (arXiv 1711.02651), MATH.md 1.1:
+Arora, Risteski & Zhang 2017 (arXiv 1711.02651), ``docs/papers/arz17.md``:
 
 .. math::
 
@@ -97,7 +97,7 @@ def member_gaps(real_values, fake_values, *, phi: Phi | str = "identity", object
     """Signed per-member objective, float64 (K,), from values (K, n_r) / (n_r,) and (K, n_f) / (n_f,).
 
     ``objective="bigan"``: mean phi(D(real)) - mean phi(D(fake)); ``"nnd"``: mean phi(D(real))
-    + mean phi(1 - D(fake)) - 2 phi(1/2) (MATH.md 2.1).
+    + mean phi(1 - D(fake)) - 2 phi(1/2) (``docs/papers/agl17.md``).
     """
     phi = as_phi(phi)
     if objective not in ("bigan", "nnd"):
@@ -134,6 +134,9 @@ def gap_from_values(
     ``max_k g_k`` with ``[max - t, max + t]``. ``objective="nnd"`` scores the neural-net-distance objective
     (same range, same interval). The Estimate's ``n`` is the smaller of n_r, n_f; ``method`` names the
     inequality and K.
+
+    >>> gap_from_values(torch.full((1000,), 0.75), torch.full((1000,), 0.25)).fmt()
+    '0.5 [0.439, 0.561] (95%, n=1000)'
     """
     phi = as_phi(phi)
     confidence = _check_confidence(confidence)
@@ -232,7 +235,7 @@ def bigan_gap(
     confidence: float = 0.95,
 ) -> Estimate:
     r"""The BiGAN gap of (G, E) seen by a discriminator, with a Hoeffding interval (Arora, Risteski & Zhang
-    2017, Theorem 1; MATH.md 1.1).
+    2017, Theorem 1; ``docs/papers/arz17.md``).
 
     .. math::
 
@@ -299,7 +302,7 @@ def bigan_attack(
     Draws (all from ``generator_rng``, in this order): the training sample of size ``n_train``
     (:func:`bigan_samples`), the initial members when ``family`` is a dict, the minibatches, then the fresh
     test sample of size ``n_test`` inside :func:`bigan_gap`. Members ascend both signs of the gap
-    (:func:`~ganlimits.verify.train_attacker`, ``sign="both"``); the score is the sup of |gap| over the K
+    (:func:`~ganlimits.verify.train_attacker`, ``sign="both"``); the score is the sup of ``|gap|`` over the K
     members with the Bonferroni interval — a lower bound on the sup over the class.
     """
     phi = as_phi(phi)

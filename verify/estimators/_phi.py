@@ -1,5 +1,6 @@
 """Measuring functions phi of the encoder-decoder objective (Arora, Risteski & Zhang 2017, arXiv 1711.02651;
-``docs/papers/arz17.md`` §1.1): the identity (Wasserstein form) and the log clipped to [c, 1] (BiGAN form).
+``docs/papers/arz17.md``, "The objective and the measuring function"): the identity (Wasserstein form) and the
+log clipped to [c, 1] (BiGAN form).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ DEFAULT_LOG_CLIP = 0.1
 
 @dataclass(frozen=True)
 class Phi:
-    r"""A measuring function phi applied to discriminator values D in [0, 1] (MATH.md 1.1).
+    r"""A measuring function phi applied to discriminator values D in [0, 1] (``docs/papers/arz17.md``).
 
     .. math::
 
@@ -67,12 +68,16 @@ def phi_identity() -> Phi:
 
 
 def phi_log(*, clip: float = DEFAULT_LOG_CLIP) -> Phi:
-    """phi(D) = log(max(D, c)): the BiGAN form clipped to [c, 1] [spec, MATH.md 1.1].
+    """phi(D) = log(max(D, c)): the BiGAN form clipped to [c, 1] ([spec], ``docs/papers/arz17.md``).
 
     Delta = log(1/c), L_phi = 1/c, range log(1/c) on [0, 1].
 
     Deviation: the paper's log is unbounded near 0; the clip at c is this project's explicit choice that makes
-    Delta and L_phi finite (MATH.md 1.1 [spec]).
+    Delta and L_phi finite.
+
+    >>> phi = phi_log(clip=0.1)
+    >>> round(phi.phi_range, 4), phi.lipschitz, phi(torch.tensor([0.0, 1.0])).tolist()
+    (2.3026, 10.0, [-2.3026, 0.0])
     """
     return Phi("log", float(clip))
 

@@ -114,7 +114,7 @@ def detect_discriminator_collapse(
 ) -> DiscriminatorCollapse:
     """Discriminator collapse of first-order dynamics (Li et al. 2017; lecture 9, Figure 2).
 
-    The generator is *off the target* at a record when max_i |mu_(i) - mu*_(i)| >= ``off_tol`` (sorted means).
+    The generator is *off the target* at a record when ``max_i |mu_(i) - mu*_(i)|`` >= ``off_tol`` (sorted means).
     A run is flagged when, at some record where the generator is off the target, an interval that started with
     length > ``length_tol`` has length <= ``length_tol``; or when, at the last record (generator off the
     target), an interval of positive length lies wholly inside {p* - p_mu < 0}, where the loss pushes both its

@@ -194,10 +194,10 @@ def density_difference_roots(*, mu, mu_star) -> tuple[torch.Tensor, torch.Tensor
     (...,) in {-1, 0, +1} (0 only for identical mixtures). Tangencies (a root where p* - p_mu does not
     change sign) are not reported: they are not ends of {p* > p_mu}.
 
-    Deviation: two means closer than 1e-12 (relative to max(1, |mean|), after centring) are merged into one
+    Deviation: two means closer than 1e-12 (relative to ``max(1, |mean|)``, after centring) are merged into one
     before the roots are isolated - below that difference the sign of p* - p_mu far from the means cannot be
     resolved in float64. Merging moves p* - p_mu by at most 1e-12 x sup|phi'| per pair and the TV by less
-    than 1e-12; a sign change pushed to |x| of order 1e12 by such a pair is dropped with it.
+    than 1e-12; a sign change pushed to ``|x|`` of order 1e12 by such a pair is dropped with it.
     """
     mu, mu_star = _tensor("mu", mu), _tensor("mu_star", mu_star)
     shape = torch.broadcast_shapes(mu.shape, mu_star.shape)
@@ -262,7 +262,7 @@ def tv_mixtures(*, mu, mu_star, method: str = "roots") -> torch.Tensor:
     .. math:: d_{TV} = \\int (p^* - p_\\mu)_+ \\, dx = \\tfrac12 \\int |p^* - p_\\mu| \\, dx
 
     ``method="roots"``: closed form from the sign changes (sum of normal-cdf differences over {p* > p_mu});
-    ``method="quadrature"``: adaptive quadrature of |p* - p_mu|/2 (scipy ``quad``, breakpoints at the four
+    ``method="quadrature"``: adaptive quadrature of ``|p* - p_mu|/2`` (scipy ``quad``, breakpoints at the four
     means, absolute tolerance 1e-14) - an independent oracle, slow, for checks. ``mu``, ``mu_star`` (..., 2);
     returns (...).
     """
