@@ -1,7 +1,7 @@
 """Result objects: every Monte-Carlo quantity carries its interval, confidence, n and seed.
 
 A :class:`ClaimResult` is what one ``ganlimits verify CLAIM`` run produces and what ``REPORT.md`` is generated
-from. Its JSON form holds the fields DESIGN.md promises (claim, source, verdict, params, seed, measured, bound,
+from. Its JSON form holds the fields docs/design.md promises (claim, source, verdict, params, seed, measured, bound,
 control, elapsed_s, versions, threads, git_commit) plus free-form ``measurements``.
 """
 
@@ -93,7 +93,7 @@ class Estimate:
 
 
 def verdict_upper(measured: Estimate, bound: float, *, control_caught: bool) -> str:
-    """Verdict of a "quantity <= bound for every member of the class" claim (DESIGN.md).
+    """Verdict of a "quantity <= bound for every member of the class" claim (``docs/design.md``).
 
     ``refuted`` when the lower confidence limit exceeds the bound; ``consistent`` when the upper limit is at most
     the bound *and* the same attack caught the control; otherwise ``inconclusive``.
