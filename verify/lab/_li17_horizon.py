@@ -21,7 +21,7 @@ from ganlimits.theory import check_open_unit
 
 from .._results import Estimate
 from ._li17_dynamics import Li17Trajectory, first_order_dynamics, optimal_discriminator_dynamics
-from ._li17_outcomes import Outcomes, classify_outcomes, outcome_fractions
+from ._li17_outcomes import OUTCOMES, Outcomes, classify_outcomes, outcome_fractions
 
 __all__ = ["OutcomeCurve", "outcomes_until_settled", "SETTLED_SHARE"]
 
@@ -95,6 +95,7 @@ def outcomes_until_settled(
     settled_share: float = SETTLED_SHARE,
     extra_checkpoints: int = 0,
     record_every: int = 10,
+    decide_rows: int | None = None,
     **classify_kwargs,
 ) -> OutcomeCurve:
     """Run ``dynamics`` (``"optimal"`` or ``"first-order"``) from B starts up to the first checkpoint at which
@@ -106,7 +107,9 @@ def outcomes_until_settled(
     discriminator steps per generator step, see :func:`first_order_dynamics`); ``checkpoints`` increasing
     generator step counts. The dynamics are run in segments between checkpoints, each continuing from the last
     state of the previous one (the dynamics are deterministic and Markov in their state, so this is the same
-    trajectory as one long run).
+    trajectory as one long run). ``decide_rows``: only the first that many runs count towards the stopping rule
+    (further rows, e.g. known-outcome controls, ride along); the :class:`OutcomeCurve`'s per-checkpoint
+    ``counts`` are those of the deciding rows, its ``outcomes`` and ``n`` cover every row.
     """
     if dynamics not in ("optimal", "first-order"):
         raise ValueError(f"dynamics must be 'optimal' or 'first-order', got {dynamics!r}")
@@ -133,10 +136,11 @@ def outcomes_until_settled(
         head = _append(head, seg, prev)
         out = classify_outcomes(head, **classify_kwargs)
         done.append(c)
-        counts.append(out.counts())
+        counts.append({o: int((out.labels[:decide_rows] == o).sum()) for o in OUTCOMES})
         prev = c
         if horizon is None:
-            if counts[-1]["other"] < share * out.labels.size:
+            still = int((out.labels[:decide_rows] == "other").sum())
+            if still < share * out.labels[:decide_rows].size:
                 horizon, at_horizon, left = c, out, int(extra_checkpoints)
             else:
                 continue
