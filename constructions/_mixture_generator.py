@@ -1,3 +1,4 @@
+# Over 400 lines by a few: the fold and its two constructors (from a target, from a sample) belong together.
 r"""A mixture of T Gaussians folded into one ReLU network by a selector on a 1-D seed (Arora, Ge, Liang, Ma &
 Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; MATH.md §2.3-2.4).
 

@@ -75,7 +75,7 @@ def distance_to_atoms(atoms: torch.Tensor, target: GaussianMixtureTarget, *, n: 
 
     K members of the class (one hidden layer, spectral-norm bounded) are trained (:func:`train_attacker`, nnd
     objective, phi = identity; minibatches of ``batch_size`` rows, full batch when None) on at most n distinct
-    atoms against n target draws; they are then scored on
+    atoms (with ``weights``: n draws from the weighted law) against n target draws; they are then scored on
     EVERY atom with its weight ``w_i`` (1/m by default: the law μ̂_m itself, no draws and so no repeats or
     near-duplicates) and on n fresh target draws. Only the target side is estimated: one-sided
     Bonferroni-Hoeffding limits over the K members (range 1). Returns the Estimate (``sides=1``) and details.
@@ -83,7 +83,10 @@ def distance_to_atoms(atoms: torch.Tensor, target: GaussianMixtureTarget, *, n: 
     """
     real, _ = target.sample(2 * int(n), generator=generator)
     m = atoms.shape[0]
-    train = atoms if m <= n else atoms[torch.randperm(m, generator=generator)[:n]]
+    if weights is not None:  # training draws from the weighted law itself
+        train = atoms[torch.multinomial(weights.to(torch.float64), int(n), replacement=True, generator=generator)]
+    else:
+        train = atoms if m <= n else atoms[torch.randperm(m, generator=generator)[:n]]
     family = MLPFamily(in_dim=target.dim, hidden=tuple(hidden), K=K, weight_norm=weight_norm, bias_bound=bias_bound,
                        input_radius=input_radius, generator=generator)
     family = train_attacker(family, real=train, fake=real[:n], phi="identity", steps=steps, lr=lr,
