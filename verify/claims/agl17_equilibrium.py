@@ -111,8 +111,8 @@ class Settings(CheckedSettings):
     def full(cls) -> Settings:
         return cls(eps=0.1, n=4000, steps=300, K=4, lr=0.1, weight_norm=5.0, bias_bound=1.0, tv_budget=0.01,
                    hidden=(16,), n_fit=20000, component_std_grid=0.025, component_std_digits=0.05,
-                   planted_T=(2, 4, 6, 8, 12, 16, 24), power_repeats=8, truth_factor=4,
-                   T_grid_grid=tuple(4**k for k in range(8)), T_grid_digits=(1, 16, 256, 4096))
+                   planted_T=(4, 6, 8, 12, 16, 24), power_repeats=6, truth_factor=4,
+                   T_grid_grid=tuple(4**k for k in range(7)), T_grid_digits=(1, 16, 256, 4096))
 
 
 def payoff_trial(config: dict, seed: int) -> dict:

@@ -119,9 +119,9 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         return cls(eps=0.1, n=4000, steps=300, K=4, lr=0.1, weight_norm=5.0, bias_bound=1.0, verdict_hidden=(16,),
-                   planted_m=(8, 12, 16, 24, 32, 48, 64), power_repeats=8, truth_factor=4,
-                   m_grid=tuple(4**k for k in range(8)), capacities_grid=((4,), (16,)),
-                   capacities_digits=((16,),), w1_m=(256, 4096, 32768), n_w1=1000)
+                   planted_m=(8, 12, 16, 24, 32, 48), power_repeats=6, truth_factor=4,
+                   m_grid=tuple(4**k for k in range(7)), capacities_grid=((16,),),
+                   capacities_digits=((16,),), w1_m=(256, 2048, 16384), n_w1=1000)
 
 
 def distance_trial(config: dict, seed: int) -> dict:
