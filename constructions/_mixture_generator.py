@@ -1,6 +1,6 @@
 # Over 400 lines by a few: the fold and its two constructors (from a target, from a sample) belong together.
 r"""A mixture of T Gaussians folded into one ReLU network by a selector on a 1-D seed (Arora, Ge, Liang, Ma &
-Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; MATH.md §2.3-2.4).
+Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; ``docs/papers/agl17.md``).
 
 The ideal generator draws a component uniformly and outputs it: :math:`G(h, g) = c_{\iota(h)} + s\,g` where
 :math:`\iota(h)` is the interval of h ~ N(0, 1) among the T-quantiles of N(0, 1) (so each component has
@@ -53,7 +53,7 @@ def _check_scalar(
 
 class FoldedMixtureGenerator(nn.Module):
     r"""One ReLU network whose output law is within TV ``mismatch_probability()`` of a uniform mixture of T
-    Gaussians (Arora, Ge, Liang, Ma & Zhang 2017, Theorem 4.3; MATH.md §2.3-2.4).
+    Gaussians (Arora, Ge, Liang, Ma & Zhang 2017, Theorem 4.3; ``docs/papers/agl17.md``).
 
     .. math::
 

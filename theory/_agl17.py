@@ -1,5 +1,5 @@
 """Theorem 3.1 (generalization), its corollary, and the equilibrium of Theorems 4.2-4.3 of Arora, Ge,
-Liang, Ma & Zhang, "Generalization and Equilibrium in GANs" (ICML 2017; seed ``003_...``; MATH.md §2).
+Liang, Ma & Zhang, "Generalization and Equilibrium in GANs" (ICML 2017; seed ``003_...``; ``docs/papers/agl17.md``).
 
 Symbols (declared once): ``p`` discriminator capacity, ``eps`` target gap, ``L`` Lipschitz constant of D in
 its parameters, ``L_G`` Lipschitz constant of a generator in its parameters (the paper's L'), ``L_phi``
@@ -8,8 +8,9 @@ of length 2 Delta), ``C`` the universal constant of the paper's O(.), ``eta`` fa
 number of selector thresholds, ``w`` selector ramp width, ``T`` number of mixture components,
 ``tv_budget`` the TV budget delta' of the fold.
 
-The constant C. MATH.md restates Theorem 3.1 as ``m >= C p Delta^2 log(L L_phi p / eps) / eps^2`` without
-the value of C (the seed only says "C is fairly small"). This module keeps C a symbol. Reports use **C = 1**
+The constant C. ``docs/papers/agl17.md`` restates Theorem 3.1 as
+``m >= C p Delta^2 log(L L_phi p / eps) / eps^2`` without the value of C (the seed only says "C is fairly small").
+This module keeps C a symbol. Reports use **C = 1**
 for the paper's form (the project's convention, as in ``arz-thm1.support.paper``: the constant of the O(.)
 taken as 1) and, beside it, an explicit sufficient size with every constant written out
 (:data:`AGL17_THM31_SAMPLES_SPEC`, [spec]); a verdict tests the theorem only at an m at least the explicit
@@ -66,7 +67,7 @@ AGL17_THM31_SAMPLES_SPEC = Bound(
     "agl17-thm31.samples.spec",
     (8 * Delta**2 / eps**2) * (p * sp.log(1 + 8 * R * L * L_phi / eps) + sp.log(2) + log_inv_eta),
     "Arora, Ge, Liang, Ma & Zhang 2017, corollary of Theorem 3.1 [spec]: Hoeffding at t = eps/2 for each "
-    "point of an eps/(4 L L_phi)-net of the parameter ball of radius R (MATH.md: R = sqrt(p)), union bound, "
+    "point of an eps/(4 L L_phi)-net of the parameter ball of radius R (R = sqrt(p)), union bound, "
     "failure probability eta = exp(-log_inv_eta)",
 )
 
@@ -125,10 +126,10 @@ def agl17_thm31_samples(
 
     ``phi_range`` is the half-range Delta of phi; ``eta`` defaults to ``exp(-p)``, the paper's
     failure probability; ``radius`` (R) that of a Euclidean ball holding every parameter vector of the class,
-    default sqrt(p) (each parameter in [-1, 1], as in MATH.md §1.7). Returns ``{"paper", "spec", "blog"}``
+    default sqrt(p) (each parameter in [-1, 1], as in ``docs/papers/arz17.md``). Returns ``{"paper", "spec", "blog"}``
     as floats (not rounded up).
 
-    Deviation: ``spec`` is this project's explicit version of the paper's O(.) statement (MATH.md §2.2):
+    Deviation: ``spec`` is this project's explicit version of the paper's O(.) statement (``docs/papers/agl17.md``):
     one-sided Hoeffding with range 2 Delta at t = eps/2 for every point of an eps/(4 L L_phi)-net of the ball
     of radius R (covering number at most (1 + 2R/r)^p), a union bound, and 2 L L_phi r = eps/2 for moving to
     the net.
@@ -253,7 +254,8 @@ AGL17_EQUILIBRIUM_VALUE = {
 
 
 def equilibrium_value(phi: str = "identity") -> float:
-    r"""The value :math:`V = 2\varphi(1/2)` of the game F(u, v) = E_mu phi(D) + E_G phi(1 - D) (MATH.md §2.4).
+    r"""The value :math:`V = 2\varphi(1/2)` of the game F(u, v) = E_mu phi(D) + E_G phi(1 - D)
+    (``docs/papers/agl17.md``).
 
     The constant discriminator D = 1/2 earns exactly V against every generator, and by concavity of phi no
     discriminator earns more than V against mu itself; the neural-net distance is the excess over V.

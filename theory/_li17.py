@@ -1,5 +1,5 @@
 """The two-Gaussian GAN model of Li, Madry, Peebles & Schmidt (2017) and the optimal-discriminator identity of
-Goodfellow et al. (2014), both as seen in Madry's lecture 9 (seed ``001_...``; MATH.md section 4).
+Goodfellow et al. (2014), both as seen in Madry's lecture 9 (``docs/papers/li17.md``, ``docs/papers/lecture9.md``).
 
 Pure mathematics: sympy expressions (the single definitions) and their numeric forms from ``lambdify``.
 
@@ -7,7 +7,7 @@ Symbols (declared once): ``mu_1, mu_2`` generator means, ``ms_1, ms_2`` target m
 ``l_1, r_1, l_2, r_2`` the discriminator's interval ends (``l_1 <= r_1 <= l_2 <= r_2``), ``P_D, P_S`` the
 data and synthetic densities at one point x, ``V`` the discriminator's value at that point.
 
-Model (MATH.md section 4): generator G_mu = 1/2 N(mu_1, 1) + 1/2 N(mu_2, 1); discriminator
+Model (``docs/papers/li17.md``): generator G_mu = 1/2 N(mu_1, 1) + 1/2 N(mu_2, 1); discriminator
 D = 1[l_1, r_1] + 1[l_2, r_2]; loss L(mu, l, r) = E_{x~G_mu*} D(x) + E_{x~G_mu} (1 - D(x)). The generator
 descends L, the discriminator ascends it.
 """
@@ -43,7 +43,7 @@ LI17_SYMBOLS: tuple[sp.Symbol, ...] = (mu_1, mu_2, ms_1, ms_2, l_1, r_1, l_2, r_
 
 LI17_MAX_SIGN_CHANGES = 3
 """p* - p_mu for two 2-component unit-variance mixtures is exp(-x^2/2) times a sum of 4 exponentials
-exp(a_i x); by Descartes' rule for exponential sums it changes sign at most 3 times (MATH.md section 4)."""
+exp(a_i x); by Descartes' rule for exponential sums it changes sign at most 3 times (``docs/papers/li17.md``)."""
 
 
 def _Phi(x: sp.Expr) -> sp.Expr:
@@ -53,7 +53,7 @@ def _Phi(x: sp.Expr) -> sp.Expr:
 
 @cache
 def li17_loss_expr() -> sp.Expr:
-    """L(mu, l, r) of Li et al. (2017) in closed form, as in MATH.md section 4.
+    """L(mu, l, r) of Li et al. (2017) in closed form, as in ``docs/papers/li17.md``.
 
     .. math::
         L = 1 + \\tfrac12 \\sum_{i,j} [\\Phi(r_j - \\mu^*_i) - \\Phi(l_j - \\mu^*_i)]
@@ -71,7 +71,7 @@ def li17_loss_expr() -> sp.Expr:
 def li17_gradient_exprs() -> dict[str, sp.Expr]:
     """Partial derivatives of :func:`li17_loss_expr` by sympy, keyed ``"mu_1"``, ..., ``"r_2"``.
 
-    MATH.md section 4 states them as
+    ``docs/papers/li17.md`` states them as
     d L/d mu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)], d L/d r_j = p*(r_j) - p_mu(r_j),
     d L/d l_j = -(p*(l_j) - p_mu(l_j)); the tests compare these derivatives with that statement.
     """

@@ -200,6 +200,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         reason = "no planted fold had a known gap between 1.5 and 3 times eps: no near-boundary control"
     else:
         verdict, reason = decide(measured, s.eps, control=control, resolution=curve, direction="upper")
+    # one-sided two-sample Hoeffding-Bonferroni p-value of H0: gap > eps (K members, n/2 held out per side)
+    pvalue = min(1.0, s.K * math.exp(-s.n * max(s.eps - measured.estimate, 0.0) ** 2 / 2))
     if not fold_ok:
         verdict, reason = "refuted", (f"the fold's exact mismatch probability {verdict_row['mismatch_probability']:.3g}"
                                       f" exceeds delta' = {s.tv_budget}")
@@ -226,7 +228,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     res_T = None if res is None else s.planted_T[order[list(curve.strengths).index(res)]]
     return make_result(
         "agl17-equilibrium", config, s, verdict=verdict, measured=measured, near_control=control, power=curve,
-        verdict_reason=reason,
+        verdict_reason=reason, verdict_pvalue=pvalue,
         params={"eps": s.eps, "T": T_verdict, "p": need["p"], "class": need["class"], "phi": "identity", "V": V,
                 "Delta": DELTA_PHI, "L_phi": 1.0, "L_G": 1.0, "C": 1.0, "target": make_target("grid").description,
                 "target_support": support_text(make_target("grid")), "component_std": s.component_std["grid"],

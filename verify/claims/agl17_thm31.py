@@ -208,6 +208,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         reason = "no planted measure had a known distance between 1.5 and 3 times eps: no near-boundary control"
     else:
         verdict, reason = decide(measured, s.eps, control=control, resolution=curve, direction="upper")
+    # one-sided Hoeffding-Bonferroni p-value of H0: d > eps (K members, n fresh target draws, range 1)
+    gap = max(s.eps - measured.estimate, 0.0)
+    pvalue = min(1.0, s.K * math.exp(-2 * s.n * gap**2))
     res = curve.resolution
     res_m = None if res is None else s.planted_m[order[list(curve.strengths).index(res)]]
 
@@ -254,7 +257,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     blog = need["blog"]
     return make_result(
         "agl17-thm31", config, s, verdict=verdict, measured=measured, near_control=control, power=curve,
-        verdict_reason=reason,
+        verdict_reason=reason, verdict_pvalue=pvalue,
         params={"eps": s.eps, "p": need["p"], "m": m_verdict, "n": s.n, "class": need["class"], "phi": "identity",
                 "Delta": DELTA_PHI, "L_phi": 1.0, "C": AGL17_REPORTED_C, "target": vt.description,
                 "target_support": support_text(vt), "generated_side": "exact (every atom, weight 1/m)"},

@@ -104,6 +104,13 @@ class Settings(CheckedSettings):
                 raise ValueError(f"{name}: every checkpoint must be >= record_every = {self.record_every}")
         if len(set(self.k_values)) != len(self.k_values) or not self.k_values:
             raise ValueError(f"k_values must be distinct discriminator step counts >= 1, got {self.k_values!r}")
+        records = (max(self.checkpoints) // self.record_every + 1) * (self.n_runs + 2 * CONTROL_POOL + 2) * 48
+        if records > 2e9:
+            raise ValueError(f"checkpoints / record_every: recording {max(self.checkpoints)} steps every "
+                             f"{self.record_every} for {self.n_runs} runs needs {records / 1e9:.1f} GB")
+        if max(self.k_values) * max(self.sweep_checkpoints) > 5_000_000:
+            raise ValueError(f"k_values: k = {max(self.k_values)} over {max(self.sweep_checkpoints)} generator steps "
+                             "is more than 5 million discriminator steps per run")
         # The near-boundary controls must be catchable at this n: a planted converged share of 1 - 3 x 5% must
         # give a one-sided upper limit below 0.95 (and a failed share of 0.1 one below 0.5).
         n = self.n_runs

@@ -1,7 +1,7 @@
 r"""The neural-net distance between two samples, estimated by a trained attacker of declared capacity, and
 Wasserstein-1 for contrast.
 
-Arora, Ge, Liang, Ma & Zhang 2017 (ICML), §2 (MATH.md 2.1): for a class F = {D_v : v in V in R^p} with
+Arora, Ge, Liang, Ma & Zhang 2017 (ICML), §2 (``docs/papers/agl17.md``): for a class F = {D_v : v in V in R^p} with
 values in [0, 1],
 
 .. math::
@@ -94,7 +94,7 @@ def neural_net_distance(
     return_info: bool = False,
 ) -> Estimate | tuple[Estimate, NNDInfo]:
     r"""Estimate the neural-net distance d_{F,phi}(P, Q) between two samples by a trained attacker (Arora et
-    al. 2017, §2.1, MATH.md 2.1).
+    al. 2017, §2.1, ``docs/papers/agl17.md``).
 
     .. math::
 
