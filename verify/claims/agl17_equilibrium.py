@@ -226,8 +226,14 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                    power_figure(curve, out_dir, "agl17-equilibrium-power", xlabel="true gap of the planted fold")]
     res = curve.resolution
     res_T = None if res is None else s.planted_T[order[list(curve.strengths).index(res)]]
+    extra = {}
+    if control is None:  # out of band: the nearest planted fold is recorded as a control that does not count
+        j = min(range(k), key=lambda i: abs(truths[i] - 2 * s.eps))
+        extra = {"control": Estimate(**power_rows[j * s.power_repeats]["gap"]), "control_caught": False,
+                 "control_true_value": truths[j]}
     return make_result(
         "agl17-equilibrium", config, s, verdict=verdict, measured=measured, near_control=control, power=curve,
+        **extra,
         verdict_reason=reason, verdict_pvalue=pvalue,
         params={"eps": s.eps, "T": T_verdict, "p": need["p"], "class": need["class"], "phi": "identity", "V": V,
                 "Delta": DELTA_PHI, "L_phi": 1.0, "L_G": 1.0, "C": 1.0, "target": make_target("grid").description,

@@ -255,8 +255,13 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         figures = [thm31_figure(report, contrast, s.eps, out_dir),
                    power_figure(curve, out_dir, "agl17-thm31-power", xlabel="true d(mu_hat_m, mu) of the planted m")]
     blog = need["blog"]
+    extra = {}
+    if control is None:  # out of band: the nearest planted case is recorded as a control that does not count
+        j = min(range(k), key=lambda i: abs(truths[i] - 2 * s.eps))
+        extra = {"control": Estimate(**power_rows[j * s.power_repeats]["distance"]), "control_caught": False,
+                 "control_true_value": truths[j]}
     return make_result(
-        "agl17-thm31", config, s, verdict=verdict, measured=measured, near_control=control, power=curve,
+        "agl17-thm31", config, s, verdict=verdict, measured=measured, near_control=control, power=curve, **extra,
         verdict_reason=reason, verdict_pvalue=pvalue,
         params={"eps": s.eps, "p": need["p"], "m": m_verdict, "n": s.n, "class": need["class"], "phi": "identity",
                 "Delta": DELTA_PHI, "L_phi": 1.0, "C": AGL17_REPORTED_C, "target": vt.description,

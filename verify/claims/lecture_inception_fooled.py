@@ -268,9 +268,10 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
 
             figures.append(power_figure(curve, config.out_dir, "lecture-inception-fooled-power",
                                         xlabel="planted deficit (share of IS(true) - 1 lost)"))
+    extra = {} if control is not None else {"control": measured, "control_caught": False}
     return make_result(
         "lecture-inception-fooled", config, st, verdict=verdict, measured=measured, near_control=control,
-        power=curve, verdict_reason=reason, verdict_pvalue=pvalue,
+        power=curve, **extra, verdict_reason=reason, verdict_pvalue=pvalue,
         params={"dim": DIM, "sep": SEP, "classes": CLASSES, "fake_support_max": FAKE_SUPPORT_MAX,
                 "confidence": CONFIDENCE, "atom_draws": st.atom_draws, "deficit_max": st.deficit_max},
         bound={"value": st.deficit_max,

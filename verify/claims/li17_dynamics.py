@@ -276,8 +276,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         "controls": [{"case": c, "expected": e, "got": sorted(str(x) for x in g)} for c, e, g in cases],
     }
     figures = li17_figures(config, s, opt, fo, n, sweep, fig2, curve_a, curve_c) if config.figures else []
+    extra = {} if ctrl_c is not None else {"control": fo_fail, "control_caught": False, "control_true_value": None}
     return make_result(
-        "li17-dynamics", config, s, verdict=verdict, measured=fo_fail, near_control=ctrl_c, power=curve_c,
+        "li17-dynamics", config, s, verdict=verdict, measured=fo_fail, near_control=ctrl_c, power=curve_c, **extra,
         verdict_reason=reason, verdict_pvalue=pvalue,
         params={"mu_star": list(MU_STAR), "eta_g": ETA, "eta_d": ETA, "box": BOX, "n_runs": n,
                 "horizon_first_order": fo.horizon, "horizon_optimal": opt.horizon, "confidence": CONFIDENCE,
@@ -309,6 +310,9 @@ def _sub(curve, n: int) -> dict:
     return {"one": outcome_fractions(mine, confidence=CONFIDENCE, sides=1), "two": two,
             "dict": {"horizon": curve.horizon, "settled": curve.settled, "counts": mine.counts(),
                      "fractions": {k: e.to_dict() for k, e in two.items()},
+                     "still_moving": {"count": mine.counts()["other"], "fraction": two["other"].to_dict(),
+                                      "note": "label 'other': still moving at the horizon, neither converged "
+                                              "nor failed"},
                      "vs_steps": curve.table(), "n": n}}
 
 
