@@ -75,8 +75,12 @@ def _vs_steps(ax, curve, n: int, title: str) -> None:
     for o in OUTCOMES:
         ax.plot(steps, [row[o] / n for row in curve.table()], "o-", color=COLOURS[o],
                 label="still moving" if o == "other" else o)
-    ax.axvline(curve.horizon, color="k", ls="--", lw=0.8, label=f"horizon {curve.horizon}")
-    ax.set_xscale("log")
+    ax.axvline(curve.horizon, color="k", ls="--", lw=0.8,
+               label=f"horizon {curve.horizon}{'' if curve.settled else ' (not settled)'}")
+    if len(steps) > 1:
+        ax.set_xscale("log")
+    else:
+        ax.set_xlim(0, 1.5 * steps[0])
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("generator steps")
     ax.set_ylabel(f"share of {n} runs")
@@ -95,8 +99,9 @@ def _k_panel(ax, sweep: list[dict]) -> None:
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("discriminator steps per generator step k")
-    ax.set_ylabel("share at the settled horizon (95% CP)")
-    ax.set_title(f"first order, {sweep[0]['n']} starts per k", fontsize=9)
+    ax.set_ylabel("share at each k's horizon (95% CP)")
+    horizons = ", ".join(f"{row['horizon']}{'' if row['settled'] else '*'}" for row in sweep)
+    ax.set_title(f"first order, {sweep[0]['n']} starts per k; horizons {horizons} (* not settled)", fontsize=8)
     ax.legend(fontsize=6)
 
 
