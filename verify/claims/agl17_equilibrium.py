@@ -103,7 +103,7 @@ class Settings(CheckedSettings):
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(eps=0.1, n=2000, steps=200, K=4, lr=0.1, weight_norm=5.0, bias_bound=1.0, tv_budget=0.01,
+        return cls(eps=0.1, n=2000, steps=150, K=4, lr=0.1, weight_norm=5.0, bias_bound=1.0, tv_budget=0.01,
                    hidden=(16,), n_fit=5000, component_std_grid=0.025, component_std_digits=0.05,
                    planted_T=(4, 8, 16), power_repeats=2, truth_factor=2, T_grid_grid=(), T_grid_digits=())
 
