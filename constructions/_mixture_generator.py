@@ -1,5 +1,6 @@
+# Over 400 lines by a few: the fold and its two constructors (from a target, from a sample) belong together.
 r"""A mixture of T Gaussians folded into one ReLU network by a selector on a 1-D seed (Arora, Ge, Liang, Ma &
-Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; MATH.md §2.3-2.4).
+Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; ``docs/papers/agl17.md``).
 
 The ideal generator draws a component uniformly and outputs it: :math:`G(h, g) = c_{\iota(h)} + s\,g` where
 :math:`\iota(h)` is the interval of h ~ N(0, 1) among the T-quantiles of N(0, 1) (so each component has
@@ -30,7 +31,7 @@ from ganlimits.theory import (
 from ._circuits import Selector
 from ._targets import GaussianMixtureTarget, Target, _as_float64
 
-__all__ = ["FoldedMixtureGenerator", "mixture_generator_from_target"]
+__all__ = ["FoldedMixtureGenerator", "mixture_generator_from_target", "mixture_generator_from_sample"]
 
 _CHUNK_ELEMENTS = 1 << 22  # elements of one (rows, T, d) block of the literal network: ~32 MB of float64
 
@@ -53,7 +54,7 @@ def _check_scalar(
 
 class FoldedMixtureGenerator(nn.Module):
     r"""One ReLU network whose output law is within TV ``mismatch_probability()`` of a uniform mixture of T
-    Gaussians (Arora, Ge, Liang, Ma & Zhang 2017, Theorem 4.3; MATH.md §2.3-2.4).
+    Gaussians (Arora, Ge, Liang, Ma & Zhang 2017, Theorem 4.3; ``docs/papers/agl17.md``).
 
     .. math::
 
@@ -353,4 +354,53 @@ def mixture_generator_from_target(
         raise ValueError(
             f"target must be a Target (e.g. grid() or digits(jitter=...)), got {type(target).__name__}"
         )
+    return FoldedMixtureGenerator(centres=centres, std=s, tv_budget=tv_budget, **kwargs)
+
+
+def mixture_generator_from_sample(
+    sample, *, T: int, std: float, n_components: int, generator: torch.Generator, tv_budget: float = 0.01,
+    **kwargs,
+) -> FoldedMixtureGenerator:
+    r"""The folded mixture of T Gaussians N(c_i, s^2 I) whose centres are drawn from an approximation of μ
+    LEARNED FROM A FINITE SAMPLE (the seed's proof sketch of "Theorem 2": approximate μ by a mixture of
+    Gaussians, sample T components of it, fold them with a selector), never from μ's own parameters.
+
+    A Gaussian mixture with ``n_components`` diagonal components (weights :math:`\pi_k`, means :math:`a_k`,
+    variances :math:`\sigma^2_{kj}`) is fitted to ``sample`` (n, d) by EM (scikit-learn ``GaussianMixture``,
+    k-means initialisation, its seed drawn from ``generator``). Its infinite-mixture form has components
+    N(c, s^2 I) with c drawn from :math:`\sum_k \pi_k N(a_k, \operatorname{diag}(\sigma^2_{kj} - s^2))`, so that
+
+    .. math::
+
+        \mathbb E_{c_1..c_T}\Big[\tfrac1T \sum_i \mathcal N(c_i, s^2 I)\Big] = \hat\mu_{\text{fit}}
+        = \sum_k \pi_k\, \mathcal N\big(a_k, \operatorname{diag}(\sigma^2_{kj})\big).
+
+    Deviation: where a fitted variance is below s^2 the centre spread is 0 there, and the limit has variance s^2
+    in that coordinate instead of :math:`\sigma^2_{kj}`. Draw order from ``generator``: the EM seed, T component
+    indices (uniforms), one (T, d) normal block. ``kwargs`` go to :class:`FoldedMixtureGenerator`.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be an integer >= 1, got {T!r}")
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
+        raise ValueError(f"n_components must be an integer >= 1, got {n_components!r}")
+    s = _check_scalar("std", std)
+    x = _as_float64("sample", sample)
+    if x.ndim != 2 or x.shape[0] < n_components or not torch.isfinite(x).all():
+        raise ValueError(f"sample must be a finite (n, d) array with n >= n_components = {n_components}, got shape "
+                         f"{tuple(x.shape)}")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    em_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    fit = GaussianMixture(n_components=int(n_components), covariance_type="diag", random_state=em_seed,
+                          reg_covar=1e-6).fit(x.numpy())
+    weights = torch.from_numpy(fit.weights_).to(torch.float64)
+    cum = torch.cumsum(weights / weights.sum(), 0)
+    comp = torch.searchsorted(cum, torch.rand(int(T), dtype=torch.float64, generator=generator), right=True)
+    comp = comp.clamp_(max=int(n_components) - 1)
+    means = torch.from_numpy(fit.means_).to(torch.float64)
+    spread = torch.sqrt(torch.clamp(torch.from_numpy(fit.covariances_).to(torch.float64) - s**2, min=0.0))
+    noise = torch.randn(int(T), x.shape[1], dtype=torch.float64, generator=generator)
+    centres = means.index_select(0, comp) + spread.index_select(0, comp) * noise
     return FoldedMixtureGenerator(centres=centres, std=s, tv_budget=tv_budget, **kwargs)

@@ -14,6 +14,7 @@ from ganlimits.constructions import (
     Selector,
     gaussian_mixture,
     grid,
+    mixture_generator_from_sample,
     mixture_generator_from_target,
 )
 from ganlimits.verify import clopper_pearson
@@ -235,3 +236,37 @@ def test_bad_call_input_names_the_parameter():
         mixture_generator_from_target(grid(), T=0, std=0.01, generator=torch.Generator())
     with pytest.raises(ValueError, match="target must"):
         mixture_generator_from_target("grid", T=2, std=0.01, generator=torch.Generator())
+
+
+def test_centres_from_a_learned_fit_follow_the_fitted_mixture_not_the_targets_parameters():
+    """The fit sees only a finite sample. Two well-separated 1-D modes at -3 and 4 (std 0.5, weights 0.3 / 0.7):
+    EM on 4,000 draws recovers them; T = 20,000 centres plus s g have the fitted law's mean and variance (normal
+    interval for the mean and chi-square for the variance, alpha = 1e-3 each, seed 5); the share of centres in
+    the left mode matches the fitted weight (Clopper-Pearson, alpha = 1e-3)."""
+    target = gaussian_mixture(means=[[-3.0], [4.0]], std=0.5, weights=[0.3, 0.7])
+    g = torch.Generator().manual_seed(5)
+    sample, _ = target.sample(4000, generator=g)
+    gen = mixture_generator_from_sample(sample, T=20_000, std=0.2, n_components=2, generator=g)
+    c = gen.centres[:, 0]
+    left = c < 0.5
+    share = clopper_pearson(int(left.sum()), c.numel(), confidence=0.999)
+    assert share.ci_low <= 0.3 + 0.03 and 0.3 - 0.03 <= share.ci_high  # the fit's weight is within 0.03 of 0.3
+    x = c[~left] + 0.2 * torch.randn(int((~left).sum()), dtype=torch.float64, generator=g)  # right mode's outputs
+    n = x.numel()
+    mean, var = float(x.mean()), float(x.var())
+    assert abs(mean - 4.0) < 0.05  # the fitted mean (EM on 2,800 draws: standard error 0.01)
+    lo, hi = (n - 1) * var / stats.chi2.ppf([1 - 5e-4, 5e-4], n - 1)
+    assert lo <= 0.25 * 1.1 and 0.25 * 0.9 <= hi  # the fitted variance, within 10% of the true 0.25
+
+
+def test_learned_fold_is_deterministic_and_checks_its_input():
+    x, _ = grid().sample(500, generator=torch.Generator().manual_seed(0))
+    a = mixture_generator_from_sample(x, T=16, std=0.02, n_components=25, generator=torch.Generator().manual_seed(1))
+    b = mixture_generator_from_sample(x, T=16, std=0.02, n_components=25, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a.centres, b.centres) and a.T == 16
+    with pytest.raises(ValueError, match="n_components"):
+        mixture_generator_from_sample(x, T=4, std=0.02, n_components=0, generator=torch.Generator())
+    with pytest.raises(ValueError, match="sample must"):
+        mixture_generator_from_sample(x[:3], T=4, std=0.02, n_components=25, generator=torch.Generator())
+    with pytest.raises(ValueError, match="T must"):
+        mixture_generator_from_sample(x, T=0, std=0.02, n_components=2, generator=torch.Generator())

@@ -1,449 +1,324 @@
 # ruff: noqa: E741  (l and r are the lecture's names for the interval ends)
-"""Claim ``li17-dynamics``: optimal-discriminator dynamics converge, first-order dynamics often do not (Li,
-Madry, Peebles & Schmidt 2017, as presented in Madry's lecture 9; MATH.md section 4).
+"""Claim ``li17-dynamics``: on a mixture of two unit Gaussians, optimal-discriminator dynamics converge, while
+simultaneous first-order dynamics sometimes converge but more often than not fail (Li, Madry, Peebles & Schmidt
+2017, as presented in Madry's lecture 9, section 2; ``docs/papers/li17.md``).
 
-Protocol (all float64, seeded through one ``numpy.random.SeedSequence``):
+.. math::
+    L(\\mu, l, r) = E_{x\\sim G_{\\mu^*}} D(x) + E_{x\\sim G_\\mu}(1 - D(x)),\\qquad
+    D = 1[l_1, r_1] + 1[l_2, r_2]
 
-* target mu* = (-0.5, 0.5), step 0.1 for both players, 1,000 steps (the lecture's Figure 1 setting);
-* n i.i.d. initial means mu0 ~ Uniform([-3, 3]^2); first-order runs also draw their discriminator: the four
-  ends (l_1, r_1, l_2, r_2) are the sorted values of four i.i.d. Uniform([-3, 3]) draws;
-* each run is classified by :func:`~ganlimits.verify.classify_outcomes` (criterion recorded in the result) and
-  the fractions get Clopper-Pearson intervals (valid because the initial states are i.i.d.);
-* verdict: ``consistent`` when the lower 95% limit of the optimal-dynamics converged fraction is >= 0.95
-  and the lower limit of the first-order not-converged fraction is >= 0.2 ("often"), the Figure 2 collapse
-  example is reproduced and detected, and every control case is classified correctly; ``refuted`` when an
-  upper limit falls below its level (0.95, resp. 0.2); ``inconclusive`` otherwise;
-* control (power of the classifier and the detector): runs whose outcome is known by construction - a merged
-  start (mu_1 = mu_2, which the optimal dynamics cannot separate by symmetry) must be labelled
-  mode-collapse, a discriminator placed far from all mass must give vanishing-gradient, an optimal run from
-  near the target must be labelled converged, the Figure 2(c) discriminator must be flagged as collapsed,
-  and a discriminator started at the optimum for the same fixed generator must not be flagged.
+Protocol (float64; randomness from the run's named streams):
 
-All runs of one dynamics (random draws, heat-map grid, control starts) go through one vectorised call.
+* target mu* = (-0.5, 0.5) and step 0.1 for both players: the setting of the lecture's Figure 1, whose panels
+  (a) and (c) show an optimal-discriminator run and a first-order run that converge. (1,000 steps, mu* = (-2, 2)
+  and step 0.3 belong to the Figure 2 discriminator-collapse example, which is reproduced beside the verdict.)
+* n i.i.d. initial means mu0 ~ Uniform([-3, 3]^2); a first-order run also draws its discriminator, the four ends
+  being the sorted values of four i.i.d. Uniform([-3, 3]) draws. Deviation: the lecture does not say how its
+  runs were initialised; this distribution is the project's own choice.
+* the horizon is chosen by stabilisation (:func:`~ganlimits.verify.outcomes_until_settled`): the runs are
+  classified at every checkpoint, and the horizon is the first checkpoint at which fewer than 1% of the
+  verdict's runs are still moving; the fractions against the step count are reported and plotted. Still-moving
+  runs are reported apart and counted neither as converged nor as failed.
+* three parts, each on one-sided 95% Clopper-Pearson limits: (a) the optimal dynamics' converged share has
+  lower limit >= 0.95; (b) the first-order converged share has lower limit > 0 ("sometimes converge"); (c) the
+  first-order failed share (mode collapse or vanishing gradient) has lower limit > 0.5 ("more often than not the
+  first order dynamics fail"). (a) and (c) each carry a near-boundary control and a power curve: planted
+  populations of runs with an exactly known share, mixing known-outcome runs (merged starts, which the dynamics
+  cannot separate by symmetry; starts at the equilibrium with empty intervals, a fixed point) with runs resampled
+  from the verdict's own classified runs, attacked exactly as the verdict is (n runs, the same one-sided limit).
+  Verdict: ``refuted`` if a part is refuted, ``consistent`` if all three are (with every known-outcome run
+  classified correctly and the runs settled), ``inconclusive`` otherwise.
+* beside the verdict: a sweep over k discriminator steps per generator step (each k at its own settled horizon),
+  the Figure 2 collapse example, and outcome maps over a grid of initial means.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from scipy import stats
 
 from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
-from ..estimators import clopper_pearson
-from ..lab import (
-    OUTCOMES,
-    Li17Trajectory,
-    classify_outcomes,
-    detect_discriminator_collapse,
-    first_order_dynamics,
-    mixture_density,
-    optimal_discriminator,
-    optimal_discriminator_dynamics,
-    outcome_fractions,
+from .._sweep import run_trials
+from ..lab import detect_discriminator_collapse, outcomes_until_settled, proportion_interval
+from ._common import (
+    CONFIDENCE,
+    CheckedSettings,
+    NearBoundaryControl,
+    PowerCurve,
+    decide,
+    make_result,
+    resolve_settings,
+    streams_for,
 )
-from ._common import CheckedSettings, make_result, resolve_settings
+from ._li17_support import BOX, ETA, MU_STAR, figure2_runs, li17_figures, random_starts
 
-__all__ = ["run", "Settings"]
-MU_STAR = (-0.5, 0.5)
-ETA = 0.1
-BOX = 3.0
-RECORD_EVERY = 5
-CONVERGED_MIN = 0.95  # "always converges": lower limit of the converged fraction at least this
-NOT_CONVERGED_MIN = 0.2  # "often do not": lower limit of the not-converged fraction at least this
-CONFIDENCE = 0.95
-# Optimal-dynamics control starts: merged (cannot separate, symmetry) and near the target (converges).
-CONTROL_OPT_MU0 = ((0.3, 0.3), (-0.9, 0.8))
-# First-order control start: both intervals far left of every mode, so no player has a gradient.
-CONTROL_FO = {"mu0": (2.0, 2.6), "l0": (-14.0, -11.0), "r0": (-12.0, -10.0)}
-# Figure 2 of the lecture: mu* = (-2, 2), step 0.3, 1000 steps. The caption's numbers lost their punctuation
-# in the seed text ("mu = {-1, 2, 5}", "right discriminator [-1, 2.5]"); reading A is mu0 = (-1, 2.5) with
-# the right interval [1, 2.5], reading B is mu0 = (-1.2, 5). Both are run; reading A is the one plotted.
-FIG2 = {
-    "mu_star": (-2.0, 2.0),
-    "eta": 0.3,
-    "steps": 1000,
-    "l0": (-1.0, 1.0),
-    "r0": (0.2, 2.5),
-    "mu0_A": (-1.0, 2.5),
-    "mu0_B": (-1.2, 5.0),
-}
+__all__ = ["run", "Settings", "k_sweep_trial"]
+CONVERGED_MIN = 0.95  # (a) "always converge": one-sided lower limit of the converged share at least this
+FAILED_MIN = 0.5  # (c) "more often than not fail": one-sided lower limit of the failed share above this
+OPT_RATIOS = (1.2, 1.5, 2.0, 2.5, 3.0)  # planted non-converged share over the allowed 5%
+OPT_CONTROL_RATIO = 2.5
+FO_RATIOS = (1.1, 1.2, 1.4, 1.6, 1.8)  # planted distance from "every run fails" over the bound's distance 0.5
+FO_CONTROL_RATIO = 1.6
+CONTROL_POOL = 24  # known-outcome runs of each kind riding along with the verdict's runs
+
+
+def _increasing(name: str, values: tuple[int, ...]) -> None:
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"{name} must increase strictly, got {values!r}")
 
 
 @dataclass(frozen=True)
 class Settings(CheckedSettings):
-    """Settings of ``li17-dynamics``: ``n_runs`` random starts, a ``grid`` x ``grid`` lattice of starts for the
-    outcome maps, ``steps`` per run, and ``fig2_steps`` for the lecture's Figure 2 collapse example."""
+    """Settings of ``li17-dynamics``: ``n_runs`` i.i.d. starts per dynamics; ``checkpoints`` /
+    ``opt_checkpoints`` the generator step counts at which first-order / optimal runs are classified (the horizon
+    is the first with fewer than ``settled_share`` still moving, then ``extra_checkpoints`` more are run to show
+    the fractions have stopped moving); ``k_values`` discriminator steps per generator step swept on ``n_sweep``
+    starts up to ``sweep_checkpoints``; ``power_repeats`` planted populations per strength; ``grid`` points per
+    axis of the outcome maps (0: none); ``fig2_steps`` of the Figure 2 example; ``record_every`` step."""
+
+    _limits = {"settled_share": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+               "extra_checkpoints": {"low": 0, "integer": True}, "grid": {"low": 0, "integer": True}}
 
     n_runs: int
+    checkpoints: tuple[int, ...]
+    opt_checkpoints: tuple[int, ...]
+    k_values: tuple[int, ...]
+    n_sweep: int
+    sweep_checkpoints: tuple[int, ...]
+    power_repeats: int
     grid: int
-    steps: int
+    extra_checkpoints: int = 0
+    settled_share: float = 0.01
     fig2_steps: int = 1000
+    record_every: int = 10
+
+    def validate(self) -> None:
+        for name in ("checkpoints", "opt_checkpoints", "sweep_checkpoints"):
+            _increasing(name, getattr(self, name))
+            if min(getattr(self, name)) < self.record_every:
+                raise ValueError(f"{name}: every checkpoint must be >= record_every = {self.record_every}")
+        if len(set(self.k_values)) != len(self.k_values) or not self.k_values:
+            raise ValueError(f"k_values must be distinct discriminator step counts >= 1, got {self.k_values!r}")
+        records = (max(self.checkpoints) // self.record_every + 1) * (self.n_runs + 2 * CONTROL_POOL + 2) * 48
+        if records > 2e9:
+            raise ValueError(f"checkpoints / record_every: recording {max(self.checkpoints)} steps every "
+                             f"{self.record_every} for {self.n_runs} runs needs {records / 1e9:.1f} GB")
+        if max(self.k_values) * max(self.sweep_checkpoints) > 5_000_000:
+            raise ValueError(f"k_values: k = {max(self.k_values)} over {max(self.sweep_checkpoints)} generator steps "
+                             "is more than 5 million discriminator steps per run")
+        # The near-boundary controls must be catchable at this n: a planted converged share of 1 - 3 x 5% must
+        # give a one-sided upper limit below 0.95 (and a failed share of 0.1 one below 0.5).
+        n = self.n_runs
+        if _upper(round((1 - 3 * (1 - CONVERGED_MIN)) * n), n) >= CONVERGED_MIN:
+            raise ValueError(f"n_runs = {n} is too small: even a converged share of 0.85 could not be told from "
+                             f"{CONVERGED_MIN} (the near-boundary control would be impossible)")
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(n_runs=100, grid=11, steps=1000)
+        return cls(n_runs=150, checkpoints=(1000, 2000, 5000, 10000, 20000), opt_checkpoints=(300, 600, 1000),
+                   k_values=(1, 10), n_sweep=40, sweep_checkpoints=(500, 1000, 2000), power_repeats=200, grid=0)
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(n_runs=600, grid=31, steps=1000)
+        return cls(n_runs=600, checkpoints=(1000, 2000, 3000, 5000, 10000, 20000, 40000),
+                   opt_checkpoints=(300, 600, 1000, 2000), k_values=(1, 2, 5, 10, 20, 50), n_sweep=100,
+                   sweep_checkpoints=(1000, 2000, 5000, 10000), power_repeats=400, grid=15,
+                   extra_checkpoints=1)
 
 
-def _t(x) -> torch.Tensor:
-    return torch.tensor(x, dtype=torch.float64)
+def _upper(successes: int, n: int) -> float:
+    return proportion_interval(int(successes), n, confidence=CONFIDENCE, sides=1).ci_high
 
 
-def _random_discriminators(rng: np.random.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    ends = np.sort(rng.uniform(-BOX, BOX, size=(n, 4)), axis=1)
-    return torch.from_numpy(ends[:, [0, 2]]), torch.from_numpy(ends[:, [1, 3]])
+def k_sweep_trial(config: dict, seed: int) -> dict:
+    """First-order dynamics with ``config["k"]`` discriminator steps per generator step from ``config["n"]`` starts
+    drawn from ``np.random.default_rng(seed)`` (the same starts for every k), run until settled."""
+    rng = np.random.default_rng(int(seed))
+    mu0, l0, r0 = random_starts(rng, int(config["n"]))
+    curve = outcomes_until_settled(dynamics="first-order", mu0=mu0, l0=l0, r0=r0, mu_star=torch.tensor(MU_STAR),
+                                   eta_g=ETA, eta_d=ETA, checkpoints=tuple(config["checkpoints"]),
+                                   d_steps=int(config["k"]), settled_share=config["settled_share"],
+                                   record_every=int(config["record_every"]))
+    return {"k": int(config["k"]), **curve.to_dict(confidence=CONFIDENCE)}
 
 
-def _grid(k: int) -> torch.Tensor:
-    g = np.linspace(-BOX, BOX, k)
-    m1, m2 = np.meshgrid(g, g, indexing="xy")  # row i: mu_2 = g[i]; column j: mu_1 = g[j]
-    return torch.from_numpy(np.stack([m1.ravel(), m2.ravel()], axis=1))
-
-
-def _rows(traj: Li17Trajectory, rows: slice) -> Li17Trajectory:
-    return dataclasses.replace(
-        traj,
-        mu=traj.mu[:, rows],
-        l=traj.l[:, rows],
-        r=traj.r[:, rows],
-        loss=traj.loss[:, rows],
-        mu_star=traj.mu_star[rows],
-    )
-
-
-def _first_converged_step(traj: Li17Trajectory, tol: float) -> np.ndarray:
-    """First recorded step from which every later record is within ``tol`` of the target (-1 if none)."""
-    err = (torch.sort(traj.mu, -1).values - torch.sort(traj.mu_star, -1).values).abs().amax(-1)  # (T, B)
-    ok = (err <= tol).numpy()
-    stays = np.flip(np.cumprod(np.flip(ok, 0), 0), 0).astype(bool)
-    idx = np.where(stays.any(0), stays.argmax(0), -1)
-    return np.where(idx >= 0, traj.steps_at.numpy()[np.maximum(idx, 0)], -1)
-
-
-def _verdict(converged: Estimate, not_converged: Estimate, *, fig2_detected: bool, control_caught: bool) -> str:
-    """``refuted`` when an upper limit falls below its level (the optimal dynamics' converged fraction below
-    ``CONVERGED_MIN``, or the first-order not-converged fraction below ``NOT_CONVERGED_MIN``); ``consistent`` when
-    both lower limits reach their levels, the Figure 2 collapse was detected and the controls were caught;
-    ``inconclusive`` otherwise."""
-    if converged.ci_high < CONVERGED_MIN or not_converged.ci_high < NOT_CONVERGED_MIN:
-        return "refuted"
-    supports = converged.ci_low >= CONVERGED_MIN and not_converged.ci_low >= NOT_CONVERGED_MIN and fig2_detected
-    return "consistent" if supports and control_caught else "inconclusive"
-
-
-def _figure2_runs(steps: int) -> dict[str, dict]:
-    """Figure 2: the discriminator alone (generator fixed) and first-order dynamics, both readings, plus the
-    detector's negative control (discriminator started at the optimum for reading A's fixed generator)."""
-    f_ms = _t(FIG2["mu_star"])
-    common = {"mu_star": f_ms, "eta_g": FIG2["eta"], "eta_d": FIG2["eta"], "steps": steps}
-    out: dict[str, dict] = {}
-    for reading in ("A", "B"):
-        mu0 = _t([FIG2[f"mu0_{reading}"]])
-        out[reading] = {}
-        for name, train in (("discriminator-only", False), ("first-order", True)):
-            tr = first_order_dynamics(
-                mu0=mu0, l0=_t([FIG2["l0"]]), r0=_t([FIG2["r0"]]), train_generator=train, **common
-            )
-            det = detect_discriminator_collapse(tr)
-            out[reading][name] = {
-                "trajectory": tr,
-                "collapsed": bool(det.collapsed[0]),
-                "first_step": int(det.first_step[0]),
-                "final_mu": tr.mu[-1, 0].tolist(),
-                "final_l": tr.l[-1, 0].tolist(),
-                "final_r": tr.r[-1, 0].tolist(),
-                "outcome": str(classify_outcomes(tr).labels[0]) if train else None,
-            }
-    mu0 = _t([FIG2["mu0_A"]])
-    l_opt, r_opt = optimal_discriminator(mu=mu0, mu_star=f_ms)
-    tr = first_order_dynamics(
-        mu0=mu0, l0=l_opt.clamp(-12, 12), r0=r_opt.clamp(-12, 12), train_generator=False, **common
-    )
-    out["optimal-start"] = {"collapsed": bool(detect_discriminator_collapse(tr).collapsed[0])}
-    return out
+def _planted_power(labels: np.ndarray, target, known: str, ratios, control_ratio: float, bound: float,
+                   rng: np.random.Generator, repeats: int, label: str
+                   ) -> tuple[PowerCurve | None, NearBoundaryControl | None, dict]:
+    """Power of the one-sided limit on the share of ``target`` labels (claim: share >= ``bound``, baseline 1) against
+    planted populations: a run is a known-outcome run (label ``known``, never ``target``) with probability q, else
+    one of the verdict's own classified ``labels`` drawn uniformly. The planted share q' = (1 - q) x/n is known
+    exactly; strengths are 1 - ratio (1 - bound). Common random numbers across strengths."""
+    n = labels.size
+    hit = np.isin(labels, [target] if isinstance(target, str) else list(target))
+    share = hit.mean()
+    strengths = [1 - ratio * (1 - bound) for ratio in ratios]
+    if share <= max(strengths):
+        return None, None, {"reason": f"the verdict's own share {share:.3f} is already below the planted ones"}
+    u = rng.random((repeats, n))
+    draws = hit[rng.integers(0, n, size=(repeats, n))]
+    caught = np.array([_upper(c, n) < bound for c in range(n + 1)])  # the attack's decision for each count
+    detected, qs = [], []
+    for s in strengths:
+        q = 1 - s / share
+        counts = ((u >= q) & draws).sum(axis=1)
+        detected.append(int(caught[counts].sum()))
+        qs.append(q)
+    curve = PowerCurve(strengths=tuple(strengths), detected=tuple(detected), repeats=repeats, n=n, bound=bound,
+                       baseline=1.0, label=label)
+    i = list(ratios).index(control_ratio)
+    c_count = int(((rng.random(n) >= qs[i]) & hit[rng.integers(0, n, size=n)]).sum())
+    measured = proportion_interval(c_count, n, confidence=CONFIDENCE, sides=1)
+    control = NearBoundaryControl(
+        f"{label}: planted share {strengths[i]:.3f}", true_value=strengths[i], baseline=1.0, direction="lower",
+        truth=f"exact: with probability {qs[i]:.3f} a known-outcome run ({known}), else one of the verdict's {n} "
+              f"runs drawn uniformly (share {share:.4f})", measured=measured, bound=bound)
+    return curve, control, {"mixing_probability": qs, "verdict_share": float(share)}
 
 
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
-    """Run the claim (see the module docstring for the protocol and the verdict rule)."""
-    st = resolve_settings(Settings, config, settings)
-    n, k, steps = st.n_runs, st.grid, st.steps
-    rng_mu, rng_d, rng_grid = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3))
-    ms = _t(MU_STAR)
-    bar = tqdm(total=4, desc="li17-dynamics", disable=not config.progress, leave=False)
+    """Run the claim (module docstring: protocol, parts and verdict rule)."""
+    s = resolve_settings(Settings, config, settings)
+    streams = streams_for(config)
+    n, P = s.n_runs, CONTROL_POOL
+    ms = torch.tensor(MU_STAR, dtype=torch.float64)
+    mu0, l0, r0 = random_starts(streams.numpy("starts"), n)
+    ctl = streams.numpy("known-outcome runs")
+    merged = torch.from_numpy(np.repeat(ctl.uniform(-BOX, BOX, (P, 1)), 2, axis=1))
+    # optimal: the verdict's starts, then P merged starts (cannot separate: symmetry) and one start near mu*
+    opt = outcomes_until_settled(dynamics="optimal", mu0=torch.cat([mu0, merged, torch.tensor([[-0.9, 0.8]])]),
+                                 mu_star=ms, eta_g=ETA, checkpoints=s.opt_checkpoints, settled_share=s.settled_share,
+                                 record_every=s.record_every, decide_rows=n)
+    # first order: the verdict's starts, P merged starts (never separate), P fixed points (mu0 = mu*, empty
+    # intervals at random places: every gradient is 0), one start whose intervals lie far from all mass
+    _, fl, fr = random_starts(ctl, P)
+    pts = np.sort(ctl.uniform(-BOX, BOX, (P, 2)), axis=1)
+    empty = torch.from_numpy(pts)
+    fo = outcomes_until_settled(
+        dynamics="first-order", mu0=torch.cat([mu0, merged, ms.expand(P, 2), torch.tensor([[2.0, 2.6]])]),
+        l0=torch.cat([l0, fl, empty, torch.tensor([[-14.0, -11.0]])]),
+        r0=torch.cat([r0, fr, empty, torch.tensor([[-12.0, -10.0]])]), mu_star=ms, eta_g=ETA, eta_d=ETA,
+        checkpoints=s.checkpoints, settled_share=s.settled_share, extra_checkpoints=s.extra_checkpoints,
+        record_every=s.record_every, decide_rows=n)
+    opt_lab, fo_lab = opt.outcomes.labels, fo.outcomes.labels
+    fig2 = figure2_runs(s.fig2_steps)
+    cases = [("optimal dynamics from merged starts", "mode-collapse", set(opt_lab[n:n + P])),
+             ("optimal dynamics from mu0 = (-0.9, 0.8)", "converged", {opt_lab[-1]}),
+             ("first order from merged starts", "mode-collapse", set(fo_lab[n:n + P])),
+             ("first order from the equilibrium with empty intervals (fixed point)", "converged",
+              set(fo_lab[n + P:n + 2 * P])),
+             ("first order, intervals [-14, -12], [-11, -10], mu0 = (2, 2.6)", "vanishing-gradient", {fo_lab[-1]}),
+             ("Figure 2(c): discriminator alone, reading A", "flagged",
+              {"flagged" if fig2["A"]["discriminator-only"]["collapsed"] else "not flagged"}),
+             ("same fixed generator, discriminator started at the optimum", "not flagged",
+              {"flagged" if fig2["optimal-start"]["collapsed"] else "not flagged"})]
+    ok = [got == {want} for _, want, got in cases]
 
-    mu0 = torch.from_numpy(rng_mu.uniform(-BOX, BOX, size=(n, 2)))
-    grid_mu = _grid(k)
-    draws, grid = slice(0, n), slice(n, n + k * k)
-    # optimal dynamics: draws, grid, control starts in one call
-    opt_all = optimal_discriminator_dynamics(
-        mu0=torch.cat([mu0, grid_mu, _t(CONTROL_OPT_MU0)]),
-        mu_star=ms,
-        eta_g=ETA,
-        steps=steps,
-        record_every=RECORD_EVERY,
-    )
-    opt_labels = classify_outcomes(opt_all)
-    bar.update()
-    # first-order dynamics: the same mu0 with random discriminators, grid, control start
-    l_d, r_d = _random_discriminators(rng_d, n)
-    l_g, r_g = _random_discriminators(rng_grid, k * k)
-    fo_all = first_order_dynamics(
-        mu0=torch.cat([mu0, grid_mu, _t([CONTROL_FO["mu0"]])]),
-        l0=torch.cat([l_d, l_g, _t([CONTROL_FO["l0"]])]),
-        r0=torch.cat([r_d, r_g, _t([CONTROL_FO["r0"]])]),
-        mu_star=ms,
-        eta_g=ETA,
-        eta_d=ETA,
-        steps=steps,
-        record_every=RECORD_EVERY,
-    )
-    fo_labels = classify_outcomes(fo_all)
-    bar.update()
-    opt, fo = _rows(opt_all, draws), _rows(fo_all, draws)
-    opt_out, fo_out = classify_outcomes(opt), classify_outcomes(fo)
-    fo_dc = detect_discriminator_collapse(fo)
-    opt_frac = outcome_fractions(opt_out, confidence=CONFIDENCE, seed=config.seed)
-    fo_frac = outcome_fractions(fo_out, confidence=CONFIDENCE, seed=config.seed)
-    fig2 = _figure2_runs(st.fig2_steps)
-    fig2_detected = fig2["A"]["discriminator-only"]["collapsed"] and fig2["A"]["first-order"]["collapsed"]
-    bar.update()
+    opt_v = _sub(opt, n)
+    fo_v = _sub(fo, n)
+    opt_1 = opt_v["one"]["converged"]
+    fo_conv, fo_fail = fo_v["one"]["converged"], fo_v["one"]["failed"]
+    power_rng = streams.numpy("power")
+    curve_a, ctrl_a, info_a = _planted_power(opt_lab[:n], "converged", "a merged start", OPT_RATIOS, OPT_CONTROL_RATIO,
+                                             CONVERGED_MIN,
+                                             power_rng, s.power_repeats, "optimal converged")
+    curve_c, ctrl_c, info_c = _planted_power(fo_lab[:n], ("mode-collapse", "vanishing-gradient"),
+                                             "a fixed point at the equilibrium", FO_RATIOS, FO_CONTROL_RATIO,
+                                             FAILED_MIN, power_rng,
+                                             s.power_repeats, "first-order failed")
+    parts = {"a": _part(opt_1, CONVERGED_MIN, ctrl_a, curve_a), "c": _part(fo_fail, FAILED_MIN, ctrl_c, curve_c)}
+    b_ok = fo_conv.ci_low > 0
+    parts["b"] = ("consistent" if b_ok else "inconclusive",
+                  f"{int(round(fo_conv.estimate * n))} of {n} first-order runs converged (one-sided lower limit "
+                  f"{fo_conv.ci_low:.3g}{' > 0' if b_ok else ' = 0'})")
+    verdicts = [v for v, _ in parts.values()]
+    settled = opt.settled and fo.settled
+    if "refuted" in verdicts:
+        verdict = "refuted"
+    elif all(v == "consistent" for v in verdicts) and all(ok) and settled:
+        verdict = "consistent"
+    else:
+        verdict = "inconclusive"
+    reason = "; ".join(f"({k}) {v}: {r}" for k, (v, r) in sorted(parts.items()))
+    if not all(ok):
+        reason += "; a known-outcome run was misclassified"
+    if not settled:
+        reason += f"; the runs had not settled by the last checkpoint (fewer than {s.settled_share:.0%} still moving)"
+    x_a, x_c = int(round(opt_1.estimate * n)), int(round(fo_fail.estimate * n))
+    pvalue = max(float(stats.binom.sf(x_a - 1, n, CONVERGED_MIN)), float(stats.binom.sf(x_c - 1, n, FAILED_MIN)),
+                 0.0 if b_ok else 1.0)
 
-    cases = [
-        ("optimal dynamics from merged start mu0 = (0.3, 0.3)", "mode-collapse", opt_labels.labels[-2]),
-        (
-            "first-order, intervals [-14, -12], [-11, -10], mu0 = (2, 2.6)",
-            "vanishing-gradient",
-            fo_labels.labels[-1],
-        ),
-        ("optimal dynamics from mu0 = (-0.9, 0.8)", "converged", opt_labels.labels[-1]),
-        (
-            "Figure 2(c): discriminator alone, reading A",
-            "flagged",
-            "flagged" if fig2["A"]["discriminator-only"]["collapsed"] else "not flagged",
-        ),
-        (
-            "same fixed generator, discriminator started at the optimum (ends clipped to +-12)",
-            "not flagged",
-            "flagged" if fig2["optimal-start"]["collapsed"] else "not flagged",
-        ),
-    ]
-    ok = [expected == str(got) for _, expected, got in cases]
-    control = Estimate.exact(float(np.mean(ok)), n=len(ok))
-    control_caught = all(ok)
-
-    conv, notconv = opt_frac["converged"], fo_frac["not-converged"]
-    verdict = _verdict(conv, notconv, fig2_detected=fig2_detected, control_caught=control_caught)
-    notes = [
-        f"outcome criterion: {opt_out.criterion}",
-        f"discriminator-collapse criterion: {fo_dc.criterion}",
-        "initial states: mu0 i.i.d. Uniform([-3, 3]^2); first-order discriminator ends = sorted 4 i.i.d. "
-        "Uniform([-3, 3]); the same mu0 for both dynamics",
-        "the heat-map grid includes the diagonal mu_1 = mu_2, from which the optimal dynamics cannot "
-        "separate the means (symmetry); the random draws avoid it with probability 1",
-        "Figure 2's initial means are read from a caption that lost its punctuation; readings A "
-        "(mu0 = (-1, 2.5)) and B (mu0 = (-1.2, 5)) are both run, A decides the verdict",
-        "first-order intervals are projected back onto l_1 <= r_1 <= l_2 <= r_2 after every step (isotonic "
-        "projection), the project's explicit reading of the constraint",
-    ]
-    if not control_caught:
-        notes.append(
-            "a control case was misclassified: the classifier/detector lacked power; verdict inconclusive"
-        )
-    if not fig2_detected:
-        notes.append("the Figure 2 collapse example was not detected")
-
-    conv_steps = _first_converged_step(opt, 0.1)
-    grid_opt, grid_fo = opt_labels.labels[grid], fo_labels.labels[grid]
+    sweep_cfg = {"n": s.n_sweep, "checkpoints": list(s.sweep_checkpoints), "settled_share": s.settled_share,
+                 "record_every": s.record_every}
+    sweep_seed = streams.seed("k-sweep")
+    sweep = run_trials(k_sweep_trial, [({**sweep_cfg, "k": k}, sweep_seed) for k in s.k_values],
+                       path=Path(config.out_dir) / "li17-dynamics.k-sweep.jsonl", resume=config.resume,
+                       n_jobs=config.n_jobs, scheduler=config.scheduler, desc="li17 k-sweep", progress=config.progress)
+    fo_dc = detect_discriminator_collapse(fo.trajectory)
     measurements = {
-        "optimal_dynamics": {
-            "counts": opt_out.counts(),
-            "fractions": {o: e.to_dict() for o, e in opt_frac.items()},
-            "max_error_in_window": float(opt_out.error.max()),
-            "steps_to_stay_within_0.1": {
-                "median": float(np.median(conv_steps[conv_steps >= 0])) if (conv_steps >= 0).any() else None,
-                "max": int(conv_steps.max()),
-            },
-        },
-        "first_order_dynamics": {
-            "counts": fo_out.counts(),
-            "fractions": {o: e.to_dict() for o, e in fo_frac.items()},
-            "discriminator_collapse": {
-                "flagged": int(fo_dc.collapsed.sum()),
-                "fraction": clopper_pearson(
-                    int(fo_dc.collapsed.sum()), n, confidence=CONFIDENCE, seed=config.seed
-                ).to_dict(),
-                "negative_at_end": int(fo_dc.negative_at_end.sum()),
-            },
-        },
-        "figure2": {
-            reading: {
-                name: {key: v for key, v in r.items() if key != "trajectory"} for name, r in runs.items()
-            }
-            for reading, runs in fig2.items()
-            if reading != "optimal-start"
-        },
-        "grid": {
-            "points_per_axis": k,
-            "box": [-BOX, BOX],
-            "optimal_counts": {o: int((grid_opt == o).sum()) for o in OUTCOMES},
-            "first_order_counts": {o: int((grid_fo == o).sum()) for o in OUTCOMES},
-        },
-        "controls": [{"case": c, "expected": e, "got": str(g)} for c, e, g in cases],
+        "optimal_dynamics": opt_v["dict"], "first_order_dynamics": {
+            **fo_v["dict"], "discriminator_collapse_flagged": int(fo_dc.collapsed[:n].sum()),
+            "discriminator_collapse_criterion": fo_dc.criterion},
+        "parts": {k: {"verdict": v, "reason": r} for k, (v, r) in parts.items()},
+        "one_sided": {"optimal_converged": opt_1.to_dict(), "first_order_converged": fo_conv.to_dict(),
+                      "first_order_failed": fo_fail.to_dict()},
+        "power_optimal": None if curve_a is None else {**curve_a.to_dict(), **info_a},
+        "control_optimal": None if ctrl_a is None else ctrl_a.to_dict(),
+        "power_first_order": None if curve_c is None else {**curve_c.to_dict(), **info_c},
+        "k_sweep": sweep,
+        "figure2": {rd: {name: {k: v for k, v in r.items() if k != "trajectory"} for name, r in runs.items()}
+                    for rd, runs in fig2.items() if rd != "optimal-start"},
+        "controls": [{"case": c, "expected": e, "got": sorted(str(x) for x in g)} for c, e, g in cases],
     }
-    figures: list[str] = []
-    if config.figures:
-        figures = _figures(config, opt, opt_out, fo, fo_out, grid_opt, grid_fo, k, fig2)
-    bar.update()
-    bar.close()
-
-    summary = (
-        f"optimal-D converged {conv.estimate:.3f} [{conv.ci_low:.3f}, {conv.ci_high:.3f}]; first-order not "
-        f"converged {notconv.estimate:.3f} [{notconv.ci_low:.3f}, {notconv.ci_high:.3f}] "
-        f"(mode-collapse {fo_frac['mode-collapse'].estimate:.2f}); n={n}; Fig. 2 collapse "
-        f"{'detected' if fig2_detected else 'NOT detected'}"
-    )
+    figures = li17_figures(config, s, opt, fo, n, sweep, fig2, curve_a, curve_c) if config.figures else []
+    extra = {} if ctrl_c is not None else {"control": fo_fail, "control_caught": False, "control_true_value": None}
     return make_result(
-        "li17-dynamics", config, st,
-        verdict=verdict,
-        params={
-            "mu_star": list(MU_STAR),
-            "eta_g": ETA,
-            "eta_d": ETA,
-            "steps": steps,
-            "n_runs": n,
-            "box": BOX,
-            "grid": k,
-            "record_every": RECORD_EVERY,
-            "confidence": CONFIDENCE,
-            "converged_min": CONVERGED_MIN,
-            "not_converged_min": NOT_CONVERGED_MIN,
-            "figure2": FIG2 | {"steps": st.fig2_steps},
-        },
-        measured=conv,
-        bound={
-            "value": CONVERGED_MIN,
-            "label": "optimal-D converged fraction, lower limit >=",
-            "first_order_not_converged_min": NOT_CONVERGED_MIN,
-        },
-        control=control,
-        control_caught=control_caught,
-        summary=summary,
-        control_summary=f"{sum(ok)}/{len(ok)} known-outcome runs classified correctly",
-        measurements=measurements,
-        figures=figures,
-        notes=notes,
-    )
+        "li17-dynamics", config, s, verdict=verdict, measured=fo_fail, near_control=ctrl_c, power=curve_c, **extra,
+        verdict_reason=reason, verdict_pvalue=pvalue,
+        params={"mu_star": list(MU_STAR), "eta_g": ETA, "eta_d": ETA, "box": BOX, "n_runs": n,
+                "horizon_first_order": fo.horizon, "horizon_optimal": opt.horizon, "confidence": CONFIDENCE,
+                "sides": 1, "converged_min": CONVERGED_MIN, "failed_min": FAILED_MIN},
+        bound={"value": FAILED_MIN, "label": "first-order failed share (mode collapse or vanishing gradient), "
+               "one-sided lower limit >", "optimal_converged_min": CONVERGED_MIN,
+               "first_order_converged_min": 0.0},
+        summary=(f"at the settled horizons ({opt.horizon} / {fo.horizon} steps): optimal converged {opt_1.fmt()}; "
+                 f"first order converged {fo_conv.fmt()}, failed {fo_fail.fmt()}, still moving "
+                 f"{fo_v['one']['other'].estimate:.3f}"),
+        control_summary=f"{sum(ok)}/{len(ok)} known-outcome cases classified correctly",
+        measurements=measurements, figures=figures,
+        notes=[f"outcome criterion: {fo.outcomes.criterion}",
+               "initial states: mu0 i.i.d. Uniform([-3, 3]^2); first-order discriminator ends = sorted 4 i.i.d. "
+               "Uniform([-3, 3]) (the project's own choice: the lecture does not state its initialisation); the "
+               "same mu0 for both dynamics",
+               "the horizon is chosen on the verdict's own runs by a rule that looks only at the still-moving share",
+               "first-order intervals are projected back onto l_1 <= r_1 <= l_2 <= r_2 after every step (isotonic "
+               "projection), the project's explicit reading of the constraint"])
 
 
-# ---- figures ----------------------------------------------------------------------------------------------
+def _sub(curve, n: int) -> dict:
+    """Fractions (two-sided for the table, one-sided for the parts) over the verdict's first ``n`` runs."""
+    from ..lab import Outcomes, outcome_fractions
 
-_COLOURS = {
-    "converged": "#2b8a3e",
-    "mode-collapse": "#c92a2a",
-    "vanishing-gradient": "#1c7ed6",
-    "other": "#f59f00",
-}
-
-
-def _heatmap(ax, labels: np.ndarray, k: int, title: str) -> None:
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    codes = np.array([OUTCOMES.index(o) for o in labels]).reshape(k, k)
-    cmap = ListedColormap([_COLOURS[o] for o in OUTCOMES])
-    ax.imshow(
-        codes,
-        origin="lower",
-        extent=(-BOX, BOX, -BOX, BOX),
-        cmap=cmap,
-        vmin=-0.5,
-        vmax=len(OUTCOMES) - 0.5,
-        interpolation="nearest",
-    )
-    ax.plot(*MU_STAR[::-1], "w*", ms=10)
-    ax.plot(*MU_STAR, "w*", ms=10)
-    ax.set_xlabel("initial $\\mu_1$")
-    ax.set_ylabel("initial $\\mu_2$")
-    ax.set_title(title)
-    ax.legend(handles=[Patch(color=_COLOURS[o], label=o) for o in OUTCOMES], fontsize=7, loc="upper left")
+    o = curve.outcomes
+    mine = Outcomes(o.labels[:n], o.error[:n], o.separation[:n], o.grad[:n], o.criterion)
+    two = outcome_fractions(mine, confidence=CONFIDENCE)
+    return {"one": outcome_fractions(mine, confidence=CONFIDENCE, sides=1), "two": two,
+            "dict": {"horizon": curve.horizon, "settled": curve.settled, "counts": mine.counts(),
+                     "fractions": {k: e.to_dict() for k, e in two.items()},
+                     "still_moving": {"count": mine.counts()["other"], "fraction": two["other"].to_dict(),
+                                      "note": "label 'other': still moving at the horizon, neither converged "
+                                              "nor failed"},
+                     "vs_steps": curve.table(), "n": n}}
 
 
-def _trajectory_panel(ax, traj: Li17Trajectory, i: int, title: str) -> None:
-    """Figure 1 style: solid lines the generator means, dotted/dashed lines the interval ends (infinite ends
-    are not drawn; the optimal discriminator's ends, which jump as mu crosses mu*, are drawn as dots)."""
-    t = traj.steps_at.numpy()
-    for j, c in enumerate(("tab:blue", "tab:orange")):
-        ax.plot(t, traj.mu[:, i, j].numpy(), color=c, lw=1.8, label=f"$\\hat\\mu_{j + 1}$")
-    for j, c in enumerate(("tab:green", "tab:purple")):
-        for ends, ls, name in ((traj.l, ":", "l"), (traj.r, "--", "r")):
-            y = ends[:, i, j].numpy().copy()
-            y[~np.isfinite(y)] = np.nan
-            if traj.dynamics == "optimal":
-                ax.plot(t, y, ".", color=c, ms=1.5, label=f"${name}_{j + 1}$")
-            else:
-                ax.plot(t, y, color=c, ls=ls, lw=1.1, label=f"${name}_{j + 1}$")
-    for m in MU_STAR:
-        ax.axhline(m, color="grey", lw=0.6)
-    ax.set_ylim(-5.2, 5.2)
-    ax.set_xlabel("step")
-    ax.set_title(title, fontsize=9)
-
-
-def _figures(config, opt, opt_out, fo, fo_out, grid_opt, grid_fo, k, fig2) -> list[str]:
-    from .._figures import new_figure, save_figure
-
-    names = []
-    fig, axes = new_figure(2, 1, width=5.0, height=4.6)
-    _heatmap(axes[0, 0], grid_opt, k, "optimal-discriminator dynamics")
-    _heatmap(axes[0, 1], grid_fo, k, "first-order dynamics (random initial D)")
-    names.append(save_figure(fig, config.out_dir, "li17-dynamics-heatmaps"))
-
-    panels = [(opt, opt_out, "converged", "(a) optimal D: converges")]
-    for label, text in (
-        ("converged", "first order: converges"),
-        ("mode-collapse", "first order: mode collapse"),
-        ("vanishing-gradient", "first order: vanishing gradient"),
-        ("other", "first order: still moving"),
-    ):
-        if len(panels) < 4 and (fo_out.labels == label).any():
-            panels.append((fo, fo_out, label, f"({'abcd'[len(panels)]}) {text}"))
-    fig, axes = new_figure(len(panels), 1, width=3.6, height=3.2)
-    for ax, (traj, out, label, text) in zip(axes[0], panels, strict=True):
-        _trajectory_panel(ax, traj, int(np.flatnonzero(out.labels == label)[0]), text)
-    axes[0, -1].legend(fontsize=6, loc="lower right", ncol=2)
-    names.append(save_figure(fig, config.out_dir, "li17-dynamics-trajectories"))
-
-    runs = fig2["A"]
-    x = torch.linspace(-6, 8, 600, dtype=torch.float64)
-    f_ms = _t(FIG2["mu_star"])
-    tr_d, tr_f = runs["discriminator-only"]["trajectory"], runs["first-order"]["trajectory"]
-    l_opt, r_opt = optimal_discriminator(mu=tr_d.mu[0, 0], mu_star=f_ms)
-    states = [
-        ("(a) initial", tr_d.mu[0, 0], tr_d.l[0, 0], tr_d.r[0, 0], True),
-        ("(b) optimal D for (a)", tr_d.mu[0, 0], l_opt, r_opt, False),
-        ("(c) D alone, 1000 steps", tr_d.mu[-1, 0], tr_d.l[-1, 0], tr_d.r[-1, 0], True),
-        ("(d) first order, 1000 steps", tr_f.mu[-1, 0], tr_f.l[-1, 0], tr_f.r[-1, 0], True),
-    ]
-    fig, axes = new_figure(4, 1, width=3.4, height=2.8)
-    for ax, (title, mu, l, r, mark_empty) in zip(axes[0], states, strict=True):
-        ax.plot(
-            x.numpy(), (mixture_density(x, mu=f_ms) - mixture_density(x, mu=mu)).numpy(), color="k", lw=1.2
-        )
-        ax.axhline(0, color="grey", lw=0.6)
-        for j in range(2):
-            lo, hi = float(l[j].clamp(-6, 8)), float(r[j].clamp(-6, 8))
-            ax.axvspan(lo, hi, color="tab:blue", alpha=0.25)
-            if mark_empty and hi - lo < 1e-6:  # a collapsed interval
-                ax.axvline(lo, color="tab:red", lw=1.5)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("x")
-    axes[0, 0].set_ylabel("$p^* - p_\\mu$")
-    names.append(save_figure(fig, config.out_dir, "li17-dynamics-discriminator-collapse"))
-    return names
+def _part(measured: Estimate, bound: float, control, curve) -> tuple[str, str]:
+    if control is None:
+        if measured.ci_high < bound:
+            return "refuted", f"the upper limit {measured.ci_high:.3g} lies below {bound:g}"
+        return "inconclusive", "no planted population could be built below the verdict's own share"
+    return decide(measured, bound, control=control, resolution=curve, direction="lower")

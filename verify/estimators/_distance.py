@@ -1,7 +1,7 @@
 r"""The neural-net distance between two samples, estimated by a trained attacker of declared capacity, and
 Wasserstein-1 for contrast.
 
-Arora, Ge, Liang, Ma & Zhang 2017 (ICML), §2 (MATH.md 2.1): for a class F = {D_v : v in V in R^p} with
+Arora, Ge, Liang, Ma & Zhang 2017 (ICML), §2 (``docs/papers/agl17.md``): for a class F = {D_v : v in V in R^p} with
 values in [0, 1],
 
 .. math::
@@ -25,9 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy import stats
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
-from scipy.stats import wasserstein_distance
 
 from .._results import Estimate
 from ._attackers import train_attacker
@@ -96,7 +94,7 @@ def neural_net_distance(
     return_info: bool = False,
 ) -> Estimate | tuple[Estimate, NNDInfo]:
     r"""Estimate the neural-net distance d_{F,phi}(P, Q) between two samples by a trained attacker (Arora et
-    al. 2017, §2.1, MATH.md 2.1).
+    al. 2017, §2.1, ``docs/papers/agl17.md``).
 
     .. math::
 
@@ -170,13 +168,6 @@ def _as_points(sample, name: str) -> np.ndarray:
     return arr
 
 
-def _w1_1d_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact 1-D W1 between the empirical laws of each column of a (n, P) and b (m, P)."""
-    if a.shape[0] == b.shape[0]:
-        return np.mean(np.abs(np.sort(a, axis=0) - np.sort(b, axis=0)), axis=0)
-    return np.array([wasserstein_distance(a[:, j], b[:, j]) for j in range(a.shape[1])])
-
-
 def wasserstein1(
     x,
     y,
@@ -185,9 +176,11 @@ def wasserstein1(
     n_projections: int = 200,
     generator: torch.Generator | None = None,
     confidence: float = 0.95,
-    max_exact: int = 1500,
+    max_exact: int = 4000,
+    weights_x=None,
+    weights_y=None,
 ) -> Estimate:
-    r"""Wasserstein-1 (Euclidean cost) between the empirical distributions of two samples.
+    r"""Wasserstein-1 (Euclidean cost) between two discrete laws, by POT (Flamary et al., JMLR 2021).
 
     .. math::
 
@@ -195,53 +188,65 @@ def wasserstein1(
         \qquad SW_1 = \mathbb E_{\theta \sim U(S^{d-1})} W_1(\theta_\#\hat\mu, \theta_\#\hat\nu)
         \le W_1.
 
-    ``x`` (n, d), ``y`` (m, d) (1-D arrays: d = 1). Methods:
+    ``x`` (n, d), ``y`` (m, d) (1-D arrays: d = 1), the atoms; ``weights_x`` (n,), ``weights_y`` (m,) their
+    probabilities (uniform when ``None``, i.e. the empirical laws). Methods:
 
-    - ``"exact"``: d = 1, any sizes: the exact 1-D formula (sorted samples / quantile functions). d > 1:
-      equal sizes n = m only; by Birkhoff's theorem the optimal plan is a permutation, found with
-      ``scipy.optimize.linear_sum_assignment`` on the n x n Euclidean cost matrix (O(n^3); fine up to a
-      few thousand). Returns ``Estimate.exact`` (method ``"exact (...)"``).
+    - ``"exact"``: the transport linear programme solved exactly by network simplex, ``ot.emd2`` on the n x m
+      Euclidean cost matrix (any sizes, any d; n, m <= ``max_exact``). Returns a zero-width interval, method
+      ``"exact (ot.emd2)"``.
     - ``"sliced"``: the mean of exact 1-D W1 over ``n_projections`` uniform random directions drawn with
-      ``generator`` (a torch.Generator). Each 1-D W1 is <= W1 (projection is 1-Lipschitz), so this estimates a
-      LOWER bound on W1. Its interval is Hoeffding over the directions, with range the diameter bound
-      ``2 max_k ||w_k - c||`` over the pooled points (c their mean), clipped at 0.
-    - ``"auto"``: exact when d = 1, or when n = m <= ``max_exact``; sliced otherwise. The method used is named
-      in the Estimate's ``method``.
+      ``generator`` (a torch.Generator), each by ``ot.sliced_wasserstein_distance`` with p = 1. Each 1-D W1 is
+      <= W1 (projection is 1-Lipschitz), so this estimates a LOWER bound on W1. Its interval is Hoeffding over
+      the directions, with range the diameter bound ``2 max_k ||w_k - c||`` over the pooled points (c their
+      mean), clipped at 0.
+    - ``"auto"``: exact when n, m <= ``max_exact``, sliced otherwise. The method used is named in the result.
 
-    Deviation: the unequal-size exact problem for d > 1 (a transport LP) is not solved; use ``"sliced"``.
+    >>> round(wasserstein1([[0.0, 0.0], [2.0, 0.0]], [[0.0, 1.0]]).estimate, 6)
+    1.618034
     """
+    import ot
+
     if method not in ("auto", "exact", "sliced"):
         raise ValueError(f"method must be 'auto', 'exact' or 'sliced', got {method!r}")
     a, b = _as_points(x, "x"), _as_points(y, "y")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"x and y must have the same width d, got {a.shape[1]} and {b.shape[1]}")
     n, m, d = a.shape[0], b.shape[0], a.shape[1]
+    wa, wb = _weights(weights_x, n, "weights_x"), _weights(weights_y, m, "weights_y")
     if method == "auto":
-        method = "exact" if d == 1 or (n == m and n <= max_exact) else "sliced"
+        method = "exact" if max(n, m) <= max_exact else "sliced"
     if method == "exact":
-        if d == 1:
-            return _exact_estimate(float(_w1_1d_columns(a, b)[0]), min(n, m), "exact (1-D quantiles)")
-        if n != m:
-            raise ValueError(f"method='exact' needs equal sample sizes when d > 1 (got n={n}, m={m}); "
-                             f"use method='sliced'")
-        cost = cdist(a, b)
-        rows, cols = linear_sum_assignment(cost)
-        return _exact_estimate(float(cost[rows, cols].mean()), n, "exact (linear_sum_assignment)")
+        if max(n, m) > max_exact:
+            raise ValueError(f"method='exact' builds an n x m cost matrix; n = {n}, m = {m} exceed max_exact = "
+                             f"{max_exact} (raise max_exact, or use method='sliced')")
+        value = float(ot.emd2(wa, wb, cdist(a, b), numItermax=max(100_000, 50 * (n + m))))
+        return _exact_estimate(value, min(n, m), "exact (ot.emd2)")
     if generator is None:
         raise ValueError("generator must be a torch.Generator for method='sliced'")
     if isinstance(n_projections, bool) or not isinstance(n_projections, int) or n_projections < 1:
         raise ValueError(f"n_projections must be an integer >= 1, got {n_projections!r}")
     theta = torch.randn(d, n_projections, generator=generator, dtype=torch.float64).numpy()
     theta /= np.linalg.norm(theta, axis=0, keepdims=True)
-    values = _w1_1d_columns(a @ theta, b @ theta)
+    _, log = ot.sliced_wasserstein_distance(a, b, wa, wb, p=1, projections=theta, log=True)
+    values = np.asarray(log["projected_emds"], dtype=np.float64)
     pooled = np.concatenate([a, b])
     diameter = 2.0 * float(np.linalg.norm(pooled - pooled.mean(axis=0), axis=1).max())
     if diameter <= 0:
         return _exact_estimate(0.0, min(n, m), "sliced (all points equal)")
-    est = mean_interval(values, value_range=diameter, confidence=confidence,
+    est = mean_interval(np.clip(values, 0.0, diameter), value_range=diameter, confidence=confidence,
                         seed=int(generator.initial_seed()))
     return Estimate(est.estimate, max(0.0, est.ci_low), est.ci_high, est.confidence, n_projections,
-                    f"sliced W1 over {n_projections} directions (lower bound on W1), hoeffding", est.seed)
+                    f"sliced W1 over {n_projections} directions (lower bound on W1; ot.sliced_wasserstein_distance), "
+                    "hoeffding", est.seed)
+
+
+def _weights(w, n: int, name: str) -> np.ndarray:
+    if w is None:
+        return np.full(n, 1.0 / n)
+    arr = np.asarray(w, dtype=np.float64).ravel()
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
+        raise ValueError(f"{name} must be {n} finite non-negative weights, not all 0")
+    return arr / arr.sum()
 
 
 def _exact_estimate(value: float, n: int, method: str) -> Estimate:

@@ -8,5 +8,5 @@ from ganlimits.theory._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    ["._li17_model", "._li17_roots", "._li17_dynamics", "._li17_outcomes"],
+    ["._li17_model", "._li17_roots", "._li17_dynamics", "._li17_outcomes", "._li17_horizon"],
 )

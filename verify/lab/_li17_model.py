@@ -109,7 +109,7 @@ def _mass(l: torch.Tensor, r: torch.Tensor, means: torch.Tensor) -> torch.Tensor
 
 
 def li17_loss(*, mu, mu_star, l, r) -> torch.Tensor:
-    """The loss L(mu, l, r) of Li et al. (2017) as written in lecture 9 (MATH.md section 4).
+    """The loss L(mu, l, r) of Li et al. (2017) as written in lecture 9 (``docs/papers/li17.md``).
 
     .. math::
         L = E_{x \\sim G_{\\mu^*}} D(x) + E_{x \\sim G_\\mu} (1 - D(x)),
@@ -146,7 +146,7 @@ def _gradients(mu, mu_star, l, r) -> Li17Gradients:
 
 
 def li17_gradients(*, mu, mu_star, l, r) -> Li17Gradients:
-    """Closed-form gradient of :func:`li17_loss` (MATH.md section 4, checked against autograd, finite
+    """Closed-form gradient of :func:`li17_loss` (``docs/papers/li17.md``, checked against autograd, finite
     differences and sympy in the tests).
 
     .. math::

@@ -20,7 +20,7 @@ from ._li17_model import _gradients, _one_thread
 from ._li17_roots import optimal_discriminator
 
 __all__ = ["OUTCOMES", "Outcomes", "DiscriminatorCollapse", "classify_outcomes", "detect_discriminator_collapse",
-           "outcome_fractions"]
+           "outcome_fractions", "proportion_interval"]
 
 OUTCOMES = ("converged", "mode-collapse", "vanishing-gradient", "other")
 
@@ -160,13 +160,31 @@ def detect_discriminator_collapse(
     return DiscriminatorCollapse((ever | neg_end).numpy(), first.numpy(), neg_end.numpy(), crit)
 
 
+def proportion_interval(successes: int, n: int, *, confidence: float = 0.95, sides: int = 2,
+                        seed: int | None = None) -> Estimate:
+    """Clopper-Pearson interval for a binomial proportion; ``sides=1`` gives one-sided limits at ``confidence``
+    (each limit alone holds with probability >= ``confidence``: the two-sided interval at 1 - 2 alpha), for a
+    claim decided on one side only."""
+    if sides not in (1, 2):
+        raise ValueError(f"sides must be 1 or 2, got {sides!r}")
+    if sides == 2:
+        return clopper_pearson(successes, n, confidence=confidence, seed=seed)
+    est = clopper_pearson(successes, n, confidence=1 - 2 * (1 - confidence), seed=seed)
+    return Estimate(est.estimate, est.ci_low, est.ci_high, confidence, est.n, "clopper-pearson (one-sided)", seed,
+                    sides=1)
+
+
 def outcome_fractions(
-    outcomes: Outcomes, *, confidence: float = 0.95, seed: int | None = None
+    outcomes: Outcomes, *, confidence: float = 0.95, seed: int | None = None, sides: int = 2
 ) -> dict[str, Estimate]:
     """Fraction of runs with each outcome, with a Clopper-Pearson interval (valid when the runs' initial
-    states are i.i.d. draws); keys :data:`OUTCOMES` plus ``"not-converged"``."""
+    states are i.i.d. draws; ``sides=1`` for one-sided limits); keys :data:`OUTCOMES`, ``"not-converged"``
+    (every run not converged) and ``"failed"`` (mode-collapse or vanishing-gradient: a still-moving run is
+    neither converged nor failed)."""
     n = int(outcomes.labels.size)
     counts = outcomes.counts()
-    out = {o: clopper_pearson(c, n, confidence=confidence, seed=seed) for o, c in counts.items()}
-    out["not-converged"] = clopper_pearson(n - counts["converged"], n, confidence=confidence, seed=seed)
+    kw = {"confidence": confidence, "seed": seed, "sides": sides}
+    out = {o: proportion_interval(c, n, **kw) for o, c in counts.items()}
+    out["not-converged"] = proportion_interval(n - counts["converged"], n, **kw)
+    out["failed"] = proportion_interval(counts["mode-collapse"] + counts["vanishing-gradient"], n, **kw)
     return out

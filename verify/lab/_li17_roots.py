@@ -239,7 +239,7 @@ def _intervals_from_roots(roots: np.ndarray, s_minus: np.ndarray, fill: np.ndarr
 
 def optimal_discriminator(*, mu, mu_star) -> tuple[torch.Tensor, torch.Tensor]:
     """The discriminator maximising L(mu, ., .): the indicator of {x : p*(x) > p_mu(x)} (Li et al. 2017, via
-    lecture 9; MATH.md section 4), so that max_{l, r} L = 1 + d_TV(G_mu, G_mu*).
+    lecture 9; ``docs/papers/li17.md``), so that max_{l, r} L = 1 + d_TV(G_mu, G_mu*).
 
     .. math:: D^* = 1\\{p^* > p_\\mu\\}, \\qquad L(\\mu, l^*, r^*) = 1 + d_{TV}(G_\\mu, G_{\\mu^*})
 
@@ -257,7 +257,7 @@ def optimal_discriminator(*, mu, mu_star) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def tv_mixtures(*, mu, mu_star, method: str = "roots") -> torch.Tensor:
-    """Total variation distance between G_mu and G_mu* (MATH.md section 4).
+    """Total variation distance between G_mu and G_mu* (``docs/papers/li17.md``).
 
     .. math:: d_{TV} = \\int (p^* - p_\\mu)_+ \\, dx = \\tfrac12 \\int |p^* - p_\\mu| \\, dx
 
