@@ -8,7 +8,6 @@ from scipy import stats
 
 from ganlimits.verify import RunConfig, run_claim
 from ganlimits.verify.claims import lecture_optimal_d as lecture
-from ganlimits.verify.estimators import inception_score
 
 
 def test_optimal_d_holds_with_control(tmp_path):
@@ -47,21 +46,6 @@ def test_mixture_logpdf_matches_scipy_and_rejects_bad_input():
         lecture._mixture_logpdf(x, weights=(0.3, 0.3), means=(0.0, 1.0), sds=(1.0, 1.0))
     with pytest.raises(ValueError, match="sds"):
         lecture._mixture_logpdf(x, weights=(1.0,), means=(0.0,), sds=(0.0,))
-
-
-def test_inception_score_values():
-    one_hot = np.eye(3)[[0, 1, 2, 0, 1, 2]]
-    assert inception_score(one_hot) == pytest.approx(3.0, abs=1e-14)  # confident and balanced: the max
-    assert inception_score(np.full((5, 3), 1 / 3)) == pytest.approx(1.0, abs=1e-14)  # no information
-    collapsed = np.tile([0.98, 0.01, 0.01], (10, 1))  # negative control: one confident class scores 1, not 3
-    assert inception_score(collapsed) == pytest.approx(1.0, abs=1e-14)
-    rng = np.random.default_rng(0)
-    P = rng.dirichlet(np.ones(3), size=50)
-    py = P.mean(0)
-    want = math.exp(np.mean([sum(p[k] * math.log(p[k] / py[k]) for k in range(3)) for p in P]))
-    assert inception_score(P) == pytest.approx(want, rel=1e-13)
-    with pytest.raises(ValueError, match="sum to 1"):
-        inception_score(np.array([[0.5, 0.2, 0.2]]))
 
 
 def test_inception_fooled_quick(tmp_path):
