@@ -40,7 +40,7 @@ __all__ = ["memorizing_generator", "hashed_memorizing_generator", "HashedMemoryG
 # SplitMix64 (Steele, Lea & Flood 2014): output n of the stream with key s is mix(s + (n + 1) * golden).
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_ELEMENTS = 1 << 16  # normals regenerated at once (temporaries stay in cache: measured 3x faster than 1 << 22)
+_ELEMENTS = 1 << 16  # normals regenerated at once: bounded temporaries (1200-d rows of 700 normals each)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
