@@ -17,8 +17,9 @@ has (Lemma A.1) :math:`\mathbb E f = \mathbb E_{x\sim\mu} \phi(D(x, E(x)))` and 
 Three fixed discriminators of one class: a seeded random member (nearly constant: its f has almost no spread), a
 member trained to maximise the gap against a memorizing generator, and a member trained to maximise Var φ(D) under
 μ — the one whose f has real spread. For each: R draws of f, the empirical tail against McDiarmid over a grid of t
-(one-sided Clopper-Pearson lower limits, Bonferroni over the grid and the discriminators), Lemma A.1's identity with
-normal-approximation intervals (their width follows the spread of f, not φ's range), and Var f at several m with the
+(one-sided Clopper-Pearson lower limits, Bonferroni over the grid and the discriminators, the centre E f = E_μ φ
+known within an empirical-Bernstein interval), Lemma A.1's identity with normal-approximation intervals (their width
+follows the spread of f, not φ's range), and Var f at several m with the
 fitted slope of log Var f against log m (theory -1 up to the slow change of the within-block variance).
 
 **Could it have failed?** (1) Near-boundary control of the tail test: R draws of a planted f whose tail at t95 is
@@ -55,7 +56,13 @@ from ganlimits.constructions import (
     NoiseModel,
     digits,
 )
-from ganlimits.theory import EPS_NET_LOG_SIZE, EPS_NET_UNION_SUPPORT, MCDIARMID_TAIL, MCDIARMID_VARIANCE_PROXY
+from ganlimits.theory import (
+    EMPIRICAL_BERNSTEIN_HALF_WIDTH,
+    EPS_NET_LOG_SIZE,
+    EPS_NET_UNION_SUPPORT,
+    MCDIARMID_TAIL,
+    MCDIARMID_VARIANCE_PROXY,
+)
 
 from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
@@ -262,8 +269,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     v_pilot = f_pilot.var(dim=1).numpy()
     mu_mean, mu_var = target_mean(Ds, target=target, encoder=encoder, phi=phi, n=s.n_mu,
                                   generator=streams.torch("centre"))
-    z_centre = float(stats.norm.ppf(1 - ALPHA_CENTRE / (2 * J)))
-    h = z_centre * np.sqrt(mu_var.numpy() / s.n_mu)  # two-sided normal half-widths, budget ALPHA_CENTRE over J
+    # two-sided empirical-Bernstein half-widths of the centres, budget ALPHA_CENTRE split over J and two sides
+    h = np.array([float(EMPIRICAL_BERNSTEIN_HALF_WIDTH(V=max(float(v), 1e-300), n=s.n_mu, r=phi.value_range,
+                                                       alpha=ALPHA_CENTRE / (2 * J))) for v in mu_var])
     f = objective_draws(Ds, clean=clean, partition=partition, noise=noise, phi=phi, R=s.R,
                         generator=streams.torch("draws"), progress=config.progress)
 

@@ -26,16 +26,18 @@ theorem's m. One hidden ReLU layer computes |z_1| and its interaction with the i
 **Could it have failed?** (1) Near-boundary control: the memorizing generator mixed at a known rate with the
 code-dependent one, whose gap for the class is certified by a much larger computation (many more, longer-trained
 members scored on a million pairs; the gap of a mixture is linear in the rate) to lie between 1.5 and 3 eps; the
-verdict's own attack must catch it at the verdict's n. (2) Resolution: the power curve of the same attack over a
-graded family of mixture rates. (3) The smallest m on a grid from 16 up to the theorem's m at which the attack says
-"consistent", next to the theorem's m. (4) Collapse: an out-of-class detector (is the clean part exactly the memory
-row the code selects?) sees a gap near 1 on the verdict's own test pairs; the base-image coverage of the memory is
-reported next to m.
+verdict's own attack must catch it at the verdict's n. Where no mixture rate puts the certified gap between 1.5 and
+3 eps (the certifier finds no gap for the class), there is no control and that verdict is inconclusive.
+(2) Resolution: the power curve of the same attack over a graded family of mixture rates. (3) The smallest m on a
+grid from 16 up to the theorem's m at which the attack says "consistent", next to the theorem's m. (4) Collapse: an
+out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
+own test pairs; the base-image coverage of the memory is reported next to m.
 
 Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses it (with a
 hashed memory, equal to ``IdealGenerator`` bit for bit); its equality with the ReLU network off the ramps is claim
-``arz-thm3``. The certified true value of the control is a lower bound on the class's sup (the best of many trained
-members), so the control is at least as hard as stated.
+``arz-thm3``. The certified true value of a planted case is the gap of one member of the class (the certifier's
+best), a lower bound on the class's sup on it; the only upper limit is the total variation, rate x 2p(1 - p) plus
+the memorizing part's own gap. A caught control thus shows power against a violation at least that large.
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``K`` discriminators, ``p``
 capacity, ``m`` support, ``k`` intervals per code coordinate.
@@ -379,7 +381,8 @@ def _result(config: RunConfig, s: Settings, main: dict, mixture: dict | None, cu
         "arz-thm1", config, s, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue,
         measured=main["measured"], near_control=control, power=curve,
         params={"eps": s.eps, "p": need["p"], "m": main["m"], "k": main["k"], "code_dim": s.code_dim,
-                "sigma": s.sigma, "phi": "identity", "class": _family(s.attack, 64 + s.code_dim).name,
+                "sigma": s.sigma, "phi": "identity",
+                "class": _family(s.attack, 64 + s.code_dim).name.replace("K=1, ", ""),
                 "target": main["generator"].target.description, "target_support": main["support"],
                 "memory_coverage": cov, "attack": asdict(s.attack), "eta": s.eta},
         bound={"value": s.eps, "label": "ε", "support_paper": need["paper"], "support_spec": need["spec"],
