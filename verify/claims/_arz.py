@@ -146,8 +146,8 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
                        torch.cat([fam(x_f, c_f) for fam in members]), phi="identity")
     per = gaps.abs()
     est = bonferroni_max(per, n=a.n_test / 2, value_range=1.0, confidence=a.confidence, sides=1)
-    est = dataclasses.replace(est, ci_low=max(0.0, est.ci_low), n=a.n_test, method="one-sided bonferroni-"
-                              f"hoeffding-two-sample(K={per.numel()}), |gap|")
+    est = dataclasses.replace(est, ci_low=max(0.0, est.ci_low), ci_high=min(1.0, est.ci_high), n=a.n_test,
+                              method=f"one-sided bonferroni-hoeffding-two-sample(K={per.numel()}), |gap|")
     details = {"K": int(per.numel()), "K_random": a.K_random, "K_trained": a.K_trained,
                "best_random": float(per[: a.K_random].max()) if a.K_random else None,
                "best_trained": float(per[a.K_random:].max()) if a.K_trained else None,
@@ -157,9 +157,9 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
     for name, D in (also_score or {}).items():
         with torch.no_grad():
             g = abs(float(member_gaps(D(x_r, c_r), D(x_f, c_f), phi="identity")[0]))
-        est = hoeffding_interval(g, n=a.n_test / 2, value_range=1.0, confidence=a.confidence)
-        scored[name] = dataclasses.replace(est, ci_low=max(0.0, est.ci_low), method="hoeffding-two-sample, |gap|")
-        scored[name] = scored[name].to_dict()
+        one = hoeffding_interval(g, n=a.n_test / 2, value_range=1.0, confidence=a.confidence)
+        scored[name] = dataclasses.replace(one, ci_low=max(0.0, one.ci_low), ci_high=min(1.0, one.ci_high),
+                                           n=a.n_test, method="hoeffding-two-sample, |gap|").to_dict()
     details["also_scored"] = scored
     return est, details
 
@@ -198,8 +198,11 @@ def certify_gap(planted, base, encoder, target, *, settings: AttackSettings, n_s
         done += n
     mean = sums / n_score
     gp, gb = (sign * float(mean[0] - mean[1]), sign * float(mean[0] - mean[2]))
-    out = {"planted": hoeffding_interval(gp, n=n_score / 2, value_range=1.0, confidence=confidence),
-           "base": hoeffding_interval(gb, n=n_score / 2, value_range=1.0, confidence=confidence),
+    def interval(g: float) -> Estimate:  # two-sample Hoeffding: n_score pairs per side, n_eff = n_score / 2
+        est = hoeffding_interval(g, n=n_score / 2, value_range=1.0, confidence=confidence)
+        return dataclasses.replace(est, n=n_score, method="hoeffding-two-sample")
+
+    out = {"planted": interval(gp), "base": interval(gb),
            "selection_gap": abs(float(sel[best])), "members": settings.K_trained, "steps": settings.steps,
            "n_train": settings.n_train, "n_score": n_score, "confidence_each": confidence}
     return out

@@ -105,7 +105,7 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         return cls(k=8, n_train=20_000, n_test=20_000, n_recon=20_000,
-                   leak_excess=(0.003, 0.004, 0.005, 0.006, 0.008, 0.012), power_repeats=30)
+                   leak_excess=(0.004, 0.006, 0.008, 0.012, 0.016, 0.024, 0.032), power_repeats=30)
 
     def validate(self) -> None:
         if list(self.leak_excess) != sorted(set(self.leak_excess)):

@@ -246,6 +246,8 @@ def test_the_run_records_the_controls_and_the_spread(small_result):
     ctrl = m["near_boundary_control"]
     assert NEAR_BOUNDARY[0] <= ctrl["ratio"] <= NEAR_BOUNDARY[1] and ctrl["measured"]["n"] == _small().R
     assert r.control_caught == (r.control.ci_low > r.bound["value"])
+    # At this R the tail test catches a tail twice McDiarmid's (seed 0), and the identity check the biased sampler.
+    assert r.control_caught and m["identity_control"]["caught"]
     assert m["identity_control"]["bias"]["ci_low"] * m["identity_control"]["bias"]["ci_high"] > 0  # known sign
     assert len(m["variance_vs_m"]["m"]) >= 4 and m["variance_vs_m"]["slope"]["n"] == 4 * _small().R_var
     assert r.resolution["n"] == _small().R and r.verdict_reason

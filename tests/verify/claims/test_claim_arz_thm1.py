@@ -47,6 +47,7 @@ def test_verdict_attack_catches_the_code_dependent_generator_and_the_linear_clas
                                   rng=torch.Generator().manual_seed(2))
     assert seen.ci_low > EPS, seen
     assert detail["best_member_trained"] and detail["p"] == 66 * 8 + 8 + 8 + 1
+    assert seen.estimate == max(abs(g) for g in detail["member_gaps"]) and seen.sides == 1
     blind = dataclasses.replace(MID, hidden=())
     missed, detail = verdict_attack(_cd(world, 3), world.encoder, world.mu, settings=blind,
                                     rng=torch.Generator().manual_seed(4))
@@ -96,6 +97,9 @@ def test_the_run_records_everything_the_verdict_rests_on_and_follows_the_rule(sm
     assert r.params["m"] >= max(need["paper"], need["spec"])  # the theorem's own m is reached
     assert r.params["p"] == need["p"] == 66 * 8 + 8 + 8 + 1
     assert r.measurements["digits"]["encoder_inverts"] is True  # E(G(z)) == z, bit for bit
+    # The measurement is the verdict attack's: one-sided Bonferroni limits over all its members, at its n.
+    assert r.measured.sides == 1 and r.measured.n == s.attack.n_test
+    assert r.measured.method.startswith(f"one-sided bonferroni-hoeffding-two-sample(K={s.attack.K_random + 4})")
     # Collapse at the verdict's m: the memory-row detector sees a gap near 1 on the verdict's own test pairs.
     assert r.measurements["collapse"]["memory_row_gap"]["ci_low"] > 0.95
     cov = r.params["memory_coverage"]
