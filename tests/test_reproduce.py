@@ -19,7 +19,7 @@ DESIGN_FIELDS = ("claim", "source", "verdict", "params", "seed", "measured", "bo
 BEFORE = Path(__file__).parent / "data" / "quick_seed0_before_restructure.json"
 # Keys renamed by the restructure (one name per idea: the blog's form of Theorem 3.1 is not a random seed).
 RENAMED = {"blog": "seed", "m_blog_C1": "m_seed_C1", "blog_form_over_measured": "seed_form_over_measured"}
-ADDED_DEFAULTS = {"sides": 2}
+ADDED_DEFAULTS = {"sides": 2, "p_sides": 2}  # Estimate.sides, also as the birthday curve's "p_" fields
 # Claims whose numbers later issues changed on purpose, with the reason; they are not compared.
 CHANGED_ON_PURPOSE: dict[str, str] = {
     "arz-thm1": "non-linear verdict class, hashed-memory generator at the new theorem's m, one-sided limits, "
