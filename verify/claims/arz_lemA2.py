@@ -147,8 +147,8 @@ class Settings(CheckedSettings):
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(k=8, R=400, R_pilot=100, n_mu=200_000, K_train=4, train_steps=100, n_train=4000, n_score=4000,
-                   var_steps=100, var_k=(4, 8, 16, 32), R_var=200, control_factor=2.0,
+        return cls(k=8, R=400, R_pilot=100, n_mu=100_000, K_train=4, train_steps=100, n_train=4000, n_score=4000,
+                   var_steps=100, var_k=(2, 4, 8, 16), R_var=200, control_factor=2.0,
                    power_factors=(1.25, 1.5, 2.0, 2.5, 3.0), power_repeats=100)
 
     @classmethod
