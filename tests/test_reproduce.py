@@ -36,6 +36,14 @@ CHANGED_ON_PURPOSE: dict[str, str] = {
     "agl17-thm31": "issue 11: the generated side is the empirical measure itself, graded planted controls, POT W1",
     "agl17-equilibrium": "issue 11: mixture learned from samples (EM fit), graded planted controls in T",
     "lecture-inception-fooled": "issue 11: one random draw per mode, exact inception scores, deficit criterion",
+    "arz-thm1": "non-linear verdict class, hashed-memory generator at the new theorem's m, one-sided limits, "
+                "certified near-boundary control, power curve and m grid (issue 10)",
+    "arz-lemA2": "max-variance discriminator, normal-approximation identity check, planted-tail control and power "
+                 "curve replace the variance/9 control, named streams (issue 10)",
+    "arz-codes": "exact independence checks, probe margin derived from its power against planted leaks, one-sided "
+                 "probe against the population chance level, named streams (issue 10)",
+    "arz-thm3": "an exact claim now: exact mismatch (two routes) decides, weight formulas from the statement, "
+                "Monte Carlo beside it, named streams (issue 10)",
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "SUBGAUSSIAN_VARIANCE_CEILING",
     "MCDIARMID_VARIANCE_PROXY",
     "EMPIRICAL_BERNSTEIN_HALF_WIDTH",
+    "NORMAL_HALF_WIDTH",
 ]
 
 s, V, r = sp.symbols("s V r", positive=True)
@@ -59,4 +60,11 @@ EMPIRICAL_BERNSTEIN_HALF_WIDTH = Bound(
     "Maurer & Pontil 2009, Theorem 4 (scaled to values in an interval of length r): for n i.i.d. values with "
     "unbiased sample variance V, E X <= mean + this with probability >= 1 - alpha (one side; use alpha/2 per "
     "side for a two-sided interval)",
+)
+
+NORMAL_HALF_WIDTH = Bound(
+    "clt.half_width",
+    sp.sqrt(2) * sp.erfinv(1 - alpha) * sp.sqrt(V / n),
+    "central limit theorem: the two-sided (1 - alpha) normal-approximation half-width of a mean of n i.i.d. values "
+    "with sample variance V (asymptotic coverage only; use 2 alpha for one side)",
 )

@@ -45,6 +45,10 @@ __all__ = [
     "GENERATOR_LAYER_WEIGHTS",
     "GENERATOR_NUM_WEIGHTS",
     "GENERATOR_MAX_WEIGHT",
+    "GENERATOR_NUM_WEIGHTS_FROM_STATEMENT",
+    "GENERATOR_MAX_WEIGHT_FOR_TV",
+    "STEP_SLOPE_FOR_TV",
+    "weights_per_memory_entry_limit",
     "ENCODER_NUM_WEIGHTS",
     "SELECTOR_NUM_WEIGHTS",
     "arz_thm3_block_count",
@@ -148,6 +152,52 @@ GENERATOR_MAX_WEIGHT = Bound(
     "k^(d'-1) and the hat's -2; the memory's own entries (data values) are not included",
     symbols=(k, d_code, w),
 )
+
+# ---- the same two numbers derived from the statement alone (MATH.md 1.8 as written), not from the network ----------
+# Count by units and their fan-in, for the literal form of each step of the statement:
+#   |z_i| = ReLU(z_i) + ReLU(-z_i): 2 units of fan-in 1 and |z_i| of fan-in 2, per coordinate;
+#   step_j(t) = (ReLU(t - tau_j + w) - ReLU(t - tau_j)) / w: 2 units of fan-in 1 per threshold, and
+#   digit_i = sum_j step_j(|z_i|) reads those 2 (k - 1) units (edge weights +-1/w);
+#   num = sum_i digit_i k^i: one unit of fan-in d'; e_l = ReLU(u+1) - 2 ReLU(u) + ReLU(u-1): 3 units of fan-in 1
+#   and e_l of fan-in 3, per l; A = sum_l e_l x*_l: d outputs of fan-in m; the output keeps A at the d - d' clean
+#   positions (fan-in 1) and puts z_j = ReLU(z_j) - ReLU(-z_j) at the d' noise positions (fan-in 2).
+_UNITS_AND_FAN_IN = [
+    (2 * d_code, 1), (d_code, 2),                   # |z|
+    (2 * (k - 1) * d_code, 1), (d_code, 2 * (k - 1)),  # steps and digits
+    (1, d_code),                                     # num
+    (3 * m, 1), (m, 3),                              # hats
+    (d, m),                                          # memory
+    (d - d_code, 1), (d_code, 2),                    # merge
+]
+GENERATOR_NUM_WEIGHTS_FROM_STATEMENT = Bound(
+    "arz-thm3.num_weights_from_statement",
+    sp.expand(sum(units * fan_in for units, fan_in in _UNITS_AND_FAN_IN)),
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: non-zero weights of the network exactly as MATH.md 1.8 writes "
+    "it, counted unit by unit (fan-in), independently of the network-building code",
+)
+
+STEP_SLOPE_FOR_TV = Bound(
+    "arz-thm3.step_slope_for_tv",
+    d_code * (k - 1) / (delta * sigma * sp.sqrt(sp.pi / 2)),
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: the slope 1/w of a step's ramp, with w such that "
+    "d' (k - 1) w sqrt(2/pi) / sigma = delta (the density of |z_i| is at most sqrt(2/pi)/sigma)",
+    symbols=(k, d_code, delta, sigma),
+)
+
+GENERATOR_MAX_WEIGHT_FOR_TV = Bound(
+    "arz-thm3.max_weight_for_tv",
+    sp.Max(STEP_SLOPE_FOR_TV.expr, k ** (d_code - 1), 2),
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: the largest circuit weight in terms of the TV budget: the "
+    "steps' slope 1/w with w chosen so that d' (k - 1) w sqrt(2/pi) / sigma = delta, the index's k^(d'-1), the "
+    "hat's 2",
+    symbols=(k, d_code, delta, sigma),
+)
+
+
+def weights_per_memory_entry_limit() -> sp.Expr:
+    """The O(m d) of Theorem 3, symbolically: lim_{m -> oo} (number of weights) / (m d) = 1 + 6 / d."""
+    return sp.limit(GENERATOR_NUM_WEIGHTS_FROM_STATEMENT.expr / (m * d), m, sp.oo)
+
 
 ENCODER_NUM_WEIGHTS = Bound(
     "arz-thm1.encoder_weights",

@@ -1,84 +1,95 @@
-"""Claim ``arz-codes``: Theorem 1 part (b) of Arora, Risteski & Zhang (arXiv 1711.02651) — the near-optimal
+r"""Claim ``arz-codes``: Theorem 1 part (b) of Arora, Risteski & Zhang (arXiv 1711.02651) — the near-optimal
 encoder's codes carry no information about the image.
 
-The encoder of the theorem reads the noise coordinates, :math:`E(\\tilde x \\odot z) = z`, so for
-:math:`x = \\tilde x \\odot z \\sim \\mu` the code is independent of the clean image and of its label:
+The encoder of the theorem reads the noise coordinates, :math:`E(\tilde x \odot z) = z`, so for
+:math:`x = \tilde x \odot z \sim \mu` the code is independent of the clean image and of its label:
 
 .. math::
 
-    E(x) = z \\perp\\!\\!\\!\\perp (\\tilde x, y), \\qquad
-    \\Pr[\\text{probe}(E(x)) = y] = \\sum_c \\Pr[\\text{probe}(z) = c]\\,\\pi_c \\le \\max_c \\pi_c .
+    E(x) = z \perp\!\!\!\perp (\tilde x, y), \qquad
+    \Pr[\text{probe}(E(x)) = y] = \sum_c \Pr[\text{probe}(z) = c]\,\pi_c \le \max_c \pi_c .
 
-Two measurements, each with a control the same measurement must catch:
+**Exact part (decides a refutation).** (1) E's weights on the clean positions are exactly 0 and E(x̃ ⊙ z) = z bit
+for bit for every x̃ tried (so the code is a function of z alone, independent of the content); (2) E(G(z)) = z bit for
+bit for the ReLU memorizing generator (literal network and fast path). A perturbed encoder that reads one clean pixel
+must fail check (1) (its exact control).
 
-1. **Probe.** A logistic-regression probe (scikit-learn, standardised inputs) predicts the digit label from
-   E(x); its held-out accuracy (Clopper-Pearson interval) must stay at chance, the majority-class frequency of
-   the test set. Control: the same probe on a d'-dimensional PCA of the clean image must do far better.
-2. **Reconstruction** (BiGAN-style): :math:`\\|P(x - G(E(x)))\\|` for the memorizing generator G against the
-   random-pair baseline :math:`\\|P(x - x')\\|`, x' an independent draw of mu, P the projection on the clean
-   positions (the image content). Since :math:`\\iota(z)` is independent of :math:`\\tilde x`, the clean part
-   of G(E(x)) is a memorized image independent of x and the ratio of means is 1 up to the O(1/sqrt(m))
-   spread of the memory. Control: the oracle autoencoder :math:`\\tilde x \\odot E(x)` (= x) has ratio 0.
+**Statistical part (calibrated).** A logistic-regression probe predicts the digit label from E(x); its held-out
+accuracy is tested one-sided against the population chance level max_c π_c. Its margin is not typed: encoders that
+leak the label at known rates (``LabelLeakingEncoder``: at rate ρ the code carries the label, an excess best accuracy
+of ρ (1 - max_c π_c) over chance) give the probe's power curve at the verdict's n, and the margin is the resolution —
+the smallest leak detected with 80% power. The near-boundary control leaks ``control_factor`` times the margin and
+must be caught (lower limit above chance + margin). ``decide`` of ``docs/design.md`` gives the verdict.
+
+**Reported beside it:** the BiGAN reconstruction :math:`\|P(x - G(E(x)))\|` against the random-pair baseline
+:math:`\|P(x - x')\|` (ratio of means, paired bootstrap; about 1, since G's clean part is a memory row independent of
+x), with the oracle autoencoder :math:`\tilde x \odot E(x)` (ratio 0) as its sanity check.
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``m`` support size.
 
-Deviation: the paper states part (b) in words ("essentially white noise"); the probe, its margin and the
-reconstruction ratio are this project's explicit tests of it. The reconstruction norm is taken on the clean
-positions: on the noise positions x and G(E(x)) agree exactly, while x - x' there is z - z', which would pull
-the full-vector baseline away from the content comparison (the full-vector ratio is reported too).
+Deviation: the paper states part (b) in words ("essentially white noise"); the probe, its calibrated margin and the
+reconstruction ratio are this project's explicit tests of it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
 from ganlimits.constructions import (
     GaussianBlockPartition,
+    LabelLeakingEncoder,
     MemorizingGenerator,
     NoiseExtractingEncoder,
     NoiseModel,
+    class_probabilities,
     digits,
 )
 
-from .._figures import new_figure, save_figure
 from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
-from ..estimators import probe_accuracy, reconstruction_ratio
-from ._common import CONFIDENCE, DIGITS_JITTER, CheckedSettings, make_result, resolve_settings
+from .._streams import Streams
+from ..estimators import binomial_pvalue, clopper_pearson, leak_test, reconstruction_ratio
+from ._codes_figures import codes_figure
+from ._common import (
+    CONFIDENCE,
+    DIGITS_JITTER,
+    NEAR_BOUNDARY,
+    CheckedSettings,
+    NearBoundaryControl,
+    decide,
+    make_result,
+    power_curve,
+    power_figure,
+    resolve_settings,
+    streams_for,
+)
 
-__all__ = ["run"]
-
-CHANCE_MARGIN = 0.03
-"""The code probe is "at chance" when its upper limit is <= chance + CHANCE_MARGIN; "clearly above" when its
-lower limit exceeds it."""
-
-POWER_MARGIN = 0.20
-"""The PCA probe (control) must have its lower limit above chance + POWER_MARGIN."""
-
-RECON_MARGIN = 0.10
-"""Reconstruction at the random-pair baseline: bootstrap interval of the ratio above 1 - RECON_MARGIN; the
-oracle control must have its upper limit below 1 - RECON_MARGIN."""
-
-
-def _stream(seed: int, stream: int) -> torch.Generator:
-    state = np.random.SeedSequence([int(seed), int(stream)]).generate_state(1, dtype=np.uint64)[0]
-    return torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
+__all__ = ["Settings", "run", "exact_independence", "leak_trial"]
 
 
 @dataclass(frozen=True)
 class Settings(CheckedSettings):
     """Settings of ``arz-codes``: code dimension d', m = k^d' memorized images for the reconstruction, sample sizes of
-    the probe (``n_train``, ``n_test``) and of the reconstruction (``n_recon``), ``bootstrap`` resamples, the digits
-    ``jitter``, the code std ``sigma`` and the TV budget ``tv_budget`` of the ReLU generator."""
+    the probe (``n_train``, ``n_test``) and of the reconstruction (``n_recon``), ``n_exact`` codes of the exact checks,
+    the planted leaks of the power curve as excess accuracies over chance (``leak_excess``, ``power_repeats`` probes
+    each), the near-boundary control's leak in units of the margin (``control_factor``), ``bootstrap`` resamples, the
+    digits ``jitter``, the code std ``sigma`` and the TV budget ``tv_budget`` of the ReLU generator."""
+
+    _limits = {"control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
+               "leak_excess": {"low": 0, "high": 0.5, "low_open": True}}
 
     k: int
     n_train: int
     n_test: int
     n_recon: int
+    leak_excess: tuple[float, ...]
+    power_repeats: int
+    control_factor: float = 2.2
+    n_exact: int = 20_000
     code_dim: int = 4
     bootstrap: int = 2000
     jitter: float = DIGITS_JITTER
@@ -88,55 +99,193 @@ class Settings(CheckedSettings):
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(k=4, n_train=2000, n_test=2000, n_recon=2000)
+        return cls(k=4, n_train=2000, n_test=2000, n_recon=2000, leak_excess=(0.01, 0.015, 0.02, 0.03, 0.04),
+                   power_repeats=10)
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(k=8, n_train=20_000, n_test=20_000, n_recon=20_000)
+        return cls(k=8, n_train=20_000, n_test=20_000, n_recon=20_000,
+                   leak_excess=(0.004, 0.006, 0.008, 0.012, 0.016, 0.024, 0.032), power_repeats=30)
+
+    def validate(self) -> None:
+        if list(self.leak_excess) != sorted(set(self.leak_excess)):
+            raise ValueError(f"leak_excess must be strictly increasing, got {self.leak_excess}")
+        if self.code_dim < 2:
+            raise ValueError("code_dim must be >= 2: the planted leaks write the label into two code coordinates")
+        chance = _chance()
+        if self.control_factor * self.leak_excess[-1] > 1 - chance:
+            raise ValueError(f"leak_excess: the control needs a leak of {self.control_factor} x "
+                             f"{self.leak_excess[-1]:g}, more than the largest possible excess {1 - chance:.4g}")
+        top = clopper_pearson(int(self.n_test * (chance + self.leak_excess[-1])), self.n_test,
+                              confidence=self.confidence, sides=1)
+        if top.ci_low <= chance:
+            raise ValueError(f"n_test: with {self.n_test} test points even the largest planted leak "
+                             f"({self.leak_excess[-1]:g}) could not be detected; the margin cannot be calibrated")
 
 
-def _noised_sample(clean, noise: NoiseModel, n: int, sigma: float, g: torch.Generator):
-    """(x_clean, z, x, labels) with x = x_clean ⊙ z; the law of NoisedTarget, keeping the clean images."""
+def _chance() -> float:
+    """The population chance level max_c pi_c of the digits (best label-blind accuracy)."""
+    return float(np.max(class_probabilities(digits())))
+
+
+def exact_independence(encoder, noise: NoiseModel, clean, *, n: int, generator: torch.Generator) -> dict:
+    r"""Exact checks that E's code is independent of the image content (Theorem 1 (b)).
+
+    (1) ``encoder.dense_weight()`` (d_code, d) has no non-zero entry on the clean positions; (2) E(x̃ ⊙ z) == z bit
+    for bit for n draws (x̃, z), and (3) again with the clean parts permuted (the same z with other content). Together:
+    E(x) = z for every x of mu, a function of z alone, and z is drawn independently of x̃. Returns the three flags
+    and ``holds`` (all of them).
+    """
+    x_clean, _ = clean.sample(n, generator=generator)
+    z = torch.randn(n, noise.code_dim, generator=generator, dtype=torch.float64)
+    perm = torch.randperm(n, generator=generator)
+    weight = encoder.dense_weight()
+    reads_no_content = bool((weight[:, noise.clean_positions] == 0).all())
+    with torch.no_grad():
+        returns_z = bool(torch.equal(encoder(noise.noised(x_clean, z)), z))
+        ignores_content = bool(torch.equal(encoder(noise.noised(x_clean[perm], z)), z))
+    return {"weights_zero_on_content": reads_no_content, "returns_z": returns_z,
+            "ignores_content": ignores_content, "holds": reads_no_content and returns_z and ignores_content}
+
+
+class _PixelReadingEncoder(NoiseExtractingEncoder):
+    """The exact checks' control: the noise encoder plus 1e-3 times the first clean pixel in its first output."""
+
+    def __init__(self, *, noise: NoiseModel) -> None:
+        super().__init__(noise=noise)
+        self.pixel = int(noise.clean_positions[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x).clone()
+        out[:, 0] += 1e-3 * torch.as_tensor(x)[:, self.pixel].to(out.dtype)
+        return out
+
+    def dense_weight(self) -> torch.Tensor:
+        W = super().dense_weight()
+        W[0, self.pixel] = 1e-3
+        return W
+
+
+def _sample(clean, noise: NoiseModel, n: int, sigma: float, g: torch.Generator):
+    """(x_clean, z, x, labels) with x = x_clean ⊙ z; the law of NoisedTarget, keeping the clean images and labels."""
     x_clean, labels = clean.sample(n, generator=g)
     z = sigma * torch.randn(n, noise.code_dim, generator=g, dtype=torch.float64)
     return x_clean, z, noise.noised(x_clean, z), labels
 
 
-def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
-    """Probe the noise encoder's codes and the memorizing generator's reconstructions (see module docstring).
+def _probe(codes_of, clean, noise, s_dict: dict, g: torch.Generator, chance: float, seed: int | None) -> dict:
+    """The verdict's probe: train on n_train codes, test on n_test fresh ones (leak_test, one-sided)."""
+    _, _, x_tr, y_tr = _sample(clean, noise, s_dict["n_train"], s_dict["sigma"], g)
+    _, _, x_te, y_te = _sample(clean, noise, s_dict["n_test"], s_dict["sigma"], g)
+    with torch.no_grad():
+        c_tr, c_te = codes_of(x_tr, y_tr), codes_of(x_te, y_te)
+    return leak_test(c_tr.numpy(), y_tr.numpy(), c_te.numpy(), y_te.numpy(), chance=chance,
+                     confidence=s_dict["confidence"], seed=seed)
 
-    Verdict: ``refuted`` when the code probe's lower limit exceeds chance + CHANCE_MARGIN or the memorizing
-    reconstruction's upper limit is below 1 - RECON_MARGIN (the codes carry information); ``consistent`` when
-    the code probe's upper limit is <= chance + CHANCE_MARGIN, the reconstruction's lower limit is >=
-    1 - RECON_MARGIN, and both controls are caught (PCA probe lower limit > chance + POWER_MARGIN, oracle
-    upper limit < 1 - RECON_MARGIN); otherwise ``inconclusive``. Each interval is at level 95%.
-    """
+
+def leak_trial(config: dict, seed: int) -> dict:
+    """One repeat of the power curve: the verdict's probe against an encoder leaking the label at config["rate"]."""
+    streams = Streams(seed)
+    clean = digits(jitter=config["jitter"])
+    noise = NoiseModel(dim=clean.dim, code_dim=config["code_dim"])
+    leaky = LabelLeakingEncoder(noise, rate=config["rate"], n_classes=clean.n_classes, sigma=config["sigma"],
+                                generator=streams.torch("leak"))
+    out = _probe(leaky, clean, noise, config, streams.torch("sample"), config["chance"], seed)
+    return {"detected": out["detected"], "accuracy": out["accuracy"].to_dict()}
+
+
+def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
+    """Exact independence checks, the calibrated probe and the reconstruction report (module docstring)."""
     s = resolve_settings(Settings, config, settings)
-    seed = int(config.seed)
-    conf = s.confidence
+    streams = streams_for(config)
     clean = digits(jitter=s.jitter)
     noise = NoiseModel(dim=clean.dim, code_dim=s.code_dim)
     encoder = NoiseExtractingEncoder(noise=noise)
+    chance = _chance()
+    s_dict = {"n_train": s.n_train, "n_test": s.n_test, "sigma": s.sigma, "confidence": s.confidence,
+              "jitter": s.jitter, "code_dim": s.code_dim, "chance": chance}
 
-    # 1. probes
-    xc_tr, _, x_tr, y_tr = _noised_sample(clean, noise, s.n_train, s.sigma, _stream(seed, 1))
-    xc_te, _, x_te, y_te = _noised_sample(clean, noise, s.n_test, s.sigma, _stream(seed, 2))
-    with torch.no_grad():
-        code_tr, code_te = encoder(x_tr), encoder(x_te)
-    code_probe = probe_accuracy(code_tr.numpy(), y_tr.numpy(), code_te.numpy(), y_te.numpy(),
-                                confidence=conf, seed=seed)
-    pca = PCA(n_components=s.code_dim, svd_solver="full").fit(xc_tr.numpy())
-    pca_probe = probe_accuracy(pca.transform(xc_tr.numpy()), y_tr.numpy(), pca.transform(xc_te.numpy()),
-                               y_te.numpy(), confidence=conf, seed=seed)
-    chance = code_probe["chance"]
-
-    # 2. reconstruction
+    # 1. exact checks and their control
+    exact = exact_independence(encoder, noise, clean, n=s.n_exact, generator=streams.torch("exact"))
+    exact_control = exact_independence(_PixelReadingEncoder(noise=noise), noise, clean, n=s.n_exact,
+                                       generator=streams.torch("exact"))
     partition = GaussianBlockPartition(k=s.k, code_dim=s.code_dim, sigma=s.sigma)
-    g = _stream(seed, 3)
+    g = streams.torch("generator")
     memory, _ = clean.sample(partition.m, generator=g)
     G = MemorizingGenerator(memory=memory, partition=partition, noise=noise, tv_budget=s.tv_budget)
-    xc, _, x, _ = _noised_sample(clean, noise, s.n_recon, s.sigma, g)
-    _, _, x_other, _ = _noised_sample(clean, noise, s.n_recon, s.sigma, g)
+    z = torch.cat([partition.sample_codes(s.n_exact, generator=g),
+                   partition.sample_in_blocks(torch.arange(partition.m), generator=g)])
+    with torch.no_grad():
+        inverts = bool(torch.equal(encoder(G(z)), z)) and bool(torch.equal(encoder(G.fast(z)), z))
+
+    # 2. the probe's power against planted leaks, the margin it implies, the verdict's probe and the control
+    rates = [e / (1 - chance) for e in s.leak_excess]
+    curve = power_curve(leak_trial, [{**s_dict, "rate": r} for r in rates],
+                        strengths=[chance + e for e in s.leak_excess], repeats=s.power_repeats, n=s.n_test,
+                        bound=chance + s.leak_excess[0], baseline=chance, streams=streams, label="label leak",
+                        path=config.out_dir / "arz-codes_power.jsonl", resume=config.resume, n_jobs=config.n_jobs,
+                        progress=config.progress)
+    probe = _probe(lambda x, y: encoder(x), clean, noise, s_dict, streams.torch("probe"), chance, config.seed)
+    measured = probe["accuracy"]
+    control = None
+    if curve.resolution is None:
+        margin = None
+        verdict, reason = "inconclusive", "the probe detected none of the planted leaks with 80% power: no margin"
+    else:
+        margin = curve.resolution - chance
+        curve = dataclasses.replace(curve, bound=chance + margin)
+        rate_c = s.control_factor * margin / (1 - chance)
+        leaky = LabelLeakingEncoder(noise, rate=rate_c, n_classes=clean.n_classes, sigma=s.sigma,
+                                    generator=streams.torch("control", "leak"))
+        got = _probe(leaky, clean, noise, s_dict, streams.torch("control", "sample"), chance, config.seed)
+        control = NearBoundaryControl(
+            f"encoder leaking the label at rate {rate_c:.4f}", true_value=chance + s.control_factor * margin,
+            truth="exact: best accuracy rho + (1 - rho) max_c pi_c of the leaking code (leaked codes 20 sigma apart)",
+            bound=chance + margin, baseline=chance, measured=got["accuracy"])
+        verdict, reason = decide(measured, chance + margin, control=control, resolution=curve)
+    if not (exact["holds"] and inverts):
+        verdict, reason = "refuted", f"an exact check failed: independence {exact}, E(G(z)) = z: {inverts}"
+    pvalue = None
+    if verdict == "consistent":
+        pvalue = binomial_pvalue(int(round(measured.estimate * s.n_test)), s.n_test, chance + margin,
+                                 alternative="less")
+
+    # 3. reconstruction, reported
+    recon = _reconstruction(G, encoder, clean, noise, s, streams)
+    figures = []
+    if config.figures:
+        figures.append(codes_figure(probe, recon, chance, margin, config.out_dir))
+        figures.append(power_figure(curve, config.out_dir, "arz-codes_power",
+                                    xlabel="best accuracy of the leaking code (chance + leak)"))
+    notes = [f"chance = max_c pi_c = {chance:.5f} (population class probabilities of the digits); margin = the "
+             f"probe's resolution at n_test = {s.n_test}: {margin if margin is None else round(margin, 5)}.",
+             f"reconstruction by MemorizingGenerator (m = {partition.m}, delta = {s.tv_budget:g}, fast path); "
+             "distances on the clean positions; paired percentile bootstrap conditional on the drawn memory.",
+             f"verdict: {reason}"]
+    return make_result(
+        "arz-codes", config, s, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue,
+        params={"m": partition.m, "code_dim": s.code_dim, "n_test": s.n_test, "chance": chance},
+        measured=measured, near_control=control, power=curve,
+        bound={"value": None if margin is None else chance + margin,
+               "label": "chance + margin (the probe's measured resolution)", "chance": chance, "margin": margin},
+        summary=(f"exact: independence {exact['holds']}, E(G(z)) = z {inverts}; probe accuracy {measured.fmt()} vs "
+                 f"chance {chance:.4f} (p = {probe['pvalue']:.3g}); reconstruction / random pair "
+                 f"{recon['ratio']['estimate']:.3g}"),
+        control_summary=("no control: no margin" if control is None else
+                         f"{control.name}: true {control.true_value:.4f}, measured {control.measured.fmt()}, "
+                         f"{'caught' if control.caught else 'NOT caught'}; pixel-reading encoder fails the exact "
+                         f"check: {not exact_control['holds']}"),
+        measurements={"exact": exact, "exact_control_pixel_reading": exact_control,
+                      "encoder_of_generator_is_identity": inverts, "chance": chance, "margin": margin,
+                      "code_probe": {k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in probe.items()},
+                      "reconstruction": recon, "m": partition.m},
+        figures=figures, notes=notes)
+
+
+def _reconstruction(G, encoder, clean, noise, s: Settings, streams) -> dict:
+    g = streams.torch("reconstruction")
+    xc, _, x, _ = _sample(clean, noise, s.n_recon, s.sigma, g)
+    _, _, x_other, _ = _sample(clean, noise, s.n_recon, s.sigma, g)
     with torch.no_grad():
         code = encoder(x)
         recon = G.fast(code)
@@ -145,111 +294,11 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     a = torch.linalg.vector_norm((x - recon)[:, P], dim=1).numpy()
     b = torch.linalg.vector_norm((x - x_other)[:, P], dim=1).numpy()
     a_oracle = torch.linalg.vector_norm((x - oracle)[:, P], dim=1).numpy()
-    rng = np.random.default_rng([seed, 4])
-    recon_ratio = reconstruction_ratio(a, b, confidence=conf, B=s.bootstrap, rng=rng)
-    oracle_ratio = reconstruction_ratio(a_oracle, b, confidence=conf, B=s.bootstrap, rng=rng)
-    full_ratio = float(torch.linalg.vector_norm(x - recon, dim=1).mean()
-                       / torch.linalg.vector_norm(x - x_other, dim=1).mean())
-    codes_exact = bool(torch.equal(encoder(recon), code))
-
-    # verdict
-    acc = code_probe["accuracy"]
-    probe_at_chance = acc.ci_high <= chance + CHANCE_MARGIN
-    probe_above = acc.ci_low > chance + CHANCE_MARGIN
-    recon_at_baseline = recon_ratio.ci_low >= 1 - RECON_MARGIN
-    recon_better = recon_ratio.ci_high < 1 - RECON_MARGIN
-    pca_caught = pca_probe["accuracy"].ci_low > chance + POWER_MARGIN
-    oracle_caught = oracle_ratio.ci_high < 1 - RECON_MARGIN
-    caught = bool(pca_caught and oracle_caught)
-    if probe_above or recon_better:
-        verdict = "refuted"
-    elif probe_at_chance and recon_at_baseline and caught:
-        verdict = "consistent"
-    else:
-        verdict = "inconclusive"
-    notes = [
-        f"target: {clean.description}; support {clean.support}; code dimension {s.code_dim}; "
-        f"reconstruction by MemorizingGenerator (m = {partition.m}, delta = {s.tv_budget:g}, fast path).",
-        f"chance = majority-class frequency of the {s.n_test} test labels = {chance:.4g}; margins: "
-        f"at chance {CHANCE_MARGIN}, power {POWER_MARGIN}, reconstruction {RECON_MARGIN}.",
-        "reconstruction distances on the clean positions; the interval is a paired percentile bootstrap "
-        "conditional on the drawn memory.",
-    ]
-    if not caught:
-        notes.append("a control was not caught (PCA probe near chance or oracle not near 0): the "
-                     "measurements lacked power, so no verdict")
-    if not codes_exact:
-        notes.append("E(G(z)) differed from z")
-
-    measurements = {
-        "chance": chance,
-        "code_probe": {k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in code_probe.items()},
-        "pca_probe": {k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in pca_probe.items()},
-        "pca_explained_variance_ratio": pca.explained_variance_ratio_,
-        "reconstruction_ratio": recon_ratio.to_dict(),
-        "oracle_ratio": oracle_ratio.to_dict(),
-        "reconstruction_ratio_full_vector": full_ratio,
-        "mean_recon_distance": float(a.mean()),
-        "mean_baseline_distance": float(b.mean()),
-        "encoder_of_generator_is_identity": codes_exact,
-        "m": partition.m,
-        "test_label_counts": np.bincount(y_te.numpy(), minlength=10),
-        "probe_at_chance": probe_at_chance,
-        "reconstruction_at_baseline": recon_at_baseline,
-        "pca_caught": pca_caught,
-        "oracle_caught": oracle_caught,
-    }
-    figures = []
-    if config.figures:
-        figures.append(_figure(code_probe, pca_probe, recon_ratio, oracle_ratio, chance, config.out_dir))
-    return make_result(
-        "arz-codes", config, s,
-        verdict=verdict,
-        params={"m": partition.m},
-        measured=acc,
-        bound={"value": chance + CHANCE_MARGIN, "label": f"chance {chance:.3g} + {CHANCE_MARGIN}",
-               "chance": chance, "margin": CHANCE_MARGIN},
-        control=pca_probe["accuracy"],
-        control_caught=caught,
-        summary=(f"code probe accuracy {acc.fmt()} vs chance {chance:.3g}; reconstruction / random pair "
-                 f"{recon_ratio.estimate:.3g} [{recon_ratio.ci_low:.3g}, {recon_ratio.ci_high:.3g}]"),
-        control_summary=(f"PCA-{s.code_dim} probe {pca_probe['accuracy'].estimate:.3g} "
-                         f"[{pca_probe['accuracy'].ci_low:.3g}, {pca_probe['accuracy'].ci_high:.3g}]; "
-                         f"oracle ratio {oracle_ratio.estimate:.3g}"),
-        measurements=measurements,
-        figures=figures,
-        notes=notes,
-    )
-
-
-def _figure(code_probe, pca_probe, recon, oracle, chance, out_dir) -> str:
-    fig, axes = new_figure(ncols=2)
-    ax = axes[0][0]
-    for i, (label, est) in enumerate([("E(x) (noise code)", code_probe["accuracy"]),
-                                      ("PCA of clean image", pca_probe["accuracy"])]):
-        ax.errorbar([i], [est.estimate], yerr=[[est.estimate - est.ci_low], [est.ci_high - est.estimate]],
-                    fmt="o", capsize=4, color=f"C{i}")
-        ax.annotate(label, (i, est.ci_high), textcoords="offset points", xytext=(0, 6), ha="center",
-                    fontsize=8)
-    ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance {chance:.3f}")
-    ax.axhline(chance + CHANCE_MARGIN, color="k", ls=":", lw=1, label=f"chance + {CHANCE_MARGIN}")
-    ax.set_xlim(-0.6, 1.6)
-    ax.set_ylim(0, 1)
-    ax.set_xticks([])
-    ax.set_ylabel("held-out accuracy (Clopper-Pearson)")
-    ax.set_title("logistic-regression probe of the label")
-    ax.legend(fontsize=7, loc="center right")
-    ax = axes[0][1]
-    for i, (label, est) in enumerate([("G(E(x)), memorizing", recon), ("oracle x~ ⊙ E(x)", oracle)]):
-        ax.errorbar([i], [est.estimate], yerr=[[est.estimate - est.ci_low], [est.ci_high - est.estimate]],
-                    fmt="o", capsize=4, color=f"C{i + 2}")
-        ax.annotate(label, (i, est.ci_high), textcoords="offset points", xytext=(0, 6), ha="center",
-                    fontsize=8)
-    ax.axhline(1.0, color="k", ls="--", lw=1, label="random pair baseline")
-    ax.set_xlim(-0.6, 1.6)
-    ax.set_ylim(-0.05, 1.3)
-    ax.set_xticks([])
-    ax.set_ylabel("mean ||P(x - recon)|| / mean ||P(x - x')||")
-    ax.set_title("reconstruction vs random pairs")
-    ax.legend(fontsize=7, loc="center right")
-    return save_figure(fig, out_dir, "arz-codes_probe")
+    rng = streams.numpy("bootstrap")
+    ratio = reconstruction_ratio(a, b, confidence=s.confidence, B=s.bootstrap, rng=rng)
+    oracle_ratio = reconstruction_ratio(a_oracle, b, confidence=s.confidence, B=s.bootstrap, rng=rng)
+    full = float(torch.linalg.vector_norm(x - recon, dim=1).mean()
+                 / torch.linalg.vector_norm(x - x_other, dim=1).mean())
+    return {"ratio": ratio.to_dict(), "oracle_ratio": oracle_ratio.to_dict(), "ratio_full_vector": full,
+            "ratio_interval_contains_1": ratio.ci_low <= 1.0 <= ratio.ci_high,
+            "mean_recon_distance": float(a.mean()), "mean_baseline_distance": float(b.mean())}

@@ -7,310 +7,396 @@ r"""Claim ``arz-thm1``: the BiGAN objective cannot prevent mode collapse (Arora,
     \quad \text{for every } D \text{ of capacity } p,\ L\text{-Lipschitz in its parameters,}
 
 once the generator's support m reaches the theorem's size (paper form ``p Δ² log²(pΔLL_φ/ε)/ε²`` and the project's
-explicit [spec] form, MATH.md §1.3). G memorizes m clean images on an equal-measure Gaussian partition of the code
-space, E reads the noise coordinates: E(G(z)) = z exactly, and the codes carry nothing about the image.
+explicit [spec] form, ``docs/papers/arz17.md``). G memorizes m clean images on an equal-measure Gaussian partition of
+the code space, E reads the noise coordinates: E(G(z)) = z exactly, and the codes carry nothing about the image.
 
-**Verdict** (where the hypotheses hold): the class is logistic discriminators on the joint input,
-``D(u) = σ(w·ρ_R(u) + b)`` with ``‖w‖ ≤ s``, ``|b| ≤ β`` (an :class:`MLPFamily` with no hidden layer; p = d + d' + 1)
-and φ the identity. Shifting φ by 1/2 does not change the gap, so Δ = 1/2 and L_φ = 1. The theorem's ε-net is over a
-unit ball of parameters, so the Lipschitz constant used in the formula is ``L_θ · r`` with ``L_θ`` the family's
-Lipschitz constant in its parameters and r the radius of the parameter ball that contains the class. m is the
-smallest k² at least both forms of the theorem's support. The best attack (random members and trained attackers,
-scored on a fresh sample, Bonferroni over all of them) gives the measured gap; ``verdict_upper`` against ε.
-Control: the same attack against a generator of support 1 must find a gap whose lower limit exceeds ε.
-The logistic class is linear in the code, and z is symmetric, so it is blind to differences that show only in
-the code's second moments (an encoder that outputs zeros, say); the tests show that trained ReLU attackers of the
-realistic class catch those.
+**The verdict** is taken where the hypotheses hold: the class is one-hidden-layer ReLU networks on (x, code) with
+sigmoid output, spectral norms <= ``weight_norm`` and biases <= ``bias_bound`` (an ``MLPFamily``: p and L derived
+from it), φ the identity (shifted by 1/2: Δ = 1/2, L_φ = 1), m = k² >= both forms of the theorem's m. The memory is
+regenerated from a counter-based hash (``HashedMemoryGenerator``), so m in the millions costs no memory.
+:func:`verdict_attack` (random and trained members, fresh scoring, one-sided Bonferroni-Hoeffding limits) measures
+the gap; ``decide`` of ``docs/design.md`` turns it into a verdict. The verdict is also taken on the 1200-d Gaussian
+mixture (full setting), whose continuous components no memory covers.
 
-**Measurements** beside the verdict (outside the hypotheses): realistic attackers (thousands of parameters) against
-memorizing generators with m = k² for several k, on jittered digits and on the 1200-d Gaussian mixture; the support-1
-control and the "perfect" generator x̃_fresh ⊙ z (the noise floor); the fitted slope of log gap vs log m; the support
-the theorem demands for that class (both forms) next to the smallest measured m whose upper limit is below ε.
+**Why not the logistic class** (``hidden=()``, the verdict class before): it is linear in the code, and a generator
+whose clean content is chosen by |z_1| (``CodeDependentGenerator``: digits 0-4 when |z_1| is small, 5-9 otherwise —
+the right image marginal, a grossly wrong joint law) is invisible to it; it was "consistent" 700 times below the
+theorem's m. One hidden ReLU layer computes |z_1| and its interaction with the image.
 
-Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses
-:class:`~ganlimits.constructions.IdealGenerator`, whose equality with the ReLU network off the ramps is claim
-``arz-thm3``.
+**Could it have failed?** (1) Near-boundary control: the memorizing generator mixed at a known rate with the
+code-dependent one, whose gap for the class is certified by a much larger computation (many more, longer-trained
+members scored on a million pairs; the gap of a mixture is linear in the rate) to lie between 1.5 and 3 eps; the
+verdict's own attack must catch it at the verdict's n. Where no mixture rate puts the certified gap between 1.5 and
+3 eps (the certifier finds no gap for the class), there is no control and that verdict is inconclusive.
+(2) Resolution: the power curve of the same attack over a graded family of mixture rates. (3) The smallest m on a
+grid from 16 up to the theorem's m at which the attack says "consistent", next to the theorem's m. (4) Collapse: an
+out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
+own test pairs; the base-image coverage of the memory is reported next to m.
+
+Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses it (with a
+hashed memory, equal to ``IdealGenerator`` bit for bit); its equality with the ReLU network off the ramps is claim
+``arz-thm3``. The certified true value of a planted case is the gap of one member of the class (the certifier's
+best), a lower bound on the class's sup on it; the only upper limit is the total variation, rate x 2p(1 - p) plus
+the memorizing part's own gap. A caught control thus shows power against a violation at least that large.
+
+Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``K`` discriminators, ``p``
+capacity, ``m`` support, ``k`` intervals per code coordinate.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from ganlimits.constructions import (
-    FreshGenerator,
-    NoisedTarget,
-    NoiseExtractingEncoder,
-    NoiseModel,
-    digits,
-    memorizing_generator,
-    mixture_1200d,
-    support_one_generator,
-)
-from ganlimits.theory import arz_thm1_support
+from ganlimits.constructions import CodeDependentGenerator, HashedMemoryGenerator, PlantedMixture, class_probabilities
 
-from .._figures import new_figure, save_figure
 from .._registry import RunConfig
-from .._results import ClaimResult, Estimate, verdict_upper
-from ..estimators import MLPFamily, as_phi, bigan_samples, gap_from_values, train_attacker
-from ._common import CONFIDENCE, DIGITS_JITTER, CheckedSettings, make_result, resolve_settings
+from .._results import ClaimResult
+from .._sweep import run_trials
+from ..estimators import MLPFamily, hoeffding_pvalue, memory_row_detector
+from ._arz import (
+    AttackSettings,
+    World,
+    certify_gap,
+    mixture_value,
+    planted_trial,
+    rate_for,
+    support_trial,
+    theorem_support,
+    verdict_attack,
+)
+from ._arz_figures import gap_vs_m_figure
+from ._common import (
+    CONFIDENCE,
+    DIGITS_JITTER,
+    NEAR_BOUNDARY,
+    CheckedSettings,
+    NearBoundaryControl,
+    decide,
+    make_result,
+    power_curve,
+    power_figure,
+    resolve_settings,
+    streams_for,
+    support_text,
+)
 
-__all__: list[str] = []
+__all__ = ["AttackSettings", "Settings", "verdict_attack", "theorem_support", "run"]
 
-
-
-@dataclass(frozen=True)
-class AttackSettings(CheckedSettings):
-    """How hard one attack pushes: random members, trained members, sample sizes and optimiser steps."""
-
-    _limits = {"K_random": {"low": 0, "integer": True}, "K_trained": {"low": 0, "integer": True},
-               "steps": {"low": 0, "integer": True}}
-
-    K_random: int
-    K_trained: int
-    n_train: int
-    n_test: int
-    steps: int
-    lr: float
-
-    def validate(self) -> None:
-        if self.K_random + self.K_trained < 1:
-            raise ValueError("K_random + K_trained must be >= 1: an attack needs at least one member")
+_CERTIFY_CONFIDENCE = 0.999  # each certified interval; both hold with probability >= 0.998
 
 
 @dataclass(frozen=True)
 class Settings(CheckedSettings):
     """Settings of ``arz-thm1`` (one table for the API and ``ganlimits verify arz-thm1 --set key=value``).
 
-    ``eps`` the target gap; ``verdict_attack`` the attack of the verdict; ``weight_norm``/``bias_bound`` the
-    verdict class; ``sweep_*`` the realistic attackers measured beside the verdict on the digits (``sweep_k``: m =
-    k²), ``mixture_*`` the same on the 1200-d mixture (``mixture_hidden=None`` skips it); ``code_dim`` d', ``sigma``
-    the code std, ``eta`` the failure probability of the explicit form, ``jitter`` the digits kernel width.
+    ``eps`` the target gap; ``attack`` the verdict's class and attack on the digits, ``certify`` the much larger
+    computation (same class) that certifies the planted gaps, scored on ``n_certify`` pairs per side;
+    ``control_factor`` the near-boundary control's true gap in units of eps; ``power_factors`` the planted strengths
+    of the power curve (units of eps), ``power_repeats`` attacks per strength; ``grid_factor`` the ratio of
+    consecutive k on the m grid (m = k², k from 4 up to the verdict's k); ``mixture_1200d`` also takes the verdict
+    on the 1200-d mixture with ``mixture_attack``/``mixture_certify``/``n_certify_mixture`` and its own power curve
+    (``mixture_power_factors``, ``mixture_power_repeats``); ``code_dim`` d',
+    ``sigma`` the code std, ``eta`` the failure probability of the explicit form, ``jitter`` the digits kernel
+    width, ``max_support`` the largest m this run may ask for.
     """
 
+    _limits = {"control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
+               "grid_factor": {"low": 1, "low_open": True}, "max_support": {"low": 16, "integer": True}}
+
     eps: float
-    verdict_attack: AttackSettings
-    weight_norm: float
-    bias_bound: float
-    sweep_k: tuple[int, ...]
-    sweep_attack: AttackSettings
-    sweep_hidden: tuple[int, ...]
-    sweep_weight_norm: float
-    mixture_hidden: tuple[int, ...] | None
-    mixture_attack: AttackSettings = AttackSettings(K_random=0, K_trained=8, n_train=5000, n_test=10000, steps=300,
-                                                    lr=0.01)
-    jitter: float = DIGITS_JITTER
+    attack: AttackSettings
+    certify: AttackSettings
+    n_certify: int
+    control_factor: float
+    power_factors: tuple[float, ...]
+    power_repeats: int
+    grid_factor: float
+    mixture_1200d: bool
+    mixture_attack: AttackSettings
+    mixture_certify: AttackSettings
+    n_certify_mixture: int
+    mixture_power_factors: tuple[float, ...] = (1.75, 2.5)
+    mixture_power_repeats: int = 5
     code_dim: int = 2
     sigma: float = 1.0
     eta: float = 0.1
+    jitter: float = DIGITS_JITTER
+    max_support: int = 10**9
     confidence: float = CONFIDENCE
 
     @classmethod
     def quick(cls) -> Settings:
-        """The small setting used by ``make test``."""
-        return cls(
-            eps=0.25,
-            verdict_attack=AttackSettings(K_random=32, K_trained=8, n_train=4000, n_test=6000, steps=150, lr=0.05),
-            weight_norm=2.0, bias_bound=1.0,
-            sweep_k=(4, 8, 16, 32),
-            sweep_attack=AttackSettings(K_random=0, K_trained=4, n_train=2000, n_test=4000, steps=80, lr=0.02),
-            sweep_hidden=(32, 32), sweep_weight_norm=3.0,
-            mixture_hidden=None,  # the 1200-d mixture sweep runs in the full setting only
-        )
+        """The small setting used by ``make test`` (the 1200-d verdict runs in the full setting only)."""
+        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=4,
+                                 n_train=3000, n_test=6000, steps=120, lr=0.02, batch_size=500, init_norm=2.0)
+        mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=8, K_trained=4,
+                                 n_train=3000, n_test=6000, steps=100, lr=0.02, batch_size=500, init_norm=2.0)
+        return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=8, n_train=8000, steps=300),
+                   n_certify=100_000, control_factor=2.2, power_factors=(1.75, 2.5), power_repeats=2,
+                   grid_factor=8.0, mixture_1200d=False, mixture_attack=mixture,
+                   mixture_certify=_larger(mixture, K=8, n_train=8000, steps=300), n_certify_mixture=100_000)
 
     @classmethod
     def full(cls) -> Settings:
         """The setting of ``make reproduce``."""
-        return cls(
-            eps=0.1,
-            verdict_attack=AttackSettings(K_random=256, K_trained=16, n_train=20000, n_test=40000, steps=400,
-                                          lr=0.05),
-            weight_norm=2.0, bias_bound=1.0,
-            sweep_k=(4, 8, 16, 32, 64, 128),
-            sweep_attack=AttackSettings(K_random=0, K_trained=8, n_train=10000, n_test=20000, steps=400, lr=0.01),
-            sweep_hidden=(32, 32), sweep_weight_norm=3.0,
-            mixture_hidden=(4,),
-        )
+        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=64, K_trained=8,
+                                 n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
+        mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=8,
+                                 n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
+        return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=16, n_train=20_000, steps=600),
+                   n_certify=1_000_000, control_factor=2.2, power_factors=(1.25, 1.75, 2.5), power_repeats=10,
+                   grid_factor=2.0, mixture_1200d=True, mixture_attack=mixture,
+                   mixture_certify=_larger(mixture, K=16, n_train=20_000, steps=600), n_certify_mixture=200_000)
+
+    def validate(self) -> None:
+        for name in ("attack", "mixture_attack"):
+            if not getattr(self, name).hidden:
+                raise ValueError(f"{name}.hidden must hold at least one hidden layer: the logistic class is blind to "
+                                 "a generator whose content depends on |z| (see the module docstring)")
+        for name, main in (("certify", "attack"), ("mixture_certify", "mixture_attack")):
+            if not getattr(self, name).same_class(getattr(self, main)):
+                raise ValueError(f"{name}: the certifier must use the class of {main} (hidden, weight_norm, "
+                                 "bias_bound)")
+        for name in ("power_factors", "mixture_power_factors"):
+            factors = getattr(self, name)
+            if list(factors) != sorted(factors) or factors[0] < 1:
+                raise ValueError(f"{name} must be increasing and >= 1 (violations), got {factors}")
+        tv = _tv_ceiling()
+        top = max(self.control_factor, self.power_factors[-1], self.mixture_power_factors[-1]) * self.eps
+        if top >= tv:
+            raise ValueError(f"eps: the control and the power curve need planted gaps up to {top:.3g}, but no "
+                             f"discriminator can see more than TV = {tv:.4g} of the planted generator")
+        for target, a in (("digits", self.attack), ("mixture_1200d", self.mixture_attack)):
+            if target == "mixture_1200d" and not self.mixture_1200d:
+                continue
+            need = _support_needed(self, a, target)
+            if need > self.max_support:
+                raise ValueError(f"eps: the theorem's m for the {target} class is {need:.4g}, above max_support = "
+                                 f"{self.max_support} (raise eps or max_support, or shrink the class)")
 
 
-# ---- one attack ---------------------------------------------------------------------------------------------
+def _larger(a: AttackSettings, *, K: int, n_train: int, steps: int) -> AttackSettings:
+    """The certifier: the verdict's class, K trained members (no random ones), more samples and steps."""
+    return AttackSettings(hidden=a.hidden, weight_norm=a.weight_norm, bias_bound=a.bias_bound, K_random=0,
+                          K_trained=K, n_train=n_train, n_test=2 * n_train, steps=steps, lr=a.lr,
+                          batch_size=2 * a.batch_size, init_norm=a.init_norm)
 
 
-def attack(
-    generator,
-    encoder,
-    noised_target,
-    *,
-    family_spec: dict,
-    a: AttackSettings,
-    phi,
-    rng: torch.Generator,
-    seed: int,
-) -> tuple[Estimate, dict]:
-    """Random members and trained attackers of one class against (G, E); scored on a fresh sample.
+def _tv_ceiling() -> float:
+    """The largest gap any discriminator can see between (x, E(x)) and the code-dependent generator's pairs."""
+    from ganlimits.constructions import digits
 
-    Returns the sup of |gap| over all members with a Bonferroni two-sample Hoeffding interval, and details.
-    Draw order from ``rng``: training sample, random members, trained members' start and minibatches, test
-    sample.
-    """
-    x_r, c_r, x_f, c_f = bigan_samples(generator, encoder, noised_target, n=a.n_train, generator_rng=rng)
-    members = []
-    if a.K_random:
-        members.append(MLPFamily(K=a.K_random, generator=rng, **family_spec))
-    if a.K_trained:
-        start = MLPFamily(K=a.K_trained, generator=rng, **family_spec)
-        members.append(train_attacker(start, real=(x_r, c_r), fake=(x_f, c_f), phi=phi, steps=a.steps, lr=a.lr,
-                                      generator=rng, objective="bigan", sign="both"))
-    x_r, c_r, x_f, c_f = bigan_samples(generator, encoder, noised_target, n=a.n_test, generator_rng=rng)
-    real = torch.cat([fam(x_r, c_r) for fam in members])
-    fake = torch.cat([fam(x_f, c_f) for fam in members])
-    best = gap_from_values(real, fake, phi=phi, confidence=CONFIDENCE, seed=seed)
-    per = (phi(real.double()).mean(1) - phi(fake.double()).mean(1)).abs()
-    detail = {"K": int(real.shape[0]), "best_member_trained": bool(a.K_trained and int(per.argmax()) >= a.K_random),
-              "best_random": float(per[: a.K_random].max()) if a.K_random else None,
-              "best_trained": float(per[a.K_random:].max()) if a.K_trained else None}
-    return best, detail
+    p = float(class_probabilities(digits())[:5].sum())
+    return 2 * p * (1 - p)
 
 
-# ---- the claim ----------------------------------------------------------------------------------------------
+def _in_dim(target: str, code_dim: int) -> int:
+    return (64 if target == "digits" else 1200) + code_dim
 
 
-def theorem_support(family: MLPFamily, *, eps: float, eta: float = 0.1, phi_name: str = "identity") -> dict:
-    """Both forms of Theorem 1's m for a family: Δ = 1/2 and L_φ = 1 (identity, shifted by 1/2), and the
-    Lipschitz constant rescaled to a unit parameter ball (``L_θ · r``)."""
-    if phi_name != "identity":
-        raise ValueError(f"phi_name must be 'identity' for this verdict, got {phi_name!r}")
-    lip = family.lipschitz_in_parameters() * family.parameter_radius()
-    sizes = arz_thm1_support(p=family.capacity, eps=eps, lipschitz=lip, phi_range=0.5, lphi=1.0, eta=eta)
-    return {"p": family.capacity, "L_theta": family.lipschitz_in_parameters(),
-            "parameter_radius": family.parameter_radius(), "L_unit_ball": lip, **sizes}
+def _family(a: AttackSettings, in_dim: int) -> MLPFamily:
+    return MLPFamily(K=1, generator=torch.Generator().manual_seed(0), **a.spec(in_dim))
+
+
+def _support_needed(s: Settings, a: AttackSettings, target: str) -> float:
+    need = theorem_support(_family(a, _in_dim(target, s.code_dim)), eps=s.eps, eta=s.eta)
+    return max(need["paper"], need["spec"])
+
+
+def _trial_config(s: Settings, target: str, a: AttackSettings, **extra) -> dict:
+    return {"target": target, "code_dim": s.code_dim, "sigma": s.sigma, "jitter": s.jitter, "eps": s.eps,
+            "attack": asdict(a), **extra}
+
+
+def _take_verdict(s: Settings, w: World, target: str, a: AttackSettings, cert_settings: AttackSettings,
+                  n_certify: int, streams) -> dict:
+    """The verdict on one target: the attack at the theorem's m, the collapse detector, the certified control."""
+    need = theorem_support(_family(a, w.clean.dim + s.code_dim), eps=s.eps, eta=s.eta)
+    k = math.ceil(math.sqrt(max(need["paper"], need["spec"])))
+    G = HashedMemoryGenerator(w.clean, w.noise, k=k, seed=streams.seed(target, "memory"), sigma=s.sigma)
+    z = s.sigma * torch.randn(1000, s.code_dim, generator=streams.torch(target, "inverts"), dtype=torch.float64)
+    inverts = bool(torch.equal(w.encoder(G(z)), z))
+    measured, detail = verdict_attack(G, w.encoder, w.mu, settings=a, rng=streams.torch(target, "verdict"),
+                                      also_score={"memory_row": memory_row_detector(G)})
+    cd = CodeDependentGenerator(w.clean, w.noise, generator=streams.torch(target, "certify", "planted"),
+                                sigma=s.sigma)
+    cert = certify_gap(cd, G, w.encoder, w.mu, settings=cert_settings, n_score=n_certify,
+                       rng=streams.torch(target, "certify"), confidence=_CERTIFY_CONFIDENCE)
+    out = {"target": target, "k": k, "m": k * k, "theorem_support": need, "generator": G, "measured": measured,
+           "attack_detail": detail, "encoder_inverts": inverts, "certified": cert, "control": None,
+           "coverage": G.coverage(), "support": support_text(w.clean)}
+    rate = rate_for(cert, s.control_factor * s.eps)
+    truth = mixture_value(cert, rate) if 0 < rate <= 1 else None
+    lo, hi = NEAR_BOUNDARY
+    if truth is None or not (lo * s.eps <= truth.ci_low and truth.ci_high <= hi * s.eps):
+        out["control_impossible"] = (f"the certified gap of the code-dependent generator for this class is "
+                                     f"{cert['planted'].fmt()}: no mixture rate puts it between {lo} and {hi} eps")
+        return out
+    mix = PlantedMixture(G, CodeDependentGenerator(w.clean, w.noise, generator=streams.torch(target, "control",
+                                                                                              "planted"),
+                                                   sigma=s.sigma),
+                         rate=rate, generator=streams.torch(target, "control", "mixture"))
+    got, _ = verdict_attack(mix, w.encoder, w.mu, settings=a, rng=streams.torch(target, "control", "attack"))
+    out["control"] = NearBoundaryControl(
+        f"{target}: memorizing G mixed with the code-dependent generator at rate {rate:.3f}",
+        true_value=truth.estimate, bound=s.eps, measured=got,
+        truth=(f"gap of the best of {cert['members']} members trained {cert['steps']} steps on {cert['n_train']} "
+               f"pairs, scored on {cert['n_score']} fresh pairs per side: {truth.fmt()} (linear in the rate; a lower "
+               "bound on the class's sup)"))
+    out["rate"] = rate
+    return out
+
+
+def _pvalue(verdict: str, measured, K: int, eps: float) -> float | None:
+    """p-value of the one-sided Bonferroni-Hoeffding test behind the verdict: H0 'some member's gap > eps' for
+    consistent, H0 'every member's gap <= eps' for refuted."""
+    n = measured.n / 2
+    if verdict == "consistent":
+        return hoeffding_pvalue(eps - measured.estimate, n=n, value_range=1.0, K=K)
+    if verdict == "refuted":
+        return hoeffding_pvalue(measured.estimate - eps, n=n, value_range=1.0, K=K)
+    return None
 
 
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
-    """Attack Theorem 1 where its hypotheses hold and measure realistic attackers beside it (module docstring)."""
+    """Attack Theorem 1 where its hypotheses hold, with the controls that make the verdict able to fail (module
+    docstring)."""
     s = resolve_settings(Settings, config, settings)
-    phi = as_phi("identity")
-    rng = torch.Generator().manual_seed(config.seed)
-    clean = digits(jitter=s.jitter)
-    noise = NoiseModel(dim=clean.dim, code_dim=s.code_dim)
-    mu = NoisedTarget(clean=clean, noise=noise, sigma=s.sigma)
-    encoder = NoiseExtractingEncoder(noise=noise)
-    in_dim = clean.dim + s.code_dim
+    streams = streams_for(config)
+    bar = tqdm(total=3 + s.mixture_1200d, desc="arz-thm1", disable=not config.progress, leave=False)
+    w = World.build("digits", code_dim=s.code_dim, sigma=s.sigma, jitter=s.jitter)
+    main = _take_verdict(s, w, "digits", s.attack, s.certify, s.n_certify, streams)
+    bar.update()
 
-    # The verdict, where the theorem's hypotheses hold.
-    spec = dict(in_dim=in_dim, hidden=(), weight_norm=s.weight_norm, bias_bound=s.bias_bound)
-    probe = MLPFamily(K=1, generator=torch.Generator().manual_seed(0), **spec)
-    need = theorem_support(probe, eps=s.eps, eta=s.eta)
-    k = math.ceil(math.sqrt(max(need["paper"], need["spec"])))
-    gen = memorizing_generator(clean, noise, k=k, generator=rng)
-    with torch.no_grad():
-        z_check = torch.randn(1000, s.code_dim, generator=rng, dtype=torch.float64)
-        inverts = bool(torch.equal(encoder(gen(z_check)), z_check))
-    bar = tqdm(total=3, desc="arz-thm1 verdict", disable=not config.progress, leave=False)
-    measured, detail = attack(gen, encoder, mu, family_spec=spec, a=s.verdict_attack, phi=phi, rng=rng,
-                              seed=config.seed)
+    # Resolution (a): the power curve of the same attack over mixture rates of known certified gap.
+    curve = _power(s, main, "digits", s.attack, s.power_factors, s.power_repeats, streams, config)
     bar.update()
-    control, control_detail = attack(support_one_generator(clean, noise, generator=rng), encoder, mu,
-                                     family_spec=spec,
-                                     a=s.verdict_attack, phi=phi, rng=rng, seed=config.seed)
-    bar.update()
-    control_caught = control.ci_low > s.eps
-    verdict = verdict_upper(measured, s.eps, control_caught=control_caught)
-    notes = [f"verdict at p = {need['p']}, eps = {s.eps}, m = k^2 = {k * k} >= both forms of the theorem's m "
-             f"(paper {need['paper']:.0f}, explicit {need['spec']:.0f}); phi = identity (Delta = 1/2, L_phi = 1)"]
-    if not inverts:
-        verdict = "refuted"
-        notes.append("E(G(z)) != z: the witness is not the theorem's")
-    if not control_caught:
-        notes.append("the attack did not catch the support-1 control: it lacked power, so no verdict")
 
-    # Measurements outside the hypotheses: realistic capacities.
-    sweep = {"digits": _sweep(clean, noise, mu, encoder, s, hidden=s.sweep_hidden, a=s.sweep_attack,
-                              rng=rng, seed=config.seed, progress=config.progress)}
+    # Resolution (b): the verdict attack against the memorizing generator on an m grid up to the theorem's m.
+    ks = sorted({min(main["k"], math.ceil(4 * s.grid_factor**j))
+                 for j in range(int(math.log(main["k"] / 4, s.grid_factor)) + 2)})
+    grid = run_trials(support_trial, [(_trial_config(s, "digits", s.attack, k=k), streams.seed("grid", k))
+                                      for k in ks if k < main["k"]],
+                      path=config.out_dir / "arz-thm1_grid.jsonl", resume=config.resume, n_jobs=config.n_jobs,
+                      desc="arz-thm1 m grid", progress=config.progress)
+    grid.append({"m": main["m"], "k": main["k"], "gap": main["measured"].to_dict(),
+                 "consistent": bool(main["measured"].ci_high <= s.eps)})
     bar.update()
-    if s.mixture_hidden is not None:
-        big = mixture_1200d(std=1.0)
-        big_noise = NoiseModel(dim=big.dim, code_dim=s.code_dim)
-        sweep["mixture_1200d"] = _sweep(big, big_noise, NoisedTarget(clean=big, noise=big_noise, sigma=s.sigma),
-                                        NoiseExtractingEncoder(noise=big_noise), s, hidden=s.mixture_hidden,
-                                        a=s.mixture_attack, rng=rng, seed=config.seed, progress=config.progress)
+
+    mixture = None
+    if s.mixture_1200d:
+        wm = World.build("mixture_1200d", code_dim=s.code_dim, sigma=s.sigma)
+        mixture = _take_verdict(s, wm, "mixture_1200d", s.mixture_attack, s.mixture_certify, s.n_certify_mixture,
+                                streams)
+        mixture["power"] = _power(s, mixture, "mixture_1200d", s.mixture_attack, s.mixture_power_factors,
+                                  s.mixture_power_repeats, streams, config)
+        bar.update()
     bar.close()
-    for name, sw in sweep.items():
-        if not sw["support1"]["ci_low"] > s.eps:
-            notes.append(f"{name} sweep: the realistic attacker did not catch its support-1 control")
-    figures = [_figure(sweep, s.eps, config.out_dir)] if config.figures else []
+    return _result(config, s, main, mixture, curve, grid)
+
+
+def _power(s: Settings, part: dict, target: str, attack: AttackSettings, factors, repeats: int, streams,
+           config: RunConfig):
+    """The verdict attack's detection rate over mixtures of the theorem's G and the code-dependent generator at the
+    rates where the certified gap is ``factor * eps`` (rates above 1 are impossible and left out)."""
+    cert = part["certified"]
+    usable = [r for r in (rate_for(cert, f * s.eps) for f in factors) if 0 < r <= 1]
+    if not usable:
+        return None
+    configs = [_trial_config(s, target, attack, k=part["k"], memory_seed=streams.seed(target, "memory"), rate=r)
+               for r in usable]
+    return power_curve(planted_trial, configs, strengths=[mixture_value(cert, r).estimate for r in usable],
+                       repeats=repeats, n=attack.n_test, bound=s.eps, streams=streams,
+                       label=f"{target}: code-dependent mixture",
+                       path=config.out_dir / f"arz-thm1_power_{target}.jsonl", resume=config.resume,
+                       n_jobs=config.n_jobs, progress=config.progress)
+
+
+def _sub_verdict(part: dict, eps: float, curve) -> tuple[str, str]:
+    if not part["encoder_inverts"]:
+        return "refuted", "E(G(z)) != z: the witness is not the theorem's"
+    if part["control"] is None:
+        verdict = "refuted" if part["measured"].ci_low > eps else "inconclusive"
+        return verdict, part["control_impossible"]
+    return decide(part["measured"], eps, control=part["control"], resolution=curve)
+
+
+def _smallest_consistent(grid: list[dict]) -> int | None:
+    """The smallest grid m from which on the attack says 'consistent' at every larger grid m."""
+    best = None
+    for row in reversed(grid):
+        if not row["consistent"]:
+            break
+        best = row["m"]
+    return best
+
+
+def _part_record(part: dict) -> dict:
+    rec = {k: v for k, v in part.items() if k not in ("generator", "measured", "control", "certified", "power")}
+    rec["power"] = None if part.get("power") is None else part["power"].to_dict()
+    rec["measured"] = part["measured"].to_dict()
+    rec["certified"] = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in part["certified"].items()}
+    rec["near_boundary_control"] = None if part["control"] is None else part["control"].to_dict()
+    rec["collapse_gap"] = part["attack_detail"]["also_scored"]["memory_row"]
+    return rec
+
+
+def _result(config: RunConfig, s: Settings, main: dict, mixture: dict | None, curve, grid) -> ClaimResult:
+    verdict, reason = _sub_verdict(main, s.eps, curve)
+    need = main["theorem_support"]
+    pvalue = _pvalue(verdict, main["measured"], main["attack_detail"]["K"], s.eps)
+    notes = [f"digits: {reason}"]
+    if mixture is not None:
+        v2, r2 = _sub_verdict(mixture, s.eps, mixture["power"])
+        notes.append(f"1200-d mixture: {v2}: {r2}")
+        p2 = _pvalue(v2, mixture["measured"], mixture["attack_detail"]["K"], s.eps)
+        if "refuted" in (verdict, v2):
+            pvalue = min(2 * min(p for p, v in ((pvalue, verdict), (p2, v2)) if v == "refuted"), 1.0)
+            verdict = "refuted"
+        elif verdict == v2 == "consistent":
+            pvalue = max(pvalue, p2)
+        else:
+            verdict, pvalue = "inconclusive", None
+        reason = f"digits: {reason}; 1200-d mixture: {r2}"
+    first = _smallest_consistent(grid)
+    support = {"smallest_consistent_m": first, "theorem_m_paper": need["paper"], "theorem_m_spec": need["spec"],
+               "ratio_paper": need["paper"] / first if first else None,
+               "ratio_spec": need["spec"] / first if first else None, "grid": grid}
+    figures = []
+    if config.figures:
+        figures.append(gap_vs_m_figure(grid, s.eps, need, main, config.out_dir))
+        for name, c in (("arz-thm1_power", curve), ("arz-thm1_power_mixture_1200d",
+                                                    None if mixture is None else mixture["power"])):
+            if c is not None:
+                figures.append(power_figure(c, config.out_dir, name,
+                                            xlabel="certified gap of the planted mixture (identity phi)"))
+    collapse = main["attack_detail"]["also_scored"]["memory_row"]
+    cov = main["coverage"]
+    control = main["control"]
     return make_result(
-        "arz-thm1", config, s,
-        verdict=verdict,
-        params={"eps": s.eps, "p": need["p"], "m": k * k, "k": k, "code_dim": s.code_dim, "sigma": s.sigma,
-                "phi": "identity", "class": probe.name.replace("K=1, ", ""), "target": clean.description,
-                "target_support": clean.support, "attack": vars(s.verdict_attack), "eta": s.eta},
-        measured=measured,
+        "arz-thm1", config, s, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue,
+        measured=main["measured"], near_control=control, power=curve,
+        params={"eps": s.eps, "p": need["p"], "m": main["m"], "k": main["k"], "code_dim": s.code_dim,
+                "sigma": s.sigma, "phi": "identity",
+                "class": _family(s.attack, 64 + s.code_dim).name.replace("K=1, ", ""),
+                "target": main["generator"].target.description, "target_support": main["support"],
+                "memory_coverage": cov, "attack": asdict(s.attack), "eta": s.eta},
         bound={"value": s.eps, "label": "ε", "support_paper": need["paper"], "support_spec": need["spec"],
                "L_unit_ball": need["L_unit_ball"]},
-        control=control,
-        control_caught=control_caught,
-        summary=(f"best of {detail['K']} attackers at m = {k * k}: gap {measured.estimate:.4f} "
-                 f"[{measured.ci_low:.4f}, {measured.ci_high:.4f}]"),
-        control_summary=f"support 1: gap {control.estimate:.3f} (lower {control.ci_low:.3f})",
-        measurements={"verdict_attack": detail, "control_attack": control_detail, "encoder_inverts": inverts,
-                      "theorem_support": need, "sweep": sweep},
-        figures=figures,
-        notes=notes,
+        summary=(f"best of {main['attack_detail']['K']} members at m = {main['m']}: gap {main['measured'].fmt()}; "
+                 f"'consistent' from m = {first} on ({need['paper'] / first:.3g}x below the theorem's m)"
+                 if first else f"best gap at m = {main['m']}: {main['measured'].fmt()}"),
+        control_summary=("no near-boundary control (see notes)" if control is None else
+                         f"{control.name}: true gap {control.true_value:.3g} ({control.ratio:.2g} eps), measured "
+                         f"{control.measured.fmt()}, {'caught' if control.caught else 'NOT caught'}"),
+        measurements={"digits": _part_record(main), "mixture_1200d": None if mixture is None else _part_record(mixture),
+                      "support_resolution": support,
+                      "collapse": {"memory_row_gap": collapse, "base_images_covered": cov["covered"],
+                                   "base_images": cov["components"], "m": main["m"],
+                                   "mean_copies_per_covered_image": cov["mean_copies"]}},
+        figures=figures, notes=notes,
     )
-
-
-def _sweep(clean, noise, mu, encoder, s: Settings, *, hidden, a: AttackSettings, rng, seed, progress) -> dict:
-    """Realistic attackers against memorizing generators with m = k² for each k of the sweep, and the controls."""
-    phi = as_phi("identity")
-    spec = dict(in_dim=clean.dim + noise.code_dim, hidden=hidden, weight_norm=s.sweep_weight_norm, bias_bound=1.0)
-    probe = MLPFamily(K=1, generator=torch.Generator().manual_seed(0), **spec)
-    rows = []
-    for k in tqdm(s.sweep_k, desc=f"sweep m ({clean.dim}-d)", disable=not progress, leave=False):
-        est, _ = attack(memorizing_generator(clean, noise, k=k, generator=rng), encoder, mu, family_spec=spec, a=a,
-                        phi=phi, rng=rng, seed=seed)
-        rows.append({"k": k, "m": k * k, "gap": est.to_dict()})
-    one, _ = attack(support_one_generator(clean, noise, generator=rng), encoder, mu, family_spec=spec, a=a, phi=phi,
-                    rng=rng, seed=seed)
-    floor, _ = attack(FreshGenerator(clean, noise, rng), encoder, mu, family_spec=spec, a=a, phi=phi, rng=rng,
-                      seed=seed)
-    m = np.array([r["m"] for r in rows], dtype=float)
-    g = np.array([r["gap"]["estimate"] for r in rows])
-    positive = g > 0
-    slope = float(np.polyfit(np.log(m[positive]), np.log(g[positive]), 1)[0]) if positive.sum() >= 2 else None
-    below = [r["m"] for r in rows if r["gap"]["ci_high"] <= s.eps]
-    need = theorem_support(probe, eps=s.eps, eta=s.eta)
-    first = below[0] if below else None
-    return {
-        "class": probe.name.replace("K=1, ", ""), "p": probe.capacity, "eps": s.eps, "target": clean.description,
-        "target_support": clean.support, "rows": rows, "support1": one.to_dict(), "perfect": floor.to_dict(),
-        "slope_log_gap_vs_log_m": slope, "smallest_m_upper_below_eps": first,
-        "theorem_support": need,
-        "looseness_paper": (need["paper"] / first) if first else None,
-        "looseness_spec": (need["spec"] / first) if first else None,
-    }
-
-
-def _figure(sweep: dict, eps: float, out_dir) -> str:
-    fig, axes = new_figure(ncols=len(sweep))
-    for ax, (name, sw) in zip(axes[0], sweep.items(), strict=True):
-        m = np.array([r["m"] for r in sw["rows"]], dtype=float)
-        est = np.array([r["gap"]["estimate"] for r in sw["rows"]])
-        lo = np.array([r["gap"]["ci_low"] for r in sw["rows"]])
-        hi = np.array([r["gap"]["ci_high"] for r in sw["rows"]])
-        ax.errorbar(m, est, yerr=[est - lo, hi - est], fmt="o-", capsize=3, label="memorizing G (best attack)")
-        for key, style, label in (("support1", "r", "support-1 control"), ("perfect", "g", "perfect G (floor)")):
-            c = sw[key]
-            ax.axhspan(c["ci_low"], c["ci_high"], color=style, alpha=0.15)
-            ax.axhline(c["estimate"], color=style, lw=1, label=label)
-        ax.axhline(eps, color="k", ls="--", label=f"ε = {eps}")
-        ax.set_xscale("log")
-        ax.set_xlabel("support m of the generator")
-        ax.set_ylabel("BiGAN gap (identity φ), 95% interval")
-        ax.set_title(f"{name}: p = {sw['p']}")
-        ax.legend(fontsize=7)
-    return save_figure(fig, out_dir, "arz-thm1_gap_vs_m")

@@ -3,6 +3,10 @@
 - :func:`probe_accuracy` / :func:`chance_level` — a logistic-regression probe of a label from features, with a
   Clopper-Pearson interval, against the best label-blind rule (Arora, Risteski & Zhang 2017, Theorem 1 (b):
   the near-optimal encoder's codes carry nothing; ``docs/papers/arz17.md``);
+- :func:`leak_test` — the same probe as a one-sided test that the representation carries label information: the
+  probe's accuracy against the population chance level, with an exact binomial p-value;
+- :func:`memory_row_detector` — an out-of-class discriminator that sees mode collapse: is the clean part of x exactly
+  the memory row that its code selects?
 - :func:`reconstruction_ratio` — mean reconstruction distance over mean random-pair distance, paired bootstrap;
 - :func:`inception_score` — exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016; Madry's lecture 9, section 4).
 
@@ -12,15 +16,17 @@ Shape letters: ``n`` samples, ``q`` feature width, ``c`` classes.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy import special
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .._results import Estimate
-from ._intervals import clopper_pearson
+from ._intervals import binomial_pvalue, clopper_pearson
 
-__all__ = ["chance_level", "probe_accuracy", "reconstruction_ratio", "inception_score"]
+__all__ = ["chance_level", "probe_accuracy", "leak_test", "memory_row_detector", "reconstruction_ratio",
+           "inception_score"]
 
 
 def chance_level(test_labels) -> float:
@@ -33,13 +39,14 @@ def chance_level(test_labels) -> float:
 
 def probe_accuracy(
     train_features, train_labels, test_features, test_labels, *, confidence: float = 0.95,
-    seed: int | None = None,
+    seed: int | None = None, sides: int = 2,
 ) -> dict:
     """Held-out accuracy of a logistic-regression probe, with a Clopper-Pearson interval.
 
     ``train_features`` (n_train, q), ``test_features`` (n_test, q), labels int (n,). The probe is
     ``StandardScaler`` then ``LogisticRegression(lbfgs, C=1, max_iter=2000)`` (deterministic given the data).
-    Returns ``{"accuracy": Estimate, "chance": float, "excess_low": lower limit - chance}``.
+    Returns ``{"accuracy": Estimate, "chance": float, "excess_low": lower limit - chance, "correct": int}``
+    (``sides=1``: one-sided Clopper-Pearson limits).
     """
     Xtr = np.asarray(train_features, dtype=np.float64)
     Xte = np.asarray(test_features, dtype=np.float64)
@@ -53,10 +60,63 @@ def probe_accuracy(
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     probe.fit(Xtr, ytr)
     correct = int((probe.predict(Xte) == yte).sum())
-    acc = clopper_pearson(correct, yte.size, confidence=confidence, seed=seed)
+    acc = clopper_pearson(correct, yte.size, confidence=confidence, seed=seed, sides=sides)
     chance = chance_level(yte)
     return {"accuracy": acc, "chance": chance, "excess_low": acc.ci_low - chance,
-            "excess_high": acc.ci_high - chance}
+            "excess_high": acc.ci_high - chance, "correct": correct}
+
+
+def leak_test(train_features, train_labels, test_features, test_labels, *, chance: float,
+              confidence: float = 0.95, seed: int | None = None) -> dict:
+    """Does a representation carry label information? The logistic probe of :func:`probe_accuracy`, tested one-sided
+    against the population chance level (the best accuracy of a label-blind rule, e.g. ``max_c pi_c``).
+
+    H0: accuracy <= ``chance``. Returns ``{"accuracy": one-sided Clopper-Pearson Estimate, "excess": accuracy -
+    chance, "pvalue": exact binomial Pr[X >= correct], X ~ Bin(n_test, chance), "detected": lower limit > chance}``.
+    A leak is detected at level ``1 - confidence`` exactly when the p-value is below it.
+    """
+    if not 0 < chance < 1:
+        raise ValueError(f"chance must lie in (0, 1), got {chance!r}")
+    out = probe_accuracy(train_features, train_labels, test_features, test_labels, confidence=confidence, seed=seed,
+                         sides=1)
+    acc, n = out["accuracy"], int(np.asarray(test_labels).size)
+    return {"accuracy": acc, "excess": acc.estimate - chance, "excess_low": acc.ci_low - chance,
+            "excess_high": acc.ci_high - chance, "chance": chance,
+            "pvalue": binomial_pvalue(out["correct"], n, chance, alternative="greater"),
+            "detected": bool(acc.ci_low > chance)}
+
+
+class _MemoryRowDetector:
+    """D(x, code) = 1 when the clean part of x equals that of generator(code), else 0."""
+
+    def __init__(self, generator) -> None:
+        self.generator = generator
+        self.clean = generator.noise.clean_positions
+        self.name = f"memory-row detector of {getattr(generator, 'name', type(generator).__name__)}"
+
+    def __call__(self, x, code) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=torch.float64)
+        with torch.no_grad():
+            rows = self.generator(torch.as_tensor(code, dtype=torch.float64))
+        return (x[:, self.clean] == rows[:, self.clean]).all(dim=1).to(torch.float64)
+
+
+def memory_row_detector(generator):
+    r"""An out-of-class discriminator that sees mode collapse (Arora, Risteski & Zhang 2017, Theorem 1 (a)).
+
+    .. math::
+
+        D(x, c) = \mathbb 1\big[P x = P\, G(c)\big],
+
+    P the clean (non-noise) positions of ``generator.noise``. On the generator's own pairs (G(z), z) it is 1; on real
+    pairs (x, E(x)) of a target with continuous clean content (e.g. jittered digits) the clean part equals the memory
+    row the code selects with probability 0, so the gap is 1 for a memorizing generator, whatever m. It is the
+    nearest-memory-row detector at radius 0, restricted to the one row the code selects (any other row matches a
+    continuous draw with probability 0 too). ``x`` (n, d), ``code`` (n, d_code) -> (n,) float64 in {0, 1}.
+    """
+    if not hasattr(generator, "noise"):
+        raise ValueError("generator must have a noise model (attribute noise), e.g. a memorizing generator")
+    return _MemoryRowDetector(generator)
 
 
 def reconstruction_ratio(

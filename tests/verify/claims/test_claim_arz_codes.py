@@ -1,97 +1,83 @@
-"""Claim arz-codes (Arora, Risteski & Zhang 2017, Theorem 1 part (b)): the noise encoder's codes are at chance
-for a label probe, a meaningful encoder is not, the reconstruction ratio and its oracle control, and the quick
-claim run (verdict, determinism)."""
+"""Claim arz-codes (Arora, Risteski & Zhang 2017, Theorem 1 part (b)): the exact independence checks and their
+control, the probe's power against planted leaks, the margin derived from it, and the run's records. Procedure, not
+outcome: no assertion on the verdict string."""
 
-from pathlib import Path
+import dataclasses
 
-import numpy as np
 import pytest
 import torch
-from sklearn.decomposition import PCA
 
-from ganlimits.constructions import NoisedTarget, NoiseExtractingEncoder, NoiseModel, digits
+from ganlimits.constructions import NoiseExtractingEncoder, NoiseModel, class_probabilities, digits
 from ganlimits.verify import RunConfig, run_claim
-from ganlimits.verify.claims.arz_codes import CHANCE_MARGIN, POWER_MARGIN
-from ganlimits.verify.estimators import chance_level, probe_accuracy, reconstruction_ratio
+from ganlimits.verify.claims._common import NEAR_BOUNDARY
+from ganlimits.verify.claims.arz_codes import Settings, _PixelReadingEncoder, exact_independence, leak_trial
 
 
-def _noised(n, seed, code_dim=4):
+def test_the_noise_encoder_passes_the_exact_checks_and_a_pixel_reading_one_fails_them():
     clean = digits(jitter=0.05)
-    noise = NoiseModel(dim=clean.dim, code_dim=code_dim)
-    target = NoisedTarget(clean=clean, noise=noise)
-    x, labels = target.sample(n, generator=torch.Generator().manual_seed(seed))
-    return x, labels, noise
+    noise = NoiseModel(dim=64, code_dim=4)
+    ok = exact_independence(NoiseExtractingEncoder(noise=noise), noise, clean, n=2000,
+                            generator=torch.Generator().manual_seed(0))
+    assert ok == {"weights_zero_on_content": True, "returns_z": True, "ignores_content": True, "holds": True}
+    bad = exact_independence(_PixelReadingEncoder(noise=noise), noise, clean, n=2000,
+                             generator=torch.Generator().manual_seed(0))
+    assert not bad["weights_zero_on_content"] and not bad["returns_z"] and not bad["holds"]
 
 
-def test_chance_level_is_the_majority_class_frequency():
-    assert chance_level([0, 0, 1, 2]) == 0.5
-    assert chance_level([3] * 7) == 1.0
-    with pytest.raises(ValueError, match="test_labels"):
-        chance_level([])
+def test_the_probe_detects_a_large_leak_and_not_the_absence_of_one():
+    # leak_trial = the verdict's probe (n_train = n_test = 2000, one-sided 95%) against a leaking encoder; a leak of
+    # excess 0.1 is detected, none is not (seeds 1, 2).
+    chance = float(class_probabilities(digits()).max())
+    cfg = {"n_train": 2000, "n_test": 2000, "sigma": 1.0, "confidence": 0.95, "jitter": 0.05, "code_dim": 4,
+           "chance": chance}
+    assert leak_trial({**cfg, "rate": 0.1 / (1 - chance)}, 1)["detected"]
+    assert not leak_trial({**cfg, "rate": 0.0}, 2)["detected"]
 
 
-def test_noise_codes_probe_at_chance_and_a_meaningful_encoder_is_caught():
-    # Train/test 1500/1500 draws of mu (seeds 11, 12), Clopper-Pearson 95%. The noise code must have its upper
-    # limit <= chance + CHANCE_MARGIN; a meaningful 4-d encoder (PCA of the clean positions of x) must have
-    # its lower limit > chance + POWER_MARGIN — the probe has power.
-    x_tr, y_tr, noise = _noised(1500, 11)
-    x_te, y_te, _ = _noised(1500, 12)
-    encoder = NoiseExtractingEncoder(noise=noise)
-    codes = probe_accuracy(encoder(x_tr).numpy(), y_tr.numpy(), encoder(x_te).numpy(), y_te.numpy())
-    assert codes["accuracy"].ci_high <= codes["chance"] + CHANCE_MARGIN, codes
-    P = noise.clean_positions
-    pca = PCA(n_components=4, svd_solver="full").fit(x_tr[:, P].numpy())
-    leaky = probe_accuracy(pca.transform(x_tr[:, P].numpy()), y_tr.numpy(), pca.transform(x_te[:, P].numpy()),
-                           y_te.numpy())
-    assert leaky["accuracy"].ci_low > leaky["chance"] + POWER_MARGIN, leaky
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("arz-codes")
+    return run_claim("arz-codes", RunConfig(quick=True, seed=0, out_dir=out, progress=False))
 
 
-def test_probe_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match="train_features"):
-        probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((4, 3)), [0, 1, 0, 1])
+def test_the_margin_is_the_measured_resolution_and_the_control_sits_near_it(quick_result):
+    r, m = quick_result, quick_result.measurements
+    assert m["exact"]["holds"] and m["encoder_of_generator_is_identity"]
+    assert not m["exact_control_pixel_reading"]["holds"]  # the exact check's control fails as it must
+    chance = m["chance"]
+    assert chance == pytest.approx(float(class_probabilities(digits()).max()), abs=0)
+    res = r.resolution
+    if res["resolution"] is not None:
+        # margin = (smallest planted leak detected with 80% power) - chance, and the bound is chance + margin
+        assert m["margin"] == pytest.approx(res["resolution"] - chance, abs=1e-15)
+        assert r.bound["value"] == pytest.approx(chance + m["margin"], abs=1e-15)
+        rates = [d / res["repeats"] for d in res["detected"]]
+        i = res["strengths"].index(res["resolution"])
+        assert all(rate >= 0.8 for rate in rates[i:]) and (i == 0 or rates[i - 1] < 0.8)
+        ctrl = m["near_boundary_control"]
+        assert NEAR_BOUNDARY[0] <= ctrl["ratio"] <= NEAR_BOUNDARY[1] and ctrl["baseline"] == chance
+        assert ctrl["measured"]["n"] == Settings.quick().n_test and ctrl["measured"]["sides"] == 1
+        assert ctrl["caught"]  # the probe sees a leak of 2.2 margins at the verdict's n (seed 0)
+    assert r.measured.sides == 1 and r.verdict_reason
+    recon = m["reconstruction"]
+    assert recon["oracle_ratio"]["ci_high"] == 0.0  # x~ ⊙ E(x) = x exactly
+    assert 0.8 < recon["ratio"]["estimate"] < 1.2  # G's content is a memory row independent of x
+    assert r.figures == ["arz-codes_probe.png", "arz-codes_power.png"]
 
 
-def test_reconstruction_ratio_exact_cases():
-    rng = np.random.default_rng(0)
-    b = rng.exponential(size=500)
-    same = reconstruction_ratio(b, b, rng=np.random.default_rng(1))
-    assert same.estimate == 1.0 and same.ci_low == 1.0 and same.ci_high == 1.0  # every resample gives 1
-    zero = reconstruction_ratio(np.zeros(500), b, rng=np.random.default_rng(1))
-    assert (zero.estimate, zero.ci_low, zero.ci_high) == (0.0, 0.0, 0.0)
-    a = b + rng.exponential(size=500)
-    once = reconstruction_ratio(a, b, rng=np.random.default_rng(2))
-    twice = reconstruction_ratio(a, b, rng=np.random.default_rng(2))
-    assert once.to_dict() == twice.to_dict()  # same data, same seed: identical interval
-    assert once.ci_low > 1.0  # a_i > b_i for every i, so every resampled ratio exceeds 1
-
-
-def test_reconstruction_ratio_covers_a_known_ratio():
-    # a ~ Exp(mean 2), b ~ Exp(mean 1) independent, n = 4000 (seed 3): true ratio 2; percentile bootstrap
-    # 95% (B = 2000, seed 4) must cover it.
-    rng = np.random.default_rng(3)
-    est = reconstruction_ratio(rng.exponential(2.0, size=4000), rng.exponential(1.0, size=4000),
-                               rng=np.random.default_rng(4))
-    assert est.ci_low <= 2.0 <= est.ci_high, est
-
-
-def test_reconstruction_ratio_rejects_bad_input():
-    with pytest.raises(ValueError, match="recon_distances"):
-        reconstruction_ratio(np.ones(3), np.ones(4), rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="finite"):
-        reconstruction_ratio(np.array([1.0, np.nan]), np.ones(2), rng=np.random.default_rng(0))
-
-
-def test_quick_claim_is_consistent_with_both_controls_caught_and_deterministic(tmp_path: Path):
-    first = run_claim("arz-codes", RunConfig(quick=True, seed=0, out_dir=tmp_path, progress=False))
-    assert first.verdict == "consistent", first.notes
-    assert first.control_caught is True
-    m = first.measurements
-    assert m["pca_caught"] and m["oracle_caught"] and m["probe_at_chance"] and m["reconstruction_at_baseline"]
-    assert m["encoder_of_generator_is_identity"] is True
-    assert m["oracle_ratio"]["ci_high"] == 0.0  # x~ ⊙ E(x) = x exactly
-    assert (tmp_path / "arz-codes_probe.png").exists()
-    second = run_claim("arz-codes", RunConfig(quick=True, seed=0, out_dir=tmp_path / "again", progress=False,
-                                              figures=False))
-    a, b = first.to_dict(), second.to_dict()
-    for key in ("measured", "control", "bound", "measurements", "verdict", "params"):
+def test_same_seed_gives_identical_numbers(quick_result, tmp_path):
+    again = run_claim("arz-codes", RunConfig(quick=True, seed=0, out_dir=tmp_path, progress=False, figures=False))
+    a, b = quick_result.to_dict(), again.to_dict()
+    for key in ("measured", "control", "bound", "resolution", "verdict", "params"):
         assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"leak_excess": (0.02, 0.01)}, "leak_excess"),
+    ({"leak_excess": (0.3, 0.45)}, "leak_excess"),  # the control would need more than the largest excess
+    ({"n_test": 20, "n_train": 20}, "n_test"),  # even the largest planted leak could not be detected
+    ({"code_dim": 1}, "code_dim"),
+])
+def test_impossible_settings_fail_before_any_computation(change, match):
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(Settings.quick(), **change)

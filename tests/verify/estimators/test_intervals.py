@@ -1,5 +1,6 @@
-"""Confidence intervals of verify/_intervals.py: Clopper-Pearson against scipy, Hoeffding coverage by
-simulation, Bonferroni width."""
+"""Confidence intervals of verify/estimators/_intervals.py: Clopper-Pearson against scipy, Hoeffding coverage by
+simulation, Bonferroni width, the one-sided forms, empirical Bernstein, the normal approximation, the log-log slope
+and the p-values (coverage of every interval type: test_coverage.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ import pytest
 from scipy import stats
 
 from ganlimits.verify import bonferroni_max, clopper_pearson, hoeffding_interval, mean_interval
+from ganlimits.verify.estimators import (
+    binomial_pvalue,
+    empirical_bernstein_interval,
+    hoeffding_pvalue,
+    loglog_slope,
+    normal_interval,
+)
 
 
 # ----- Clopper-Pearson -----------------------------------------------------------------------------------
@@ -124,3 +132,88 @@ def test_bonferroni_simultaneous_coverage_by_simulation():
     fails_single = int(np.sum(np.any(np.abs(means - 0.5) > single, axis=1)))
     assert fails <= threshold, fails
     assert fails_single > threshold, f"control: uncorrected intervals failed only {fails_single} times"
+
+
+# ----- one-sided forms ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("k,n", [(0, 20), (3, 20), (20, 20), (40, 500)])
+def test_one_sided_clopper_pearson_is_the_beta_quantile_at_alpha(k, n):
+    est = clopper_pearson(k, n, confidence=0.95, sides=1)
+    lo = 0.0 if k == 0 else stats.beta.ppf(0.05, k, n - k + 1)
+    hi = 1.0 if k == n else stats.beta.ppf(0.95, k + 1, n - k)
+    assert (est.ci_low, est.ci_high) == pytest.approx((lo, hi), rel=1e-12, abs=1e-15)
+    assert est.sides == 1 and est.method == "clopper-pearson, one-sided"
+    two = clopper_pearson(k, n, confidence=0.90)  # a one-sided 95% limit is a two-sided 90% interval's end
+    assert (est.ci_low, est.ci_high) == pytest.approx((two.ci_low, two.ci_high), rel=1e-12, abs=1e-15)
+
+
+def test_one_sided_hoeffding_and_bonferroni_use_log_one_over_alpha():
+    est = hoeffding_interval(0.2, n=400, value_range=1.0, confidence=0.95, sides=1)
+    assert est.ci_high - 0.2 == pytest.approx(0.5 * math.sqrt(2 * math.log(1 / 0.05) / 400), rel=1e-12)
+    b = bonferroni_max([0.1, 0.3], n=400, value_range=1.0, confidence=0.95, sides=1)
+    assert b.ci_high - 0.3 == pytest.approx(0.5 * math.sqrt(2 * math.log(2 / 0.05) / 400), rel=1e-12)
+    assert est.sides == b.sides == 1
+    for bad in (0, 3, True):
+        with pytest.raises(ValueError, match="sides"):
+            hoeffding_interval(0.2, n=10, value_range=1.0, sides=bad)
+    with pytest.raises(ValueError, match="confidence"):
+        clopper_pearson(1, 10, confidence=0.4, sides=1)
+
+
+# ----- empirical Bernstein and the normal approximation ---------------------------------------------------
+def test_empirical_bernstein_is_maurer_pontil_theorem_4():
+    values = np.random.default_rng(3).uniform(0.2, 0.4, size=101)
+    V, n = values.var(ddof=1), values.size
+    two = empirical_bernstein_interval(values, value_range=1.0, confidence=0.95)
+    half = math.sqrt(2 * V * math.log(2 / 0.025) / n) + 7 * math.log(2 / 0.025) / (3 * (n - 1))
+    assert two.ci_high - two.estimate == pytest.approx(half, rel=1e-12)
+    one = empirical_bernstein_interval(values, value_range=1.0, confidence=0.95, sides=1)
+    half1 = math.sqrt(2 * V * math.log(2 / 0.05) / n) + 7 * math.log(2 / 0.05) / (3 * (n - 1))
+    assert one.ci_high - one.estimate == pytest.approx(half1, rel=1e-12)
+    # Narrow data and n = 5000: far narrower than Hoeffding with the same range (the point of the instrument).
+    many = np.random.default_rng(3).uniform(0.2, 0.4, size=5000)
+    eb = empirical_bernstein_interval(many, value_range=1.0)
+    assert eb.ci_high - eb.estimate < 0.3 * (mean_interval(many, value_range=1.0).ci_high - many.mean())
+    with pytest.raises(ValueError, match="value_range"):
+        empirical_bernstein_interval([0.0, 2.0], value_range=1.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        empirical_bernstein_interval([0.5], value_range=1.0)
+
+
+def test_normal_interval_is_mean_plus_minus_z_sd_over_root_n():
+    values = np.random.default_rng(4).normal(size=50)
+    est = normal_interval(values, confidence=0.9)
+    half = stats.norm.ppf(0.95) * values.std(ddof=1) / math.sqrt(50)
+    assert (est.ci_low, est.ci_high) == pytest.approx((values.mean() - half, values.mean() + half), rel=1e-12)
+    one = normal_interval(values, confidence=0.95, sides=1)
+    assert (one.ci_low, one.ci_high) == pytest.approx((est.ci_low, est.ci_high), rel=1e-12)
+
+
+# ----- log-log slope --------------------------------------------------------------------------------------
+def test_loglog_slope_recovers_an_exact_power_law_and_rejects_bad_input():
+    base = np.random.default_rng(5).normal(size=400)
+    xs = [4.0, 16.0, 64.0, 256.0]
+    samples = [base / math.sqrt(x) for x in xs]  # variances exactly proportional to 1/x
+    est = loglog_slope(xs, samples)
+    assert est.estimate == pytest.approx(-1.0, abs=1e-12)
+    # delta method: every sample has the same kurtosis k, so Var(slope) = sum_j c_j^2 (k - 1 + 2/399) / 400
+    k = stats.kurtosis(base, fisher=False, bias=False)
+    u = np.log(xs) - np.log(xs).mean()
+    se = math.sqrt(float(((u / (u @ u)) ** 2).sum()) * (k - 1 + 2 / 399) / 400)
+    assert est.ci_high - est.estimate == pytest.approx(stats.norm.ppf(0.975) * se, rel=1e-10)
+    with pytest.raises(ValueError, match="same length"):
+        loglog_slope([1.0, 2.0], [base])
+    with pytest.raises(ValueError, match="at least 4"):
+        loglog_slope(xs, [base[:3]] * 4)
+
+
+# ----- p-values -------------------------------------------------------------------------------------------
+def test_pvalues_match_their_intervals():
+    # The one-sided Hoeffding limit at level 1 - a lies at distance t(a); the p-value at that distance is a.
+    for K in (1, 7):
+        b = bonferroni_max(np.zeros(K), n=300, value_range=1.0, confidence=0.95, sides=1)
+        assert hoeffding_pvalue(b.ci_high, n=300, value_range=1.0, K=K) == pytest.approx(0.05, rel=1e-10)
+    assert hoeffding_pvalue(-0.1, n=300, value_range=1.0) == 1.0
+    assert binomial_pvalue(5, 10, 0.5, alternative="greater") == pytest.approx(stats.binom.sf(4, 10, 0.5))
+    assert binomial_pvalue(5, 10, 0.5, alternative="less") == pytest.approx(stats.binom.cdf(5, 10, 0.5))
+    with pytest.raises(ValueError, match="alternative"):
+        binomial_pvalue(5, 10, 0.5, alternative="two")
