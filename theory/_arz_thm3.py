@@ -153,7 +153,7 @@ GENERATOR_MAX_WEIGHT = Bound(
     symbols=(k, d_code, w),
 )
 
-# ---- the same two numbers derived from the statement alone (MATH.md 1.8 as written), not from the network ----------
+# ---- the same two numbers derived from the statement alone (docs/papers/arz17.md, Theorem 3), not from the network --
 # Count by units and their fan-in, for the literal form of each step of the statement:
 #   |z_i| = ReLU(z_i) + ReLU(-z_i): 2 units of fan-in 1 and |z_i| of fan-in 2, per coordinate;
 #   step_j(t) = (ReLU(t - tau_j + w) - ReLU(t - tau_j)) / w: 2 units of fan-in 1 per threshold, and
@@ -172,8 +172,9 @@ _UNITS_AND_FAN_IN = [
 GENERATOR_NUM_WEIGHTS_FROM_STATEMENT = Bound(
     "arz-thm3.num_weights_from_statement",
     sp.expand(sum(units * fan_in for units, fan_in in _UNITS_AND_FAN_IN)),
-    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: non-zero weights of the network exactly as MATH.md 1.8 writes "
-    "it, counted unit by unit (fan-in), independently of the network-building code",
+    "Arora, Risteski & Zhang 2017, Theorem 3 [spec]: non-zero weights of the network exactly as "
+    "docs/papers/arz17.md (Theorem 3) writes it, counted unit by unit (fan-in), independently of the "
+    "network-building code",
 )
 
 STEP_SLOPE_FOR_TV = Bound(

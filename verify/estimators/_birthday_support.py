@@ -228,9 +228,11 @@ def _cp_inversion(sz, c, repeats, confidence, est, seed, log_n, log_q) -> Estima
     p_lo, p_hi = _bands(c, repeats, 1 - (1 - confidence) / len(sz))
     lo = max(_invert(p, j, log_n, log_q) for j, p in enumerate(p_hi))
     hi = min(_invert(p, j, log_n, log_q) for j, p in enumerate(p_lo))
-    if lo > hi:  # the sizes disagree beyond their bands: no uniform law fits
-        return Estimate(float("nan"), lo, hi, confidence, int(repeats * len(sz)), "clopper-pearson inversion "
-                        "(Bonferroni over sizes; empty: the curve is not uniform)", seed)
+    if lo > hi:  # the sizes disagree beyond their bands: no uniform law fits; the empty set has NaN limits
+        nan = float("nan")
+        return Estimate(nan, nan, nan, confidence, int(repeats * len(sz)), f"clopper-pearson inversion "
+                        f"(Bonferroni over sizes; empty: the curve is not uniform, limits crossed at {lo:.6g} > "
+                        f"{hi:.6g})", seed)
     return Estimate(float(np.clip(est, lo, hi)), lo, hi, confidence, int(repeats * len(sz)),
                     "clopper-pearson inversion (Bonferroni over sizes, uniform model)", seed)
 
