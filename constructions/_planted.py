@@ -8,7 +8,7 @@ controls of its verdict (Arora, Risteski & Zhang 2017, arXiv 1711.02651, Theorem
 - :func:`support_one_generator` — every block memorizes the same image (support 1): the easiest violation;
 - :class:`FreshGenerator` — a fresh clean draw for every code: (G(z), z) has exactly the law of (x, E(x));
 - :class:`CodeDependentGenerator` — the right image marginal, but the clean content chosen by the code (one half
-  of the classes when |z_1| is small, the other half otherwise): the BiGAN joint law broken grossly;
+  of the classes when ``|z_1|`` is small, the other half otherwise): the BiGAN joint law broken grossly;
 - :class:`PlantedMixture` — a mixture, at a known rate, of two generators (a graded family of violations);
 - :class:`LabelLeakingEncoder` — the noise encoder, except that at a known rate it writes the label into the code;
 - :class:`ContaminatedTarget` — a sampler that at a known rate returns one fixed image instead of a fresh draw
@@ -231,7 +231,7 @@ class CodeDependentGenerator:
 
     a fresh draw of ``target`` restricted to the labels in ``classes`` (A, default the digits 0-4) when the code's
     coordinate ``coordinate`` (j) is small in magnitude, and to the other labels otherwise. The threshold q is the
-    quantile of |z_j| at the mass of A (the median up to that mass's distance from 1/2), so the image marginal is
+    quantile of ``|z_j|`` at the mass of A (the median up to that mass's distance from 1/2), so the image marginal is
     exactly ``target`` while the joint law of (G(z), z) differs from that of (x, E(x)): its total variation
     distance is at most :attr:`tv_upper_bound` = 2 p (1 - p), p = μ̃(A) (equal when the two halves of the mixture
     do not overlap). ``E(G(z)) == z`` exactly. Draws come from ``generator``.

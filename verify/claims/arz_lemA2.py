@@ -23,7 +23,7 @@ follows the spread of f, not φ's range), and Var f at several m with the
 fitted slope of log Var f against log m (theory -1 up to the slow change of the within-block variance).
 
 **Could it have failed?** (1) Near-boundary control of the tail test: R draws of a planted f whose tail at t95 is
-known exactly (a normal law with Pr[|f - E f| >= t95] = ``control_factor`` x McDiarmid's 0.05) must be flagged by
+known exactly (a normal law with ``Pr[|f - E f| >= t95]`` = ``control_factor`` x McDiarmid's 0.05) must be flagged by
 the same count, shift and per-test level. (2) Resolution: the power curve of that test over planted tails. (3) The
 identity check's control: memorized samples from a biased sampler (one fixed image at a known rate) move E f by a
 known amount (``identity_control_factor`` half-widths of the check); the check must exclude 0.

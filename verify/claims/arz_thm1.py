@@ -19,9 +19,9 @@ the gap; ``decide`` of ``docs/design.md`` turns it into a verdict. The verdict i
 mixture (full setting), whose continuous components no memory covers.
 
 **Why not the logistic class** (``hidden=()``, the verdict class before): it is linear in the code, and a generator
-whose clean content is chosen by |z_1| (``CodeDependentGenerator``: digits 0-4 when |z_1| is small, 5-9 otherwise —
-the right image marginal, a grossly wrong joint law) is invisible to it; it was "consistent" 700 times below the
-theorem's m. One hidden ReLU layer computes |z_1| and its interaction with the image.
+whose clean content is chosen by ``|z_1|`` (``CodeDependentGenerator``: digits 0-4 when ``|z_1|`` is small, 5-9
+otherwise — the right image marginal, a grossly wrong joint law) is invisible to it; it was "consistent" 700 times
+below the theorem's m. One hidden ReLU layer computes ``|z_1|`` and its interaction with the image.
 
 **Could it have failed?** (1) Near-boundary control: the memorizing generator mixed at a known rate with the
 code-dependent one, whose gap for the class is certified by a much larger computation (many more, longer-trained
