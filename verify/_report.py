@@ -107,7 +107,10 @@ def _control_cell(r: ClaimResult) -> str:
         return r.control_summary or "—"
     caught = {True: "caught", False: "NOT caught", None: ""}[r.control_caught]
     truth = f"true {_num(r.control_true_value, 3)}; " if r.control_true_value is not None else ""
-    return f"{truth}{r.control_summary or r.control.fmt()} {caught}".strip()
+    text = r.control_summary or r.control.fmt()
+    # a summary that already says whether the control was caught is not told twice
+    said = text.rstrip(". ").lower().endswith(("caught", "missed"))
+    return f"{truth}{text}{'' if said else ' ' + caught}".strip()
 
 
 def _resolution_cell(r: ClaimResult) -> str:

@@ -261,8 +261,18 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                                  exposed=exposed, false_positives=sum(c["collisions"] for c in controls.values()),
                                  coverage=coverage["pooled"][HEADLINE_INTERVAL]["coverage"], confidence=CONFIDENCE)
     top = memorized[head]
-    pvalue = support_lr_pvalue(top["sizes"], top["counts"], top["repeats"], low=head / st.factor,
-                               high=head * st.factor, generator=streams.numpy("pvalue"), draws=st.calibration_draws)
+    curve = (top["sizes"], top["counts"], top["repeats"])
+    gen = streams.numpy("pvalue")
+    if verdict == "consistent":
+        # the null the verdict rejects is "the estimate is off by more than the factor": N <= m/f or N >= m f,
+        # an intersection-union test whose p-value is the larger of the two one-sided ones
+        pvalue = max(support_lr_pvalue(*curve, low=1.0, high=head / st.factor, generator=gen,
+                                       draws=st.calibration_draws),
+                     support_lr_pvalue(*curve, low=head * st.factor, high=head * st.factor * 1e6, generator=gen,
+                                       draws=st.calibration_draws))
+    else:  # the null a refutation rejects is "within the factor"
+        pvalue = support_lr_pvalue(*curve, low=head / st.factor, high=head * st.factor, generator=gen,
+                                   draws=st.calibration_draws)
 
     full_est = wit["full"]["intervals"][HEADLINE_INTERVAL]
     summary = ("memorizing generators: N_hat/m = " + ", ".join(
