@@ -28,7 +28,7 @@ from ganlimits.theory import (
     selector_ramp_mass,
 )
 
-from ._circuits import Selector
+from ._selector import Selector
 from ._targets import GaussianMixtureTarget, Target, _as_float64
 
 __all__ = ["FoldedMixtureGenerator", "mixture_generator_from_target", "mixture_generator_from_sample"]
