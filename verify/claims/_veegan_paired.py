@@ -1,0 +1,157 @@
+r"""Paired comparisons of modes captured over seeds, and the planted generators that test them, for the claim
+``veegan-benchmark`` (``docs/papers/veegan.md``; the verdict rule in ``docs/design.md``).
+
+The paired statistic. For a target and a baseline B, seed s gives :math:`d_s = \text{modes}(\text{VEEGAN}, s) -
+\text{modes}(B, s)` (both runs share the seed's data and evaluation streams). With :math:`\bar d`, :math:`S` the
+mean and standard deviation over n seeds, the one-sided Student limits at level :math:`1 - \alpha` are
+
+.. math::
+
+    L = \bar d - t_{1-\alpha, n-1} \frac{S}{\sqrt n}, \qquad U = \bar d + t_{1-\alpha, n-1} \frac{S}{\sqrt n} .
+
+Planted generators. A planted generator covering a set of k modes emits 2,500 samples spread round-robin over those
+modes, each exactly at its mode's mean (a generator of support k), so that the metric counts exactly k modes (the
+claim's tests check this, and every planted trial records whether the count matched). A planted *pair* for n
+seeds: the baseline arm covers :math:`k_s = 1 + w + U_s` modes, the VEEGAN arm :math:`k'_s = 1 + w + U'_s + J_s`,
+with
+:math:`U_s, U'_s \sim \mathrm{Bin}(2w, 1/2) - w` independent and :math:`J_s = \lfloor\delta\rfloor +
+\mathrm{Bernoulli}(\delta - \lfloor\delta\rfloor)`, so that the true mean difference is exactly :math:`\delta`
+and its seed-to-seed standard deviation is :math:`\sqrt{w + \{\delta\}(1 - \{\delta\})}`. The covered sets are
+uniform random subsets of the target's modes.
+
+Shape letters: ``n`` samples, ``d`` dimension, ``K`` mixture components.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import stats
+
+from ganlimits.constructions import GaussianMixtureTarget
+
+from .._results import Estimate
+from ..lab import lab_target, mode_metrics
+
+__all__ = ["paired_limits", "PairedComparison", "planted_samples", "planted_pair_counts", "planted_spread",
+           "power_trial", "STRENGTHS", "CONTROL_STRENGTH", "UNIT"]
+
+UNIT = 1.0
+"""One mode: the scale of a comparison (the bound 0 has none); the baseline of the verdict helpers is -UNIT."""
+STRENGTHS = (1.0, 1.5, 2.0, 3.0)
+"""Planted mean mode differences (modes) of the power curve."""
+CONTROL_STRENGTH = 1.5
+"""The near-boundary control's planted difference: 2.5 times the bound's distance from the baseline -1 mode."""
+
+
+def paired_limits(diffs, *, confidence: float, seed: int | None = None) -> Estimate:
+    """Mean of the paired differences with one-sided Student limits at ``confidence`` (sides = 1).
+
+    With zero spread the limits equal the mean (the data show no variation to widen them)."""
+    d = np.asarray(diffs, dtype=np.float64)
+    n = d.size
+    if n < 2:
+        raise ValueError(f"seeds: a paired interval needs at least 2 seeds, got {n}")
+    mean = float(d.mean())
+    half = float(stats.t.ppf(confidence, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    return Estimate(mean, mean - half, mean + half, confidence, n, "paired Student t, one-sided limits", seed,
+                    sides=1)
+
+
+def _pvalue_greater(diffs) -> float:
+    """One-sided paired-t p-value of H0: mean difference <= 0 (1 or 0 when the differences do not vary)."""
+    d = np.asarray(diffs, dtype=np.float64)
+    sd = d.std(ddof=1)
+    if sd == 0:
+        return 0.0 if d.mean() > 0 else 1.0
+    return float(stats.t.sf(d.mean() / (sd / math.sqrt(d.size)), d.size - 1))
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """VEEGAN against one baseline on one target: the per-seed differences, the support limits (one-sided at
+    ``confidence``) and the refutation limit (one-sided at ``1 - (1 - confidence) / family``, Bonferroni over the
+    ``family`` comparisons that could each refute the claim)."""
+
+    target: str
+    baseline: str
+    diffs: tuple[float, ...]
+    support: Estimate
+    refute_upper: float
+    refute_confidence: float
+    pvalue: float
+
+    @classmethod
+    def from_diffs(cls, target: str, baseline: str, diffs, *, confidence: float, family: int,
+                   seed: int | None = None) -> PairedComparison:
+        support = paired_limits(diffs, confidence=confidence, seed=seed)
+        refute_conf = 1 - (1 - confidence) / family
+        refute = paired_limits(diffs, confidence=refute_conf, seed=seed)
+        return cls(target, baseline, tuple(float(x) for x in diffs), support, refute.ci_high, refute_conf,
+                   _pvalue_greater(diffs))
+
+    @property
+    def supports(self) -> bool:
+        """VEEGAN captures more modes: the lower limit is above 0."""
+        return self.support.ci_low > 0
+
+    @property
+    def contradicts(self) -> bool:
+        """VEEGAN does not capture more modes: the (Bonferroni) upper limit is at most 0."""
+        return self.refute_upper <= 0
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "baseline": self.baseline, "diffs": list(self.diffs),
+                "estimate": self.support.to_dict(), "refute_upper": self.refute_upper,
+                "refute_confidence": self.refute_confidence, "pvalue_greater": self.pvalue,
+                "supports": self.supports, "contradicts": self.contradicts}
+
+
+def planted_samples(target: GaussianMixtureTarget, modes, n: int) -> torch.Tensor:
+    """(n, d) samples of a planted generator that covers exactly ``modes`` (component indices): sample j is the mean
+    of mode ``modes[j % k]`` (a generator of support k; every covered mode gets n / k >= 100 samples here)."""
+    modes = torch.as_tensor(list(modes), dtype=torch.int64)
+    if modes.numel() == 0 or int(modes.min()) < 0 or int(modes.max()) >= target.n_components:
+        raise ValueError(f"modes must be component indices in [0, {target.n_components}), got {modes.tolist()}")
+    return target.means.index_select(0, modes[torch.arange(n) % modes.numel()])
+
+
+def planted_spread(measured_sd: float, n_modes: int) -> int:
+    """The planted family's w (seed-to-seed s.d. of a planted difference about sqrt(w)): the measured s.d.
+    squared, rounded, at least 1 and at most what K modes allow for the largest planted difference."""
+    w_max = max(1, (n_modes - 1 - math.ceil(max(STRENGTHS))) // 2)
+    return int(min(w_max, max(1, round(measured_sd ** 2))))
+
+
+def planted_pair_counts(delta: float, w: int, n_seeds: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Covered-mode counts (baseline arm, VEEGAN arm) of a planted pair over ``n_seeds`` seeds (module docstring):
+    true mean difference ``delta``, seed-to-seed s.d. sqrt(w + frac(delta)(1 - frac(delta)))."""
+    base = 1 + w + rng.binomial(2 * w, 0.5, n_seeds) - w
+    other = 1 + w + rng.binomial(2 * w, 0.5, n_seeds) - w
+    whole = math.floor(delta)
+    jump = whole + rng.binomial(1, delta - whole, n_seeds)
+    return base, other + jump
+
+
+def power_trial(config: dict, seed: int) -> dict:
+    """One planted pair through the verdict's pipeline: planted generators -> 2,500 samples each -> the lab's
+    mode metric -> the paired lower limit; ``detected`` when it is above 0. ``config``: target name and constants,
+    ``delta``, ``w``, ``seeds``, ``n_eval``, ``confidence``."""
+    target = lab_target(config["target"], **config["constants"])
+    rng = np.random.default_rng(seed)
+    base, better = planted_pair_counts(config["delta"], config["w"], config["seeds"], rng)
+    K = target.n_components
+    counted = []
+    for arm in (base, better):
+        row = []
+        for k in arm:
+            modes = rng.choice(K, size=int(k), replace=False)
+            row.append(mode_metrics(planted_samples(target, modes, config["n_eval"]), target).modes)
+        counted.append(row)
+    exact = counted[0] == [int(k) for k in base] and counted[1] == [int(k) for k in better]
+    est = paired_limits(np.subtract(counted[1], counted[0]), confidence=config["confidence"])
+    return {"detected": bool(est.ci_low > 0), "estimate": est.estimate, "ci_low": est.ci_low,
+            "metric_matches_planted": bool(exact)}
