@@ -2,12 +2,19 @@ r"""Paired comparisons of modes captured over seeds, and the planted generators 
 ``veegan-benchmark`` (``docs/papers/veegan.md``; the verdict rule in ``docs/design.md``).
 
 The paired statistic. For a target and a baseline B, seed s gives :math:`d_s = \text{modes}(\text{VEEGAN}, s) -
-\text{modes}(B, s)` (both runs share the seed's data and evaluation streams). With :math:`\bar d`, :math:`S` the
-mean and standard deviation over n seeds, the one-sided Student limits at level :math:`1 - \alpha` are
+\text{modes}(B, s)` (both runs share the seed's data and evaluation streams). With :math:`\bar d` the mean over n
+seeds and :math:`S` their standard deviation, the one-sided Student limits at level :math:`1 - \alpha` are
 
 .. math::
 
-    L = \bar d - t_{1-\alpha, n-1} \frac{S}{\sqrt n}, \qquad U = \bar d + t_{1-\alpha, n-1} \frac{S}{\sqrt n} .
+    L = \bar d - t_{1-\alpha, n-1} \frac{S^*}{\sqrt n}, \qquad U = \bar d + t_{1-\alpha, n-1} \frac{S^*}{\sqrt n},
+    \qquad S^* = \max(S, 1/\sqrt n) .
+
+Deviation (the floor :math:`1/\sqrt n`): mode counts are integers, and n identical differences (S = 0, common
+when two methods both capture every mode, or both collapse onto one) would give a zero-width interval that claims
+certainty from a handful of seeds. The floor is the standard deviation of the smallest sample that is not
+degenerate — n - 1 equal differences and one that differs by one mode — so identical differences are read as
+compatible with that much spread. At 5 seeds and 95% it widens such an interval to +-0.43 modes.
 
 Planted generators. A planted generator covering a set of k modes emits 2,500 samples spread round-robin over those
 modes, each exactly at its mode's mean (a generator of support k), so that the metric counts exactly k modes (the
@@ -36,9 +43,11 @@ from ganlimits.constructions import GaussianMixtureTarget
 from .._results import Estimate
 from ..lab import lab_target, mode_metrics
 
-__all__ = ["paired_limits", "PairedComparison", "planted_samples", "planted_pair_counts", "planted_spread",
-           "power_trial", "STRENGTHS", "CONTROL_STRENGTH", "UNIT"]
+__all__ = ["PAIRED_TEST", "paired_limits", "PairedComparison", "planted_samples", "planted_pair_counts",
+           "planted_spread", "power_trial", "STRENGTHS", "CONTROL_STRENGTH", "UNIT"]
 
+PAIRED_TEST = "paired Student t, one-sided, s.d. floored at 1/sqrt(n)"
+"""The paired test's name, part of every planted trial's key (a changed test never reuses stale trials)."""
 UNIT = 1.0
 """One mode: the scale of a comparison (the bound 0 has none); the baseline of the verdict helpers is -UNIT."""
 STRENGTHS = (1.0, 1.5, 2.0, 3.0)
@@ -47,27 +56,28 @@ CONTROL_STRENGTH = 1.5
 """The near-boundary control's planted difference: 2.5 times the bound's distance from the baseline -1 mode."""
 
 
-def paired_limits(diffs, *, confidence: float, seed: int | None = None) -> Estimate:
-    """Mean of the paired differences with one-sided Student limits at ``confidence`` (sides = 1).
+def _spread(d: np.ndarray) -> float:
+    """S* = max(S, 1/sqrt(n)) (module docstring)."""
+    return max(float(d.std(ddof=1)), 1.0 / math.sqrt(d.size))
 
-    With zero spread the limits equal the mean (the data show no variation to widen them)."""
+
+def paired_limits(diffs, *, confidence: float, seed: int | None = None) -> Estimate:
+    """Mean of the paired differences with one-sided Student limits at ``confidence`` (sides = 1), with the
+    integer floor on the spread (module docstring)."""
     d = np.asarray(diffs, dtype=np.float64)
     n = d.size
     if n < 2:
         raise ValueError(f"seeds: a paired interval needs at least 2 seeds, got {n}")
     mean = float(d.mean())
-    half = float(stats.t.ppf(confidence, n - 1) * d.std(ddof=1) / math.sqrt(n))
-    return Estimate(mean, mean - half, mean + half, confidence, n, "paired Student t, one-sided limits", seed,
-                    sides=1)
+    half = float(stats.t.ppf(confidence, n - 1) * _spread(d) / math.sqrt(n))
+    return Estimate(mean, mean - half, mean + half, confidence, n,
+                    "paired Student t, one-sided limits, s.d. floored at 1/sqrt(n)", seed, sides=1)
 
 
 def _pvalue_greater(diffs) -> float:
-    """One-sided paired-t p-value of H0: mean difference <= 0 (1 or 0 when the differences do not vary)."""
+    """One-sided paired-t p-value of H0: mean difference <= 0 (same floored spread as the limits)."""
     d = np.asarray(diffs, dtype=np.float64)
-    sd = d.std(ddof=1)
-    if sd == 0:
-        return 0.0 if d.mean() > 0 else 1.0
-    return float(stats.t.sf(d.mean() / (sd / math.sqrt(d.size)), d.size - 1))
+    return float(stats.t.sf(d.mean() / (_spread(d) / math.sqrt(d.size)), d.size - 1))
 
 
 @dataclass(frozen=True)

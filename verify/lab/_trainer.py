@@ -3,9 +3,9 @@ snapshots, returning the trained generator (and encoder) as callables (``docs/pa
 
 Randomness: four named streams of :class:`~ganlimits.verify.Streams` from the run's ``seed`` — ``"init"`` (initial
 weights), ``"data"`` (real minibatches), ``"noise"`` (the method's noise draws), ``("eval", step)`` (the samples
-scored at a snapshot). A run is bit-identical for a fixed seed, thread count and device, and the first k steps of
-a longer run are the k steps of a shorter one. Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time (one
-vectorised draw from the target instead of one per step).
+scored at a snapshot). A run is bit-identical for a fixed seed, thread count and device; with the constant
+learning-rate schedule the first k steps of a longer run are the k steps of a shorter one. Real minibatches are
+drawn ``_CHUNK_STEPS`` steps at a time (one vectorised draw from the target instead of one per step).
 
 Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` noise dimension.
 """

@@ -60,11 +60,21 @@ def test_one_sided_limits_cover_at_their_level():
         assert ci.ci_low <= 0.95 <= ci.ci_high, k / R
 
 
-def test_limits_without_spread_equal_the_mean():
-    e = paired.paired_limits([2, 2, 2], confidence=0.95)
-    assert (e.estimate, e.ci_low, e.ci_high, e.sides) == (2.0, 2.0, 2.0, 1)
-    c = paired.PairedComparison.from_diffs("ring", "gan", [0, 0, 0, 0, 0], confidence=0.95, family=6)
-    assert c.contradicts and not c.supports  # equal counts in every seed: VEEGAN does not capture more
+def test_identical_differences_get_the_integer_floor_on_the_spread():
+    """n identical differences are read with the spread of one seed differing by one mode: s.d. 1/sqrt(n)."""
+    from scipy import stats
+
+    e = paired.paired_limits([2, 2, 2, 2, 2], confidence=0.95)
+    half = stats.t.ppf(0.95, 4) * (1 / math.sqrt(5)) / math.sqrt(5)
+    assert (e.estimate, e.sides) == (2.0, 1) and e.ci_low == pytest.approx(2 - half, rel=1e-12)
+    assert paired.paired_limits([0, 0, 0, 0, 1], confidence=0.95).ci_high == pytest.approx(0.2 + half, rel=1e-12)
+    ties = paired.PairedComparison.from_diffs("ring", "gan", [0] * 5, confidence=0.95, family=6)
+    assert not ties.contradicts and not ties.supports  # equal counts in every seed: neither more nor refuted
+    ahead = paired.PairedComparison.from_diffs("ring", "gan", [1] * 5, confidence=0.95, family=6)
+    behind = paired.PairedComparison.from_diffs("ring", "gan", [-1] * 5, confidence=0.95, family=6)
+    assert ahead.supports and behind.contradicts
+    two = paired.PairedComparison.from_diffs("ring", "gan", [1, 1], confidence=0.95, family=6)
+    assert not two.supports  # two seeds cannot establish a difference of one mode
     with pytest.raises(ValueError, match="seeds"):
         paired.paired_limits([1.0], confidence=0.95)
 
@@ -148,16 +158,16 @@ def _cmp(diffs, target="ring", baseline="gan"):
 
 def test_decide_refutes_on_a_contradicting_comparison_without_needing_power():
     v, reason = vb._decide([_cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")],
-                           {"ring": _control(-1.0)}, {"ring": _curve((0, 0, 0, 0, 0))}, [])
+                           {"ring": _control(-1.0)}, {"ring": _curve((0, 0, 0, 0))}, [])
     assert v == "refuted" and "ALI" in reason
 
 
 def test_decide_needs_control_resolution_and_spread_for_consistent():
     good = [_cmp([3, 4, 3, 5, 4]), _cmp([2, 3, 2, 4, 3], baseline="ali")]
-    fine = {"ring": _curve((1, 5, 8, 9, 10))}
+    fine = {"ring": _curve((5, 8, 9, 10))}
     assert vb._decide(good, {"ring": _control(0.4)}, fine, [])[0] == "consistent"
     assert vb._decide(good, {"ring": _control(-0.2)}, fine, [])[0] == "inconclusive"
-    coarse = {"ring": _curve((0, 1, 2, 5, 9))}  # resolution 3 modes: 4 times the bound from the baseline
+    coarse = {"ring": _curve((1, 2, 5, 9))}  # resolution 3 modes: 4 times the bound from the baseline
     assert vb._decide(good, {"ring": _control(0.4)}, coarse, [])[0] == "inconclusive"
     assert vb._decide(good, {"ring": _control(0.4)}, fine, ["ring"])[0] == "inconclusive"
     weak = [_cmp([3, 4, 3, 5, 4]), _cmp([2, -1, 0, 3, 1], baseline="ali")]
