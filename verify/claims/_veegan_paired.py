@@ -19,12 +19,13 @@ compatible with that much spread. At 5 seeds and 95% it widens such an interval 
 Planted generators. A planted generator covering a set of k modes emits 2,500 samples spread round-robin over those
 modes, each exactly at its mode's mean (a generator of support k), so that the metric counts exactly k modes (the
 claim's tests check this, and every planted trial records whether the count matched). A planted *pair* for n
-seeds: the baseline arm covers :math:`k_s = 1 + w + U_s` modes, the VEEGAN arm :math:`k'_s = 1 + w + U'_s + J_s`,
-with
-:math:`U_s, U'_s \sim \mathrm{Bin}(2w, 1/2) - w` independent and :math:`J_s = \lfloor\delta\rfloor +
-\mathrm{Bernoulli}(\delta - \lfloor\delta\rfloor)`, so that the true mean difference is exactly :math:`\delta`
-and its seed-to-seed standard deviation is :math:`\sqrt{w + \{\delta\}(1 - \{\delta\})}`. The covered sets are
-uniform random subsets of the target's modes.
+seeds: the baseline arm covers :math:`k_s = 1 + w - U_s` modes and the VEEGAN arm :math:`k'_s = 1 + w + U_s + J_s`,
+with :math:`U_s \sim \mathrm{Bin}(2w, 1/2) - w` and :math:`J_s = \lfloor\delta\rfloor +
+\mathrm{Bernoulli}(\delta - \lfloor\delta\rfloor)` independent, so that the difference :math:`d_s = 2 U_s + J_s`
+has mean exactly :math:`\delta` and standard deviation :math:`\sqrt{2w + \{\delta\}(1 - \{\delta\})}` while both
+arms stay within :math:`[1, 1 + 2w + \lceil\delta\rceil]` (the paired test sees only :math:`d_s`; moving the arms in
+opposite directions fits twice the variance into the K modes of a target). The covered sets are uniform random
+subsets of the target's modes.
 
 Shape letters: ``n`` samples, ``d`` dimension, ``K`` mixture components.
 """
@@ -129,21 +130,22 @@ def planted_samples(target: GaussianMixtureTarget, modes, n: int) -> torch.Tenso
     return target.means.index_select(0, modes[torch.arange(n) % modes.numel()])
 
 
-def planted_spread(measured_sd: float, n_modes: int) -> int:
-    """The planted family's w (seed-to-seed s.d. of a planted difference about sqrt(w)): the measured s.d.
-    squared, rounded, at least 1 and at most what K modes allow for the largest planted difference."""
+def planted_spread(measured_sd: float, n_modes: int) -> tuple[int, bool]:
+    """``(w, capped)``: the planted family's w, whose seed-to-seed s.d. sqrt(2 w) is at least the measured one (w =
+    half the measured variance, rounded up, at least 1), and whether the K modes of the target forced a smaller w
+    (then the planted spread is below the measured one and the resolution would be optimistic)."""
     w_max = max(1, (n_modes - 1 - math.ceil(max(STRENGTHS))) // 2)
-    return int(min(w_max, max(1, round(measured_sd ** 2))))
+    want = max(1, math.ceil(measured_sd ** 2 / 2 - 1e-9))
+    return min(want, w_max), want > w_max
 
 
 def planted_pair_counts(delta: float, w: int, n_seeds: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """Covered-mode counts (baseline arm, VEEGAN arm) of a planted pair over ``n_seeds`` seeds (module docstring):
-    true mean difference ``delta``, seed-to-seed s.d. sqrt(w + frac(delta)(1 - frac(delta)))."""
-    base = 1 + w + rng.binomial(2 * w, 0.5, n_seeds) - w
-    other = 1 + w + rng.binomial(2 * w, 0.5, n_seeds) - w
+    true mean difference ``delta``, seed-to-seed s.d. sqrt(2 w + frac(delta)(1 - frac(delta)))."""
+    u = rng.binomial(2 * w, 0.5, n_seeds) - w
     whole = math.floor(delta)
     jump = whole + rng.binomial(1, delta - whole, n_seeds)
-    return base, other + jump
+    return 1 + w - u, 1 + w + u + jump
 
 
 def power_trial(config: dict, seed: int) -> dict:

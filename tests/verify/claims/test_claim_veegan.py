@@ -98,23 +98,24 @@ def test_planted_generators_are_counted_exactly(name):
 
 
 def test_planted_pairs_have_the_stated_mean_and_spread():
-    """200,000 planted seeds (seed 2): the mean difference is delta and the s.d. sqrt(w + f(1 - f)), within
-    5 standard errors."""
+    """200,000 planted seeds (seed 2): the mean difference is delta and the s.d. sqrt(2 w + f(1 - f)), within
+    5 standard errors; both arms stay inside [1, 1 + 2 w + ceil(delta)]."""
     rng = np.random.default_rng(2)
     N = 200_000
     for delta, w in ((1.5, 2), (0.5, 1), (3.0, 4)):
         base, better = paired.planted_pair_counts(delta, w, N, rng)
         d = better - base
         f = delta - math.floor(delta)
-        sd = math.sqrt(w + f * (1 - f))
+        sd = math.sqrt(2 * w + f * (1 - f))
         assert abs(d.mean() - delta) < 5 * sd / math.sqrt(N)
         assert abs(d.std() - sd) < 5 * sd / math.sqrt(2 * N)
-        assert base.min() >= 1 and better.max() <= 1 + 2 * w + math.ceil(delta)
+        assert min(base.min(), better.min()) >= 1 and max(base.max(), better.max()) <= 1 + 2 * w + math.ceil(delta)
 
 
 def test_planted_spread_is_capped_by_the_modes_available():
-    assert paired.planted_spread(0.0, 8) == 1 and paired.planted_spread(10.0, 8) == 2
-    assert paired.planted_spread(2.0, 25) == 4 and paired.planted_spread(10.0, 10) == 3
+    assert paired.planted_spread(0.0, 8) == (1, False) and paired.planted_spread(10.0, 8) == (2, True)
+    assert paired.planted_spread(1.8, 8) == (2, False)  # half of 3.24, rounded up: never below the measured spread
+    assert paired.planted_spread(3.0, 25) == (5, False) and paired.planted_spread(10.0, 10) == (3, True)
 
 
 def _rate(delta, repeats, seed):
@@ -133,9 +134,10 @@ def test_paired_test_size_at_no_difference():
 
 
 def test_paired_test_power_at_three_modes():
-    """delta = 3 modes (w = 1, 5 seeds), 100 planted pairs: detected in at least 80% (the resolution exists)."""
+    """delta = 3 modes (w = 1, 5 seeds), 100 planted pairs (seeds 1000..1099): detected in at least 80 (the
+    resolution exists; every difference is then >= 1 mode, so the true power is close to 1)."""
     k = _rate(3.0, 100, 1)
-    assert clopper_pearson(k, 100, confidence=0.999).ci_high >= 0.8 and k >= 80, k
+    assert k >= 80, k
 
 
 # ---- the adapted verdict rule -----------------------------------------------------------------------------------
@@ -200,6 +202,7 @@ def test_the_result_records_table_controls_figures_and_settings(tiny_runs):
     assert list(table)[0] == "target" and set(table) == {"target", "gan", "ali", "veegan"}
     assert table["target"]["modes"]["mean"] == 8.0  # the target's own draws capture every mode
     assert "VEEGAN T1" in a.measurements["tables_markdown"]["ring"]
+    assert (out[0] / "veegan-benchmark-table.md").read_text().count("| VEEGAN |") == 1
     assert "MLPs 2x16" in a.params["architecture"] and a.settings["seeds"] == 2
     for fig in a.figures:
         assert (out[0] / fig).stat().st_size > 5_000
