@@ -75,10 +75,12 @@ def paired_limits(diffs, *, confidence: float, seed: int | None = None) -> Estim
                     "paired Student t, one-sided limits, s.d. floored at 1/sqrt(n)", seed, sides=1)
 
 
-def _pvalue_greater(diffs) -> float:
-    """One-sided paired-t p-value of H0: mean difference <= 0 (same floored spread as the limits)."""
+def _pvalues(diffs) -> tuple[float, float]:
+    """One-sided paired-t p-values (same floored spread as the limits): of H0 mean <= 0 (against "more") and of
+    H0 mean >= 0 (against "not more")."""
     d = np.asarray(diffs, dtype=np.float64)
-    return float(stats.t.sf(d.mean() / (_spread(d) / math.sqrt(d.size)), d.size - 1))
+    t = d.mean() / (_spread(d) / math.sqrt(d.size))
+    return float(stats.t.sf(t, d.size - 1)), float(stats.t.cdf(t, d.size - 1))
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class PairedComparison:
     refute_upper: float
     refute_confidence: float
     pvalue: float
+    pvalue_less: float
 
     @classmethod
     def from_diffs(cls, target: str, baseline: str, diffs, *, confidence: float, family: int,
@@ -102,7 +105,7 @@ class PairedComparison:
         refute_conf = 1 - (1 - confidence) / family
         refute = paired_limits(diffs, confidence=refute_conf, seed=seed)
         return cls(target, baseline, tuple(float(x) for x in diffs), support, refute.ci_high, refute_conf,
-                   _pvalue_greater(diffs))
+                   *_pvalues(diffs))
 
     @property
     def supports(self) -> bool:
@@ -118,6 +121,7 @@ class PairedComparison:
         return {"target": self.target, "baseline": self.baseline, "diffs": list(self.diffs),
                 "estimate": self.support.to_dict(), "refute_upper": self.refute_upper,
                 "refute_confidence": self.refute_confidence, "pvalue_greater": self.pvalue,
+                "pvalue_less": self.pvalue_less,
                 "supports": self.supports, "contradicts": self.contradicts}
 
 

@@ -8,6 +8,7 @@ from the run's trials.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -155,8 +156,9 @@ def curves_figure(out_dir, name: str, curves: dict, labels: dict, targets) -> st
                 vals = np.asarray([[np.nan if s[key] is None else s[key] for s in run] for run in runs], float)
                 for run in vals:
                     ax.plot(steps, scale * run, color=f"C{j}", alpha=0.25, lw=0.7)
-                with np.errstate(all="ignore"):
-                    mean = np.nanmean(vals, axis=0) if np.isfinite(vals).any() else vals[0]
+                with warnings.catch_warnings():  # a step where no seed has a reverse KL stays NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.nanmean(vals, axis=0)
                 ax.plot(steps, scale * mean, color=f"C{j}", lw=1.5, label=labels[model])
             ax.set_title(f"{TARGET_TITLES.get(target, target)}: {title}", fontsize=8)
             ax.set_xlabel("step", fontsize=8)

@@ -259,6 +259,15 @@ def _decide(comparisons, controls, curves, capped) -> tuple[str, str]:
                           f"{(MAX_RESOLUTION_FACTOR - 1) * UNIT:g} modes")
 
 
+def _verdict_pvalue(comparisons, refuting) -> float:
+    """The p-value of the test behind the verdict: for a refutation the smallest Bonferroni-adjusted one-sided
+    p-value of "not more" among the refuting comparisons; otherwise the intersection-union p-value of "more on
+    every target" (the largest one-sided p-value)."""
+    if refuting:
+        return min(1.0, len(comparisons) * min(c.pvalue_less for c in refuting))
+    return max(c.pvalue for c in comparisons)
+
+
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     """Run the claim (module docstring: protocol, verdict rule and its adaptation)."""
     s = resolve_settings(Settings, config, settings)
@@ -331,7 +340,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         CLAIM, config, s,
         verdict=verdict,
         verdict_reason=reason,
-        verdict_pvalue=max(c.pvalue for c in comparisons),
+        verdict_pvalue=_verdict_pvalue(comparisons, refuting),
         measured=decisive.support,
         bound={"value": 0.0, "label": "VEEGAN minus baseline modes (paired over seeds) must exceed",
                "unit": "modes", "comparisons": family},

@@ -86,8 +86,10 @@ class VEEGAN(LabMethod):
     alone, as in the algorithm's :math:`g_\theta = \nabla_\theta \frac1N \sum_i d(z^i, x_g^i)`.
     :math:`\lambda` = ``recon_weight`` (1 in the paper).
 
-    Deviation: the generator is deterministic (VEEGAN's notebook feeds G one extra noise coordinate); the
-    published 254-dimensional noise and networks are replaced by the lab's one MLP family.
+    Deviation: the generator and the reconstructor are deterministic maps (VEEGAN's notebook feeds G one extra
+    noise coordinate, and :math:`p_\theta(z \mid x)` may be a distribution); the published 254-dimensional noise
+    and networks are replaced by the lab's one MLP family, so the autoencoder term asks G to be invertible from
+    ``noise_dim`` = 16 dimensions.
     """
 
     key = "veegan"

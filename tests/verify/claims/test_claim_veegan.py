@@ -164,6 +164,13 @@ def test_decide_refutes_on_a_contradicting_comparison_without_needing_power():
     assert v == "refuted" and "ALI" in reason
 
 
+def test_verdict_pvalue_is_that_of_the_deciding_test():
+    up, down = _cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")
+    assert vb._verdict_pvalue([up, down], [down]) == pytest.approx(min(1.0, 2 * down.pvalue_less))
+    assert vb._verdict_pvalue([up, down], []) == max(up.pvalue, down.pvalue)
+    assert up.pvalue < 0.01 and down.pvalue_less < 0.01
+
+
 def test_decide_needs_control_resolution_and_spread_for_consistent():
     good = [_cmp([3, 4, 3, 5, 4]), _cmp([2, 3, 2, 4, 3], baseline="ali")]
     fine = {"ring": _curve((5, 8, 9, 10))}
