@@ -1,0 +1,166 @@
+"""The published mode-collapse tables (VEEGAN's and PacGAN's Table 1), the side-by-side table of ``veegan-benchmark``
+and its figures (``docs/papers/veegan.md``).
+
+Published numbers are typed here once, with the settings they were measured under; everything else is computed
+from the run's trials.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["PUBLISHED", "PUBLISHED_SETTINGS", "aggregate", "table_markdown", "samples_figure", "curves_figure"]
+
+TARGET_TITLES = {"ring": "ring (8 modes)", "grid": "grid (25 modes)", "mixture_1200d": "1200-D mixture (10 modes)"}
+
+PUBLISHED_SETTINGS = {
+    "veegan": "VEEGAN Table 1 (Srivastava et al. 2017): mean of 5 runs, 2,500 samples, high quality within 3 std "
+              "(2-D) / 10 std (1200-D); Unrolled GAN with 5 unrolling steps; ring constants not published; their "
+              "released grid notebook: G 2x128 ReLU on 254-D noise, Adam 1e-3 beta1 0.5, batch 500, 100k steps",
+    "pacgan": "PacGAN Table 1 (Lin et al. 2018): mean +- standard error of 10 runs; ring radius 1 std 0.01, grid "
+              "std 0.05; Mahalanobis distance < 3; G 4x400 BatchNorm ReLU, D 3 maxout layers, Adam 1e-4 beta1 0.8, "
+              "batch 100, 400 epochs of 100k samples",
+    "gdpp": "GDPP (Elfeki et al. 2019) reports a WGAN-GP row with VEEGAN's metrics: ring 6.8 / 59.6, grid 24.2 / "
+            "28.7, 1200-D 6.4 / 29.5",
+}
+
+# (modes, %HQ, reverse KL) as printed; PacGAN's entries are (mean, standard error); None where not published.
+PUBLISHED = {
+    "veegan": {
+        "gan": {"ring": (1, 99.3, None), "grid": (3.3, 0.5, None), "mixture_1200d": (1.6, 2.0, None)},
+        "ali": {"ring": (2.8, 0.13, None), "grid": (15.8, 1.6, None), "mixture_1200d": (3, 5.4, None)},
+        "unrolled": {"ring": (7.6, 35.6, None), "grid": (23.6, 16, None), "mixture_1200d": (0, 0.0, None)},
+        "veegan": {"ring": (8, 52.9, None), "grid": (24.6, 40, None), "mixture_1200d": (5.5, 28.29, None)},
+    },
+    "pacgan": {
+        "gan": {"ring": ((6.3, 0.5), (98.2, 0.2), (0.45, 0.09)), "grid": ((17.3, 0.8), (94.8, 0.7), (0.70, 0.07))},
+        "ali": {"ring": ((6.6, 0.3), (97.6, 0.4), (0.36, 0.04)), "grid": ((24.1, 0.4), (95.7, 0.6), (0.14, 0.03))},
+        "pacgan2": {"ring": ((7.9, 0.1), (95.6, 2.0), (0.07, 0.03)),
+                    "grid": ((23.8, 0.7), (91.3, 0.8), (0.13, 0.04))},
+        "pacgan4": {"grid": ((24.8, 0.2), (93.6, 0.6), (0.04, 0.01))},
+    },
+    "gdpp": {"wgan-gp": {"ring": (6.8, 59.6, None), "grid": (24.2, 28.7, None), "mixture_1200d": (6.4, 29.5, None)}},
+}
+
+
+def aggregate(values, *, confidence: float, low: float, high: float) -> dict:
+    """Mean, s.d. (ddof 1) and two-sided Student interval over seeds (clipped to [low, high], the metric's range);
+    NaN values (reverse KL without a high-quality sample) are left out and counted."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = v[np.isfinite(v)]
+    out = {"n": int(ok.size), "n_missing": int(v.size - ok.size), "values": [None if math.isnan(x) else float(x)
+                                                                            for x in v]}
+    if ok.size == 0:
+        return out | {"mean": None, "sd": None, "ci_low": None, "ci_high": None}
+    mean = float(ok.mean())
+    if ok.size == 1:
+        return out | {"mean": mean, "sd": None, "ci_low": None, "ci_high": None}
+    sd = float(ok.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, ok.size - 1) * sd / math.sqrt(ok.size))
+    return out | {"mean": mean, "sd": sd, "ci_low": max(low, mean - half), "ci_high": min(high, mean + half)}
+
+
+def _ours(a: dict, scale: float = 1.0, digits: int = 1) -> str:
+    if a["mean"] is None:
+        return "—"
+    text = f"{scale * a['mean']:.{digits}f}"
+    if a["sd"] is not None:
+        text += f" ± {scale * a['sd']:.{digits}f} [{scale * a['ci_low']:.{digits}f}, {scale * a['ci_high']:.{digits}f}]"
+    if a["n_missing"]:
+        text += f" ({a['n']} of {a['n'] + a['n_missing']} seeds)"
+    return text
+
+
+def _published(source: str, model: str, target: str) -> tuple[str, str, str]:
+    row = PUBLISHED[source].get(model, {}).get(target)
+    if row is None:
+        return "", "", ""
+
+    def cell(v):
+        if v is None:
+            return ""
+        if isinstance(v, tuple):
+            return f"{v[0]:g} ± {v[1]:g}"
+        return f"{v:g}"
+
+    return tuple(cell(v) for v in row)  # type: ignore[return-value]
+
+
+def table_markdown(target: str, rows: dict, labels: dict, *, n_seeds: int, confidence: float) -> str:
+    """One target's table: our rows (mean ± s.d. [interval] over seeds; the target's own draws first) beside
+    VEEGAN's, PacGAN's and GDPP's published rows."""
+    lines = [f"**{TARGET_TITLES.get(target, target)}** — ours: mean ± s.d. [{confidence:.0%} Student interval] "
+             f"over {n_seeds} seeds; published rows as printed (PacGAN: ± standard error)", "",
+             "| model | modes (ours) | %HQ (ours) | reverse KL (ours) | VEEGAN T1 modes | VEEGAN T1 %HQ | "
+             "PacGAN T1 modes | PacGAN T1 %HQ | PacGAN T1 rev. KL | other published |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, agg in rows.items():
+        v_modes, v_hq, _ = _published("veegan", key, target)
+        p_modes, p_hq, p_kl = _published("pacgan", key, target)
+        g_modes, g_hq, _ = _published("gdpp", key, target)
+        other = f"GDPP: {g_modes} / {g_hq}" if g_modes else ""
+        lines.append(f"| {labels[key]} | {_ours(agg['modes'])} | {_ours(agg['high_quality'], 100.0)} | "
+                     f"{_ours(agg['reverse_kl'], digits=2)} | {v_modes} | {v_hq} | {p_modes} | {p_hq} | {p_kl} | "
+                     f"{other} |")
+    return "\n".join(lines)
+
+
+def samples_figure(out_dir, name: str, target, samples: dict, labels: dict, seeds: int) -> str:
+    """Samples of every model and seed (rows: models, columns: seeds) over the target's draws and means."""
+    import torch
+
+    from .._figures import new_figure, save_figure
+
+    models = list(samples)
+    fig, axes = new_figure(seeds, len(models), width=2.1, height=2.1)
+    draws = target.sample(2000, generator=torch.Generator().manual_seed(0))[0].numpy()
+    means = target.means.numpy()
+    lo, hi = means.min(0) - 0.6 * (np.ptp(means, 0) / 4 + 0.5), means.max(0) + 0.6 * (np.ptp(means, 0) / 4 + 0.5)
+    for i, model in enumerate(models):
+        for s in range(seeds):
+            ax = axes[i, s]
+            ax.scatter(draws[:, 0], draws[:, 1], s=1, color="0.75", lw=0)
+            pts = np.asarray(samples[model][s], dtype=float) if samples[model][s] is not None else np.zeros((0, 2))
+            if pts.size:
+                ax.scatter(pts[:, 0], pts[:, 1], s=1.5, color="C0", lw=0)
+            ax.scatter(means[:, 0], means[:, 1], s=8, marker="x", color="C3", lw=0.8)
+            ax.set_xlim(lo[0], hi[0])
+            ax.set_ylim(lo[1], hi[1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if s == 0:
+                ax.set_ylabel(labels[model], fontsize=8)
+            if i == 0:
+                ax.set_title(f"seed {s}", fontsize=8)
+    return save_figure(fig, out_dir, name)
+
+
+def curves_figure(out_dir, name: str, curves: dict, labels: dict, targets) -> str:
+    """Metrics vs step: rows targets, columns modes / %HQ / reverse KL; per model the mean over seeds (line) and
+    each seed (faint)."""
+    from .._figures import new_figure, save_figure
+
+    metrics = (("modes", "modes captured", 1.0), ("high_quality", "% high quality", 100.0),
+               ("reverse_kl", "reverse KL (nats)", 1.0))
+    fig, axes = new_figure(len(metrics), len(targets), width=3.6, height=2.7)
+    for r, target in enumerate(targets):
+        for c, (key, title, scale) in enumerate(metrics):
+            ax = axes[r, c]
+            for j, model in enumerate(curves[target]):
+                runs = curves[target][model]
+                steps = np.asarray([s["step"] for s in runs[0]])
+                vals = np.asarray([[np.nan if s[key] is None else s[key] for s in run] for run in runs], float)
+                for run in vals:
+                    ax.plot(steps, scale * run, color=f"C{j}", alpha=0.25, lw=0.7)
+                with warnings.catch_warnings():  # a step where no seed has a reverse KL stays NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.nanmean(vals, axis=0)
+                ax.plot(steps, scale * mean, color=f"C{j}", lw=1.5, label=labels[model])
+            ax.set_title(f"{TARGET_TITLES.get(target, target)}: {title}", fontsize=8)
+            ax.set_xlabel("step", fontsize=8)
+    axes[0, 0].legend(fontsize=6)
+    return save_figure(fig, out_dir, name)

@@ -1,0 +1,98 @@
+r"""Unrolled GAN (Metz, Poole, Pfau & Sohl-Dickstein 2017): the generator's loss is taken through K
+differentiable Adam steps of the discriminator (``docs/papers/veegan.md``).
+
+Same interface and conventions as :mod:`ganlimits.verify.lab._gan_steps`. Shape letters: ``b`` batch size,
+``d`` data dimension, ``d_code`` noise dimension, ``K`` unrolling steps.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.func import functional_call
+from torch.nn import functional as F
+
+from ._gan_steps import LabMethod
+from ._models import mlp
+
+__all__ = ["UnrolledGAN"]
+
+_ADAM_EPS = 1e-8  # torch.optim.Adam's default eps, used by the outer D optimiser as well
+_SQRT_FLOOR = 1e-30  # sqrt(v) is taken of max(v, 1e-30): its value moves by < 1e-15 (far below eps), and a
+#                      coordinate whose gradient is exactly 0 (a dead ReLU unit) no longer gives 0 * inf = NaN
+
+
+class UnrolledGAN(LabMethod):
+    r"""Unrolled GAN: D trained as in the GAN; G minimises its loss against :math:`D_{\theta_K}`, the
+    discriminator after K more Adam steps that are kept in the autograd graph.
+
+    .. math::
+
+        \theta_0 = \theta_D,\quad \theta_{k+1} = \theta_k - \eta\,
+        \frac{\hat m_{k+1}}{\sqrt{\hat v_{k+1}} + \epsilon}
+        \ \text{(Adam on } L_D(\theta_k, G)\text{)},\qquad
+        \min_G\ -\mathbb E_z \log\sigma\big(D_{\theta_K(G)}(G(z))\big),
+
+    :math:`L_D(\theta, G) = -\mathbb E_x \log\sigma(D_\theta(x)) - \mathbb E_z\log(1 - \sigma(D_\theta(G(z))))`.
+    The gradient of the generator's loss flows through :math:`\theta_K(G)`: how D would react to G is part of
+    G's objective. The inner steps start from the outer optimiser's Adam moments and step count (as the
+    reference implementation's copy of the optimiser's update does), with its current learning rate, and use the
+    step's own minibatch.
+    K = ``unroll_steps``; one step: one Adam step of D, then the unrolled generator update.
+
+    Deviation: the reference demo's generator maximises the unrolled D loss (the saturating form) and updates D
+    and G simultaneously; here the generator's loss is the non-saturating one of the GAN row (so that the
+    unrolling is the only difference), taken after the D update. The square root inside the inner Adam is taken of
+    max(v, 1e-30) (see ``_SQRT_FLOOR``).
+    """
+
+    key = "unrolled"
+    label = "Unrolled GAN"
+    objective = "G: min -E log s(D_{theta_K}(G(z))), theta_K = K differentiable Adam steps of D on L_D"
+
+    def _build(self, generator):
+        self.D = mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)
+        self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
+        self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
+        self._names = [name for name, _ in self.D.named_parameters()]
+
+    def _d_loss(self, params: dict, x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """L_D(theta, G) with D's parameters ``params`` (real and generated rows in one pass)."""
+        logits = functional_call(self.D, params, (torch.cat([x, fake]),))
+        return F.softplus(-logits[:x.shape[0]]).mean() + F.softplus(logits[x.shape[0]:]).mean()
+
+    def _unroll(self, x: torch.Tensor, fake: torch.Tensor) -> dict:
+        """theta_K as a function of ``fake`` (graph kept): K differentiable Adam steps from the D optimiser's
+        current parameters and moments."""
+        lr = self.opt_d.param_groups[0]["lr"]  # the outer optimiser's current (scheduled) learning rate
+        b1, b2 = self.config.betas
+        params, m, v, t = {}, {}, {}, {}
+        for name, p in zip(self._names, self.D.parameters(), strict=True):
+            state = self.opt_d.state[p]
+            params[name] = p.detach().requires_grad_(True)
+            m[name], v[name], t[name] = state["exp_avg"], state["exp_avg_sq"], float(state["step"])
+        for _ in range(self.config.unroll_steps):
+            grads = torch.autograd.grad(self._d_loss(params, x, fake), list(params.values()), create_graph=True)
+            new = {}
+            for (name, p), g in zip(params.items(), grads, strict=True):
+                t[name] += 1.0
+                m[name] = b1 * m[name] + (1 - b1) * g
+                v[name] = b2 * v[name] + (1 - b2) * g * g
+                m_hat = m[name] / (1 - b1 ** t[name])
+                v_hat = v[name] / (1 - b2 ** t[name])
+                new[name] = p - lr * m_hat / (v_hat.clamp_min(_SQRT_FLOOR).sqrt() + _ADAM_EPS)
+            params = new
+        return params
+
+    def step(self, x, gen):
+        fake = self.G(self._noise(x.shape[0], gen))
+        real_logit, fake_logit = self._logits(x, fake.detach())
+        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
+        theta_k = self._unroll(x, fake)
+        loss_g = F.softplus(-functional_call(self.D, theta_k, (fake,))).mean()
+        self.opt_g.zero_grad()
+        loss_g.backward()
+        self.opt_g.step()
+        return loss_d.detach(), loss_g.detach()

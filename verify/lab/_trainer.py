@@ -1,0 +1,236 @@
+"""The lab's trainer: one seeded, deterministic training run of one method on one target, with evaluation
+snapshots, returning the trained generator (and encoder) as callables (``docs/papers/veegan.md``).
+
+Randomness: four named streams of :class:`~ganlimits.verify.Streams` from the run's ``seed`` — ``"init"`` (initial
+weights), ``"data"`` (real minibatches), ``"noise"`` (the method's noise draws), ``("eval", step)`` (the samples
+scored at a snapshot). A run is bit-identical for a fixed seed, thread count and device; with the constant
+learning-rate schedule the first k steps of a longer run are the k steps of a shorter one. Real minibatches are
+drawn ``_CHUNK_STEPS`` steps at a time (one vectorised draw from the target instead of one per step).
+
+Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` noise dimension.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from tqdm import tqdm
+
+from ganlimits.constructions import GaussianMixtureTarget, grid, mixture_1200d, ring
+from ganlimits.theory import check_number, check_seed
+
+from .._streams import Streams
+from ._gan_joint import VEEGAN, BiGAN
+from ._gan_steps import WGANGP, LabMethod, PacGAN, VanillaGAN
+from ._gan_unrolled import UnrolledGAN
+from ._mode_metrics import ModeMetrics, mode_metrics
+from ._models import LabConfig, LabEncoder, LabGenerator
+
+__all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
+           "TrainResult", "train_gan"]
+
+MODELS = ("gan", "ali", "unrolled", "veegan", "pacgan2", "pacgan4", "wgan-gp")
+"""The lab's methods, by the name :func:`train_gan` takes."""
+
+MODEL_LABELS = {"gan": "GAN", "ali": "ALI", "unrolled": "Unrolled GAN", "veegan": "VEEGAN", "pacgan2": "PacGAN2",
+                "pacgan4": "PacGAN4", "wgan-gp": "WGAN-GP"}
+
+LAB_TARGETS = ("ring", "grid", "mixture_1200d")
+"""VEEGAN's three synthetic targets, by name."""
+
+_CLASSES = {"gan": VanillaGAN, "ali": BiGAN, "unrolled": UnrolledGAN, "veegan": VEEGAN, "wgan-gp": WGANGP}
+_PACKS = {"pacgan2": 2, "pacgan4": 4}
+_CHUNK_STEPS = 25
+
+
+def lab_target(name: str, *, ring_radius: float = 1.0, ring_std: float = 0.01, grid_std: float = 0.05,
+               mixture_std: float = 1.0) -> GaussianMixtureTarget:
+    """VEEGAN's target ``name`` with PacGAN's pinned constants by default: ``"ring"`` 8 distinct modes at
+    ``ring_radius * (cos 2 pi i/8, sin 2 pi i/8)``, std ``ring_std`` (1 and 0.01); ``"grid"`` 25 modes at
+    {-4, -2, 0, 2, 4}^2, std ``grid_std`` (0.05); ``"mixture_1200d"`` 10 components in R^1200 with std
+    ``mixture_std`` (1) on the first 700 coordinates.
+
+    >>> lab_target("ring").description
+    '8 equally weighted Gaussians (std 0.01) on a circle of radius 1 in R^2'
+    """
+    if name == "ring":
+        return ring(n_modes=8, radius=ring_radius, std=ring_std)
+    if name == "grid":
+        return grid(std=grid_std)
+    if name == "mixture_1200d":
+        return mixture_1200d(std=mixture_std)
+    raise ValueError(f"target must be one of {', '.join(map(repr, LAB_TARGETS))} or a GaussianMixtureTarget; "
+                     f"got {name!r}")
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device`` that exists on this machine; ``ValueError`` naming it otherwise."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
+    try:
+        torch.empty(1, device=dev)
+    except Exception as exc:  # torch raises RuntimeError or AssertionError depending on the backend
+        raise ValueError(f"device {str(device)!r} is not available on this machine: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    return dev
+
+
+def build_method(model: str, *, data_dim: int, config: LabConfig, generator: torch.Generator,
+                 device: torch.device | str = "cpu") -> LabMethod:
+    """A fresh instance of method ``model`` (one of :data:`MODELS`) with weights drawn from ``generator``."""
+    if model not in MODEL_LABELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
+    if model in _PACKS:
+        return PacGAN(pack=_PACKS[model], data_dim=data_dim, config=config, generator=generator, device=device)
+    return _CLASSES[model](data_dim=data_dim, config=config, generator=generator, device=device)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Scores of the generator after ``step`` steps (2,500 fresh samples by default) and the losses of that
+    step (NaN at step 0)."""
+
+    step: int
+    modes: int
+    high_quality: float
+    reverse_kl: float
+    loss_d: float
+    loss_g: float
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "modes": self.modes, "high_quality": self.high_quality,
+                "reverse_kl": self.reverse_kl, "loss_d": self.loss_d, "loss_g": self.loss_g}
+
+
+@dataclass
+class TrainResult:
+    """One training run: what was trained, how, its scores over training and at the end, and the trained
+    networks as callables (``generator``: z -> x; ``encoder``: x -> z for ALI and VEEGAN, else None)."""
+
+    model: str
+    label: str
+    objective: str
+    target: str
+    steps: int
+    seed: int
+    config: LabConfig
+    snapshots: list[Snapshot]
+    final: ModeMetrics
+    generator: LabGenerator
+    encoder: LabEncoder | None
+    elapsed_s: float
+    train_s: float
+    threads: int
+    device: str
+    n_params: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def steps_per_s(self) -> float:
+        """Training steps per second, evaluation snapshots excluded."""
+        return self.steps / self.train_s if self.train_s > 0 else math.inf
+
+    def to_dict(self) -> dict:
+        """Everything but the callables, as plain JSON-ready values."""
+        return {"model": self.model, "label": self.label, "objective": self.objective, "target": self.target,
+                "steps": self.steps, "seed": self.seed, "config": self.config.to_dict(),
+                "architecture": self.config.describe(), "snapshots": [s.to_dict() for s in self.snapshots],
+                "final": self.final.to_dict(), "elapsed_s": self.elapsed_s, "train_s": self.train_s,
+                "steps_per_s": self.steps_per_s, "threads": self.threads, "device": self.device,
+                "n_params": self.n_params}
+
+
+def _snapshot(method: LabMethod, target, step: int, streams: Streams, n_eval: int, threshold, losses) -> Snapshot:
+    with torch.no_grad():
+        z = torch.randn(n_eval, method.config.noise_dim, generator=streams.torch("eval", step))
+        x = method.G(z.to(method.device))
+    m = mode_metrics(x, target, threshold=threshold)
+    loss_d, loss_g = (math.nan, math.nan) if losses is None else (float(losses[0]), float(losses[1]))
+    return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g), m
+
+
+def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, seed: int,
+              config: LabConfig | None = None, device: torch.device | str = "cpu", eval_every: int | None = None,
+              n_eval: int = 2500, threshold: float | None = None, progress: bool = False) -> TrainResult:
+    """Train method ``model`` on ``target`` for ``steps`` generator updates and score it.
+
+    ``model``: one of :data:`MODELS`; ``target``: a :class:`~ganlimits.constructions.GaussianMixtureTarget` or one
+    of :data:`LAB_TARGETS` (built by :func:`lab_target` with PacGAN's constants); ``seed``: the run's master seed
+    (streams in the module docstring); ``config``: the shared :class:`LabConfig` (default ``LabConfig()``);
+    ``device``: where the networks live (checked to exist before anything is built); ``eval_every``: steps between
+    snapshots (default ``steps // 10``; step 0 and the last step are always scored); ``n_eval`` samples per
+    snapshot (VEEGAN's 2,500); ``threshold`` the high-quality radius in std (default VEEGAN's, see
+    :func:`~ganlimits.verify.lab.mode_metrics`); ``progress`` a tqdm bar (silent when not a terminal).
+
+    Every argument is checked before training starts: a bad one is a ``ValueError`` naming it.
+
+    >>> r = train_gan("gan", "ring", steps=20, seed=0, config=LabConfig(width=16, batch_size=32), n_eval=100)
+    >>> r.steps, [s.step for s in r.snapshots], r.generator(torch.zeros(3, 16)).shape
+    (20, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20], torch.Size([3, 2]))
+    """
+    if not isinstance(model, str) or model not in MODEL_LABELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
+    if isinstance(target, str):
+        target = lab_target(target)
+    elif not isinstance(target, GaussianMixtureTarget):
+        raise ValueError(f"target must be one of {', '.join(map(repr, LAB_TARGETS))} or a GaussianMixtureTarget; "
+                         f"got {type(target).__name__}")
+    steps = check_number("steps", steps, low=1, integer=True)
+    seed = check_seed("seed", seed)
+    config = LabConfig() if config is None else config
+    if not isinstance(config, LabConfig):
+        raise ValueError(f"config must be a LabConfig, got {type(config).__name__}")
+    eval_every = max(1, steps // 10) if eval_every is None else check_number("eval_every", eval_every, low=1,
+                                                                              integer=True)
+    n_eval = check_number("n_eval", n_eval, low=1, integer=True)
+    if threshold is not None:
+        check_number("threshold", threshold, low=0, low_open=True)
+    mode_metrics(target.means[:1], target, threshold=threshold)  # the metric accepts this target (raises if not)
+    dev = check_device(device)
+
+    start = time.perf_counter()
+    streams = Streams(seed)
+    method = build_method(model, data_dim=target.dim, config=config, generator=streams.torch("init"), device=dev)
+    data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
+    r = method.reals_per_step
+    snap, _ = _snapshot(method, target, 0, streams, n_eval, threshold, None)
+    snapshots = [snap]
+    final = None
+    eval_s = 0.0
+    optimizers = method.optimizers()
+    base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
+    linear = config.lr_schedule == "linear"
+    loop_start = time.perf_counter()
+    bar = tqdm(total=steps, desc=f"{method.label} on {target.dim}-D", disable=None if progress else True,
+               leave=False)
+    done = 0
+    while done < steps:
+        batch = min(_CHUNK_STEPS, steps - done)
+        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=dev, dtype=torch.float32)
+        for k in range(batch):
+            if linear:
+                factor = 1.0 - done / steps
+                for opt, lrs in zip(optimizers, base_lr, strict=True):
+                    for group, lr in zip(opt.param_groups, lrs, strict=True):
+                        group["lr"] = lr * factor
+            losses = method.step(xs[k * r:(k + 1) * r], noise_gen)
+            done += 1
+            if done % eval_every == 0 or done == steps:
+                t0 = time.perf_counter()
+                snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
+                snapshots.append(snap)
+                eval_s += time.perf_counter() - t0
+        bar.update(batch)
+    bar.close()
+    end = time.perf_counter()
+    elapsed, train_s = end - start, end - loop_start - eval_s
+    n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
+    return TrainResult(model=model, label=MODEL_LABELS[model], objective=method.objective,
+                       target=target.description, steps=steps, seed=seed, config=config, snapshots=snapshots,
+                       final=final, generator=method.generator_callable(), encoder=method.encoder_callable(),
+                       elapsed_s=elapsed, train_s=train_s, threads=torch.get_num_threads(),
+                       device=str(dev), n_params=n_params)
