@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 LINTED := theory constructions verify tests benchmarks docs conftest.py
 OUT ?= results
+# Worker processes for the claims' sweeps (one torch thread each): one per core on the reference machine.
+JOBS ?= 2
 
 .PHONY: venv test test-slow test-all reproduce reproduce-quick bench lint docs clean
 
@@ -37,10 +39,10 @@ test-all: test test-slow
 
 # Both resume: a result of the same claim, settings, seed and code version is reused, everything else recomputed.
 reproduce: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume --jobs $(JOBS)
 
 reproduce-quick: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick --resume
+	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick --resume --jobs $(JOBS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -123,7 +123,8 @@ def _build_parser() -> tuple[_Parser, dict]:
         description="Run every claim (or those given with --only) and write one JSON per claim, the figures and "
                     "REPORT.md into --out. The full setting runs each claim at --replicates seeds (default "
                     f"{FULL_SEEDS}: S, S+1, S+2): <out>/CLAIM.json holds seed S, <out>/seeds/seed-<S+i>/ the "
-                    "others; --quick runs one seed. REPORT.md is regenerated after every claim.",
+                    "others; --quick runs one seed, as do claims whose verdict already aggregates over training "
+                    "seeds. REPORT.md is regenerated after every claim.",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexample:\n"
                "  ganlimits reproduce --quick --out results-quick --resume --only arz-thm3 lecture-optimal-d")
     r.add_argument("--only", nargs="+", default=None, metavar="CLAIM", help="run only these claims")
@@ -251,9 +252,12 @@ def _cmd_reproduce(a: argparse.Namespace) -> int:
     settings = {cid: _settings(a, cid) for cid in claims}
     _check_out(a)
     verdicts = []
+    once = _seeded_inside(claims)
     for s in seeds:
         out = a.out if s == a.seed else a.out / "seeds" / f"seed-{s}"
         for cid in claims:
+            if s != a.seed and cid in once:
+                continue
             print(f"[{cid}] seed {s} ...", flush=True)
             result = run_claim(cid, _run_config(a, seed=s, out=out), settings[cid], report_dir=a.out,
                                log=lambda text: print(text, flush=True))
@@ -263,6 +267,14 @@ def _cmd_reproduce(a: argparse.Namespace) -> int:
     report = write_report(a.out)
     print(f"report: {report}")
     return 0 if all(v in ("consistent", "holds") for v in verdicts) else 1
+
+
+def _seeded_inside(claims: list[str]) -> set[str]:
+    """Claims whose module sets ``SEEDS_INSIDE = True``: their verdict already aggregates over independent training
+    seeds within one run (a table over seeds), so replicating the whole run at other master seeds would only redo it."""
+    from ._registry import claim_module
+
+    return {cid for cid in claims if getattr(claim_module(cid), "SEEDS_INSIDE", False)}
 
 
 def _cmd_bound(a: argparse.Namespace, bound_runs: dict) -> int:

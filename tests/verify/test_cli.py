@@ -260,3 +260,16 @@ def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tm
     assert "near-boundary control 'planted mix': true value 0.2" in report and "3/20" in report
     assert "| `arz-thm1` | 0.004 | 0.004 | yes |" in report and "give no p-value" in report and "`arz-thm3`" in report
     assert "Power curve of the verdict's attack" in report and "](arz-thm1_power.png)" in report
+
+
+def test_full_reproduce_replicates_seeds_except_for_claims_that_aggregate_seeds_inside(fake_claims, monkeypatch,
+                                                                                       capsys):
+    """--replicates 2: arz-thm1 (a fake) runs at seeds 0 and 1; a module with SEEDS_INSIDE = True runs once."""
+    out = fake_claims
+    monkeypatch.setenv("FAKE_INTERRUPT", "0")
+    monkeypatch.setattr(sys.modules["ganlimits.verify.claims.arz_thm3"], "SEEDS_INSIDE", True, raising=False)
+    main(["reproduce", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--replicates", "2"])
+    said = capsys.readouterr().out
+    assert "[arz-thm1] seed 1: consistent" in said and "[arz-thm3] seed 1" not in said
+    assert (out / "seeds" / "seed-1" / "arz-thm1.json").exists()
+    assert not (out / "seeds" / "seed-1" / "arz-thm3.json").exists()

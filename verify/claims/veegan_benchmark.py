@@ -87,6 +87,9 @@ from ._veegan_tables import PUBLISHED_SETTINGS, aggregate, curves_figure, sample
 
 __all__ = ["Settings", "run", "train_trial"]
 
+SEEDS_INSIDE = True
+"""The verdict is a paired comparison over the trained seeds of one run: ``reproduce`` does not replicate it."""
+
 CLAIM = "veegan-benchmark"
 BASELINES = ("gan", "ali")
 FIGURE_POINTS = 500
