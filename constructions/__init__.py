@@ -9,6 +9,6 @@ from ganlimits.theory._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    ["._noise", "._partition", "._circuits", "._selector", "._generator", "._encoder", "._targets",
+    ["._noise", "._partition", "._circuits", "._selector", "._generator", "._encoder", "._targets", "._noised_target",
      "._mixture_generator", "._planted"],
 )

@@ -1,4 +1,3 @@
-# Over 400 lines by a few: the fold and its two constructors (from a target, from a sample) belong together.
 r"""A mixture of T Gaussians folded into one ReLU network by a selector on a 1-D seed (Arora, Ge, Liang, Ma &
 Zhang 2017, Theorem 4.3 and the seed's "Theorem 2"; ``docs/papers/agl17.md``).
 
@@ -22,34 +21,21 @@ from torch import nn
 
 from ganlimits.theory import (
     agl17_selector_width,
+    check_count,
+    check_number,
     check_open_unit,
     normal_quantile_thresholds,
     selector_ramp_bound,
     selector_ramp_mass,
 )
 
+from ._checks import as_float64, check_generator
 from ._selector import Selector
-from ._targets import GaussianMixtureTarget, Target, _as_float64
+from ._targets import GaussianMixtureTarget, Target
 
 __all__ = ["FoldedMixtureGenerator", "mixture_generator_from_target", "mixture_generator_from_sample"]
 
 _CHUNK_ELEMENTS = 1 << 22  # elements of one (rows, T, d) block of the literal network: ~32 MB of float64
-
-
-def _check_scalar(
-    name: str, value, *, low: float = 0.0, high: float = math.inf, high_ok: bool = True
-) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    ok = math.isfinite(v) and v > low and (v <= high if high_ok else v < high)
-    if not ok:
-        bracket = "]" if high_ok else ")"
-        raise ValueError(f"{name} must lie in ({low:g}, {high:g}{bracket}, got {value!r}")
-    return v
 
 
 class FoldedMixtureGenerator(nn.Module):
@@ -106,14 +92,14 @@ class FoldedMixtureGenerator(nn.Module):
         gate_tail: float = 1e-12,
     ) -> None:
         super().__init__()
-        c = _as_float64("centres", centres)
+        c = as_float64("centres", centres)
         if c.ndim != 2 or c.shape[0] < 1 or c.shape[1] < 1:
             raise ValueError(f"centres must have shape (T, d) with T >= 1 and d >= 1, got {tuple(c.shape)}")
         if not torch.isfinite(c).all():
             raise ValueError("centres must be finite (no NaN or infinity)")
         T, d = c.shape
         self.T, self.dim = int(T), int(d)
-        self.std = _check_scalar("std", std)
+        self.std = check_number("std", std, low=0, low_open=True)
         self.tv_budget = check_open_unit("tv_budget", tv_budget)  # as MemorizingGenerator: delta in (0, 1)
         self.thresholds = torch.from_numpy(normal_quantile_thresholds(T=self.T))  # (q,) float64
         gaps = torch.diff(self.thresholds)
@@ -121,11 +107,11 @@ class FoldedMixtureGenerator(nn.Module):
         if width is None:
             self.width = agl17_selector_width(tv_budget=self.tv_budget, T=self.T)
         else:
-            self.width = _check_scalar("width", width, high=max_width, high_ok=False)
+            self.width = check_number("width", width, low=0, high=max_width, low_open=True, high_open=True)
         if K is None:
-            tail = _check_scalar("gate_tail", gate_tail, high=1.0, high_ok=False)
+            tail = check_open_unit("gate_tail", gate_tail)
             K = float(c.abs().max()) + self.std * float(-special.ndtri(tail / (2 * self.dim)))
-        self.K = _check_scalar("K", K)
+        self.K = check_number("K", K, low=0, low_open=True)
 
         self.selector = Selector(thresholds=self.thresholds, width=self.width) if self.T > 1 else None
         sign = torch.tensor([1.0, -1.0], dtype=torch.float64).view(2, 1, 1)
@@ -281,10 +267,8 @@ class FoldedMixtureGenerator(nn.Module):
     # ---- sampling and size ---------------------------------------------------------------------------------
     def sample_seeds(self, n: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw the seeds: first h (n,) ~ N(0, 1), then g (n, d) ~ N(0, I), both float64."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
-        if not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        n = check_count("n", n, low=1)
+        check_generator(generator)
         h = torch.randn(int(n), dtype=torch.float64, generator=generator)
         g = torch.randn(int(n), self.dim, dtype=torch.float64, generator=generator)
         return h, g
@@ -335,9 +319,8 @@ def mixture_generator_from_target(
     For any other target the centres are T target samples and the limit is :math:`\mu * \mathcal N(0, s^2 I)`.
     Draw order: T component indices, then one (T, d) normal block. ``kwargs`` go to the constructor.
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be an integer >= 1, got {T!r}")
-    s = _check_scalar("std", std)
+    T = check_count("T", T, low=1)
+    s = check_number("std", std, low=0, low_open=True)
     if isinstance(target, GaussianMixtureTarget):
         sigma = target.std
         if bool((sigma < s).any()):
@@ -381,17 +364,14 @@ def mixture_generator_from_sample(
     """
     from sklearn.mixture import GaussianMixture
 
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be an integer >= 1, got {T!r}")
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
-        raise ValueError(f"n_components must be an integer >= 1, got {n_components!r}")
-    s = _check_scalar("std", std)
-    x = _as_float64("sample", sample)
+    T = check_count("T", T, low=1)
+    n_components = check_count("n_components", n_components, low=1)
+    s = check_number("std", std, low=0, low_open=True)
+    x = as_float64("sample", sample)
     if x.ndim != 2 or x.shape[0] < n_components or not torch.isfinite(x).all():
         raise ValueError(f"sample must be a finite (n, d) array with n >= n_components = {n_components}, got shape "
                          f"{tuple(x.shape)}")
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    check_generator(generator)
     em_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     fit = GaussianMixture(n_components=int(n_components), covariance_type="diag", random_state=em_seed,
                           reg_covar=1e-6).fit(x.numpy())

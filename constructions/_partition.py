@@ -15,6 +15,8 @@ from scipy import special, stats
 
 from ganlimits.theory import arz_thm3_block_count, check_count, check_positive
 
+from ._checks import check_generator
+
 __all__ = ["GaussianBlockPartition", "gaussian_thresholds"]
 
 
@@ -161,8 +163,7 @@ class GaussianBlockPartition:
         ``index(sample_in_blocks(index)) == index`` exactly. ``index``: int64 ``(n,)``; returns float64
         ``(n, d_code)``.
         """
-        if not isinstance(generator, torch.Generator):
-            raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        check_generator(generator)
         dig = self.digits_of_index(index)
         n = dig.shape[0]
         u = torch.rand(n, self.code_dim, generator=generator, dtype=torch.float64)

@@ -22,13 +22,14 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ._noise import NoiseModel
+from ganlimits.theory._validate import check_count, check_number
+
+from ._checks import as_float64, check_generator
 
 __all__ = [
     "Target",
     "GaussianMixtureTarget",
     "DigitsTarget",
-    "NoisedTarget",
     "gaussian_mixture",
     "digits",
     "ring",
@@ -42,41 +43,6 @@ _CHUNK_ELEMENTS = 1 << 22  # elements of one (rows, c, d) block in log_density: 
 _MIXTURE_1200D_MEANS = (-1.0, -0.5, 0.0, 0.5, -2.0, -2.5, 10.0, 0.25, -13.0, -5.5)
 _MIXTURE_1200D_DIM = 1200
 _MIXTURE_1200D_ACTIVE = 700
-
-
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    return int(n)
-
-
-def _check_generator(generator: torch.Generator) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
-
-
-def _check_scale(name: str, value: float, *, allow_zero: bool) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return v
-
-
-def _as_float64(name: str, value) -> torch.Tensor:
-    try:
-        t = value if isinstance(value, torch.Tensor) else torch.from_numpy(np.array(value, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of real numbers") from None
-    if t.is_complex() or t.dtype == torch.bool:
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {t.dtype}")
-    return t.detach().to(dtype=torch.float64, device="cpu").clone()
 
 
 class Target(ABC):
@@ -95,7 +61,7 @@ class Target(ABC):
 
         Returns ``(x, labels)``: ``x`` float64 of shape (n, d); ``labels`` int64 of shape (n,) or ``None``.
         """
-        return self._sample(_check_n(n), _check_generator(generator))
+        return self._sample(check_count("n", n, low=1), check_generator(generator))
 
     @abstractmethod
     def _sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]: ...
@@ -145,14 +111,14 @@ class GaussianMixtureTarget(Target):
         n_classes: int | None = None,
         description: str | None = None,
     ) -> None:
-        mu = _as_float64("means", means)
+        mu = as_float64("means", means)
         if mu.ndim != 2 or mu.shape[0] < 1 or mu.shape[1] < 1:
             raise ValueError(f"means must have shape (c, d) with c >= 1 and d >= 1, got {tuple(mu.shape)}")
         if not torch.isfinite(mu).all():
             raise ValueError("means must be finite (no NaN or infinity)")
         c, d = mu.shape
 
-        s = _as_float64("std", std)
+        s = as_float64("std", std)
         if s.ndim == 0:
             s = s.expand(d).clone()
         if s.shape != (d,):
@@ -163,7 +129,7 @@ class GaussianMixtureTarget(Target):
         if weights is None:
             w = torch.full((c,), 1.0 / c, dtype=torch.float64)
         else:
-            w = _as_float64("weights", weights)
+            w = as_float64("weights", weights)
             if w.shape != (c,):
                 raise ValueError(f"weights must have shape ({c},) (one per component), got {tuple(w.shape)}")
             if not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
@@ -173,7 +139,7 @@ class GaussianMixtureTarget(Target):
         if component_labels is None:
             lab = torch.arange(c, dtype=torch.int64)
         else:
-            lab_f = _as_float64("component_labels", component_labels)
+            lab_f = as_float64("component_labels", component_labels)
             if lab_f.shape != (c,) or (lab_f < 0).any() or (lab_f != lab_f.round()).any():
                 raise ValueError(f"component_labels must be {c} non-negative integers (one per component)")
             lab = lab_f.to(torch.int64)
@@ -229,8 +195,8 @@ class GaussianMixtureTarget(Target):
 
     def sample_components(self, n: int, *, generator: torch.Generator) -> torch.Tensor:
         """(n,) int64 component indices drawn from the weights (inverse CDF of ``n`` float64 uniforms)."""
-        n = _check_n(n)
-        u = torch.rand(n, dtype=torch.float64, generator=_check_generator(generator))
+        n = check_count("n", n, low=1)
+        u = torch.rand(n, dtype=torch.float64, generator=check_generator(generator))
         comp = torch.searchsorted(self._cum_weights, u, right=True)
         return comp.clamp_(max=self._last_positive)
 
@@ -315,7 +281,7 @@ class DigitsTarget(GaussianMixtureTarget):
     """
 
     def __init__(self, *, jitter: float = 0.0) -> None:
-        h = _check_scale("jitter", jitter, allow_zero=True)
+        h = check_number("jitter", jitter, low=0)
         images, labels = _digit_arrays()
         if h > 0:
             desc = (
@@ -364,8 +330,8 @@ def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> Gaussia
     """
     if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)) or n_modes < 1:
         raise ValueError(f"n_modes must be an integer >= 1, got {n_modes!r}")
-    r = _check_scale("radius", radius, allow_zero=False)
-    s = _check_scale("std", std, allow_zero=True)
+    r = check_number("radius", radius, low=0, low_open=True)
+    s = check_number("std", std, low=0)
     angle = 2 * math.pi * torch.arange(int(n_modes), dtype=torch.float64) / int(n_modes)
     means = r * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
     desc = f"{int(n_modes)} equally weighted Gaussians (std {s:g}) on a circle of radius {r:g} in R^2"
@@ -383,7 +349,7 @@ def grid(*, std: float = 0.05) -> GaussianMixtureTarget:
 
     Labels = mode index ``5 i + j``.
     """
-    s = _check_scale("std", std, allow_zero=True)
+    s = check_number("std", std, low=0)
     ticks = torch.arange(-4.0, 5.0, 2.0, dtype=torch.float64)
     means = torch.cartesian_prod(ticks, ticks)
     desc = f"25 equally weighted Gaussians (std {s:g}) on the grid {{-4,-2,0,2,4}}^2 in R^2"
@@ -402,7 +368,7 @@ def mixture_1200d(*, std: float = 1.0) -> GaussianMixtureTarget:
 
     Coordinates 700..1199 equal the component's mean exactly. Labels = component index.
     """
-    s = _check_scale("std", std, allow_zero=False)
+    s = check_number("std", std, low=0, low_open=True)
     b = torch.tensor(_MIXTURE_1200D_MEANS, dtype=torch.float64)
     means = b[:, None].expand(len(b), _MIXTURE_1200D_DIM).clone()
     per_coord = torch.zeros(_MIXTURE_1200D_DIM, dtype=torch.float64)
@@ -413,59 +379,3 @@ def mixture_1200d(*, std: float = 1.0) -> GaussianMixtureTarget:
         f"coordinates"
     )
     return GaussianMixtureTarget(means=means, std=per_coord, description=desc)
-
-
-class NoisedTarget(Target):
-    r"""The law μ of noised images of Arora, Risteski & Zhang 2017 (§3, "the precise noise model";
-    ``docs/papers/arz17.md``, "The noise model").
-
-    .. math::
-
-        x = \tilde x \odot z, \qquad \tilde x \sim \tilde\mu \ (\text{``clean``}), \quad
-        z \sim \mathcal N(0, \sigma^2 I_{d'}) \text{ independent},
-
-    where :math:`\tilde x \odot z` puts the d' coordinates of z at the noise positions of ``noise`` (a
-    :class:`NoiseModel`) and keeps :math:`\tilde x` elsewhere, via ``noise.noised(x_clean, z)``.
-
-    Draw order inside a call (fixed, so results are reproducible): first the clean sample
-    ``clean.sample(n, generator=generator)``, then ``z`` as one (n, d') float64 standard-normal block times σ.
-    Labels are the clean target's labels.
-
-    Parameters (keyword-only): ``clean`` a :class:`Target` of dimension d; ``noise`` a ``NoiseModel`` with
-    ``noise.dim == d``; ``sigma`` > 0 the code std σ.
-    """
-
-    def __init__(self, *, clean: Target, noise: NoiseModel, sigma: float = 1.0) -> None:
-        if not isinstance(clean, Target):
-            raise ValueError(f"clean must be a Target (e.g. digits(jitter=...)), got {type(clean).__name__}")
-        if not isinstance(noise, NoiseModel):
-            raise ValueError(f"noise must be a NoiseModel(dim=, code_dim=), got {type(noise).__name__}")
-        if int(noise.dim) != clean.dim:
-            raise ValueError(
-                f"noise must have dim equal to clean.dim = {clean.dim}, got noise.dim = {noise.dim}"
-            )
-        self.sigma = _check_scale("sigma", sigma, allow_zero=False)
-        self.clean = clean
-        self.noise = noise
-        self.dim = clean.dim
-        self.code_dim = int(noise.code_dim)
-        self.n_classes = clean.n_classes
-        self.support = math.inf
-        self.description = (
-            f"{clean.description}; {self.code_dim} of {self.dim} coordinates replaced by a "
-            f"N(0, {self.sigma:g}^2) code"
-        )
-
-    def sample_with_codes(
-        self, n: int, *, generator: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Draw ``n`` noised points with their codes: ``(x, z, labels)``, x (n, d), z (n, d'), float64."""
-        n = _check_n(n)
-        generator = _check_generator(generator)
-        x_clean, labels = self.clean.sample(n, generator=generator)
-        z = self.sigma * torch.randn(n, self.code_dim, dtype=torch.float64, generator=generator)
-        return self.noise.noised(x_clean, z), z, labels
-
-    def _sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, _, labels = self.sample_with_codes(n, generator=generator)
-        return x, labels
