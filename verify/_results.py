@@ -23,7 +23,7 @@ import torch
 
 from ganlimits.theory import check_number, check_seed
 
-__all__ = ["Estimate", "ClaimResult", "VERDICTS", "verdict_upper", "code_version", "check_out_dir", "read_result",
+__all__ = ["Estimate", "ClaimResult", "VERDICTS", "code_version", "check_out_dir", "read_result",
            "CorruptResult"]
 
 VERDICTS = ("consistent", "refuted", "inconclusive", "holds", "fails")
@@ -90,19 +90,6 @@ class Estimate:
             f"{self.estimate:.{digits}g} [{self.ci_low:.{digits}g}, {self.ci_high:.{digits}g}]"
             f" ({100 * self.confidence:g}%{' one-sided' if self.sides == 1 else ''}, n={self.n})"
         )
-
-
-def verdict_upper(measured: Estimate, bound: float, *, control_caught: bool) -> str:
-    """Verdict of a "quantity <= bound for every member of the class" claim (``docs/design.md``).
-
-    ``refuted`` when the lower confidence limit exceeds the bound; ``consistent`` when the upper limit is at most
-    the bound *and* the same attack caught the control; otherwise ``inconclusive``.
-    """
-    if measured.ci_low > bound:
-        return "refuted"
-    if measured.ci_high <= bound and control_caught:
-        return "consistent"
-    return "inconclusive"
 
 
 @dataclass

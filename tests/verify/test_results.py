@@ -5,28 +5,13 @@ import math
 
 import pytest
 
-from ganlimits.verify import ClaimResult, Estimate, run_trials, verdict_upper
+from ganlimits.verify import ClaimResult, Estimate, run_trials
 from ganlimits.verify._results import write_json_atomic
 
 
 def test_estimate_rejects_a_value_outside_its_interval():
     with pytest.raises(ValueError, match="outside its interval"):
         Estimate(0.5, 0.6, 0.7, 0.95, 10)
-
-
-@pytest.mark.parametrize(
-    ("lo", "hi", "caught", "expected"),
-    [
-        (0.01, 0.04, True, "consistent"),
-        (0.01, 0.04, False, "inconclusive"),  # the attack lacked power: no verdict
-        (0.06, 0.09, True, "refuted"),
-        (0.06, 0.09, False, "refuted"),  # a refutation needs no power check
-        (0.03, 0.07, True, "inconclusive"),
-    ],
-)
-def test_verdict_upper_follows_the_design_rule(lo, hi, caught, expected):
-    est = Estimate((lo + hi) / 2, lo, hi, 0.95, 100)
-    assert verdict_upper(est, 0.05, control_caught=caught) == expected
 
 
 def test_claim_result_refuses_consistent_without_power():
