@@ -71,7 +71,7 @@ from ._veegan_paired import (
     power_trial,
 )
 
-__all__ = ["Settings", "run", "train_trial"]
+__all__ = ["Settings", "run", "train_trial", "near_control"]
 
 SEEDS_INSIDE = True
 """The verdict is a paired comparison over the trained seeds of one run: ``reproduce`` does not replicate it."""
@@ -196,6 +196,20 @@ def _trial_configs(s: Settings, streams) -> tuple[list[tuple], list[tuple[dict, 
     return keys, jobs
 
 
+def near_control(base: dict, seed: int) -> tuple[NearBoundaryControl, dict]:
+    """The near-boundary control of one target: a planted pair with mean improvement ``CONTROL_STRENGTH`` modes
+    (spread ``base["w"]``, ``base["seeds"]`` seeds) through the lab's metric and the verdict's paired test
+    (:func:`~ganlimits.verify.claims._veegan_paired.power_trial`); returns the control and the planted trial."""
+    ctl = power_trial(base | {"delta": CONTROL_STRENGTH}, seed)
+    est = Estimate(ctl["estimate"], ctl["ci_low"], math.inf, CONFIDENCE, base["seeds"],
+                   "paired Student t, one-sided lower limit", seed, sides=1)
+    control = NearBoundaryControl(
+        f"planted improvement of {CONTROL_STRENGTH:g} modes on {base['target']}", true_value=CONTROL_STRENGTH,
+        truth="exact: planted generators cover known numbers of modes (mean difference set by construction)",
+        measured=est, bound=0.0, baseline=-UNIT, direction="upper")
+    return control, ctl
+
+
 def _decide(comparisons, controls, curves, capped, k_max) -> tuple[str, str]:
     """The adapted verdict rule of the module docstring, with its reason."""
     refuting = [c for c in comparisons if c.contradicts]
@@ -265,13 +279,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
             capped.append(target)
         base = {"target": target, "constants": s.constants(), "w": w, "seeds": s.seeds, "n_eval": s.n_eval,
                 "confidence": CONFIDENCE, "test": PAIRED_TEST}
-        ctl = power_trial(base | {"delta": CONTROL_STRENGTH}, streams.seed("control", target))
-        est = Estimate(ctl["estimate"], ctl["ci_low"], math.inf, CONFIDENCE, s.seeds,
-                       "paired Student t, one-sided lower limit", sides=1)
-        controls[target] = NearBoundaryControl(
-            f"planted improvement of {CONTROL_STRENGTH:g} modes on {target}", true_value=CONTROL_STRENGTH,
-            truth="exact: planted generators cover known numbers of modes (mean difference set by construction)",
-            measured=est, bound=0.0, baseline=-UNIT, direction="upper")
+        controls[target], ctl = near_control(base, streams.seed("control", target))
         curves[target] = power_curve(
             power_trial, [base | {"delta": d} for d in STRENGTHS], strengths=STRENGTHS, repeats=s.power_repeats,
             n=s.seeds, bound=0.0, baseline=-UNIT, streams=streams, label=target,
