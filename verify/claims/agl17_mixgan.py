@@ -1,6 +1,7 @@
 r"""Claim ``agl17-mixgan``: a trained mixture of k = 5 generators and discriminators (MIX+GAN) captures more modes
-than a single GAN at equal budget (Arora, Ge, Liang, Ma & Zhang 2017, ICML, §5; the blog post of seed 003: MIX+GAN
-"often improves the learnt distribution"; ``docs/papers/agl17.md``, "MIX+GAN").
+than a single GAN at equal budget (Arora, Ge, Liang, Ma & Zhang 2017, ICML, §5; Arora's blog post "Generalization
+and Equilibrium in Generative Adversarial Networks (GANs)", 2017: MIX+GAN "often improves the learnt distribution";
+``docs/papers/agl17.md``, "MIX+GAN").
 
 Protocol. MIX+GAN (:func:`~ganlimits.verify.lab.train_mixgan`: k generators and k discriminators of the lab's one
 MLP family, weights softmax of trained logits, entropy regulariser of weight ``entropy_weight``) is trained with
