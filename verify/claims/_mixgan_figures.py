@@ -91,7 +91,9 @@ def modes_vs_k_figure(out_dir, name: str, per_target: dict, *, n_modes: dict) ->
                 x = k + 0.08 * (s - (len(per_target[target][k]) - 1) / 2)
                 ax.errorbar([x], [g["estimate"]], yerr=[[g["estimate"] - g["ci_low"]], [g["ci_high"] - g["estimate"]]],
                             fmt="o", color=f"C{i}", capsize=2, ms=3)
-        ax.axhline(0.0, color="k", lw=0.8, ls="--")
+        ax.axhline(0.0, color="k", lw=0.8, ls="--", label="0: no gain (equilibrium)")
+        ax.axhline(2 * math.log(2), color="grey", ls=":", label="2 log 2: perfectly separated")
+        ax.legend(fontsize=7)
         ax.set_xticks(ks)
         ax.set_xlabel("k")
         ax.set_ylabel("best-response gain over V (log payoff)")
