@@ -7,7 +7,8 @@ run on it, and the planted leaking encoder of the probe's power curve (Arora, Ri
   the theorem's target μ (jittered digits with d' coordinates replaced by N(0, 1) noise) is not a mixture with one
   standard deviation, which the lab's :func:`~ganlimits.verify.lab.train_gan` (it scores mode metrics) requires;
 - :func:`pair_trial` — one pure, picklable trial: train, then measure the BiGAN gap (the ``arz-thm1`` verdict attack
-  and a stronger trained attacker), the label probe of E(x) with its chance level and the PCA baseline, how much of
+  and a stronger trained attacker), the label probe of E(x) with its chance level and the PCA baselines (top-d'
+  principal components of x, and of its clean positions only), how much of
   the noise coordinates E reads, the reconstruction ratio and the birthday support of G;
 - :func:`leak_trial` — one repeat of the probe's power curve against
   :class:`~ganlimits.constructions.LabelLeakingEncoder` at a known rate, through the same probe at the same n.
@@ -111,9 +112,14 @@ def probe(codes_of, target, cfg: dict[str, Any], g: torch.Generator, chance: flo
     out = {"codes": leak_test(c_tr.numpy(), y_tr.numpy(), c_te.numpy(), y_te.numpy(), chance=chance,
                               confidence=cfg["confidence"], seed=seed)}
     if pca:
-        p = PCA(n_components=cfg["code_dim"], svd_solver="full").fit(x_tr.numpy())
-        out["pca"] = leak_test(p.transform(x_tr.numpy()), y_tr.numpy(), p.transform(x_te.numpy()), y_te.numpy(),
-                               chance=chance, confidence=cfg["confidence"], seed=seed)
+        parts = {"pca": slice(None)}
+        if hasattr(target, "noise"):  # the noise coordinates (variance 1) dominate the pixels' variance
+            parts["pca_clean"] = target.noise.clean_positions
+        for name, P in parts.items():
+            a_tr, a_te = x_tr[:, P].numpy(), x_te[:, P].numpy()
+            p = PCA(n_components=cfg["code_dim"], svd_solver="full").fit(a_tr)
+            out[name] = leak_test(p.transform(a_tr), y_tr.numpy(), p.transform(a_te), y_te.numpy(), chance=chance,
+                                  confidence=cfg["confidence"], seed=seed)
     return out
 
 

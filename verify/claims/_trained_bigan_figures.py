@@ -28,7 +28,9 @@ def codes_gap_figure(out_dir, claim: str, digits_rows, mix_rows, witness: dict, 
     ax = axes[0][0]
     for i, r in enumerate(digits_rows):
         _bar(ax, i, r["probe"]["codes"]["accuracy"], color="C0", label="trained E(x)" if i == 0 else None)
-        _bar(ax, i + 0.2, r["probe"]["pca"]["accuracy"], color="C2", label="PCA baseline (d' comps)" if i == 0 else None)
+        _bar(ax, i + 0.2, r["probe"]["pca"]["accuracy"], color="C2", label="PCA of x (d' comps)" if i == 0 else None)
+        _bar(ax, i + 0.4, r["probe"]["pca_clean"]["accuracy"], color="C4",
+             label="PCA of clean pixels (d' comps)" if i == 0 else None)
     _bar(ax, len(digits_rows) + 0.5, witness["probe"]["accuracy"], color="C3",
          label=f"witness E(x) = z (m = {witness['matched_m']})")
     ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance {chance:.3f}")
@@ -82,20 +84,23 @@ def _support(b: dict | None) -> str:
 def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margin: float | None) -> str:
     """One row per trained pair and one for the matched witness: gap (verdict attack, stronger attacker), probe
     accuracy of E(x), PCA baseline, R² of the noise from E(x), reconstruction ratio, birthday support."""
-    head = ("| target | pair | gap (verdict attack) | gap (stronger) | probe of E(x) | PCA baseline | chance | "
-            "R² of z from E(x) | recon ratio (full) | birthday support of G |\n|---|---|---|---|---|---|---|---|---|---|")
+    head = ("| target | pair | gap (verdict attack) | gap (stronger) | probe of E(x) | PCA of x | "
+            "PCA of clean pixels | chance | R² of z from E(x) | recon ratio (full) | birthday support of G |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for rows in (digits_rows, mix_rows):
         for i, r in enumerate(rows):
             r2 = r["noise_read_r2"]
             lines.append(f"| {r['target']} | trained seed {i} ({r['steps']} steps) | {_fmt(r['gap'])} | "
                          f"{_fmt(r['strong_gap'])} | {_fmt(r['probe']['codes']['accuracy'])} | "
-                         f"{_fmt(r['probe']['pca']['accuracy'])} | {r['chance']:.4f} | "
+                         f"{_fmt(r['probe']['pca']['accuracy'])} | "
+                         f"{_fmt(r['probe'].get('pca_clean', {}).get('accuracy'))} | {r['chance']:.4f} | "
                          f"{'—' if r2 is None else f'{r2:.3f}'} | {_fmt(r['reconstruction']['full'])} | "
                          f"{_support(r['birthday'])} |")
     w = witness
-    lines.append(f"| digits | memorizing witness, m = {w['matched_m']} (matched gap) | {_fmt(w['matched']['gap'])} | — | "
-                 f"{_fmt(w['probe']['accuracy'])} | — | {chance:.4f} | 1 (E(x) = z) | "
+    lines.append(f"| digits | memorizing witness, m = {w['matched_m']} (matched gap) | {_fmt(w['matched']['gap'])} "
+                 "| — | "
+                 f"{_fmt(w['probe']['accuracy'])} | — | — | {chance:.4f} | 1 (E(x) = z) | "
                  f"{_fmt(w['reconstruction']['full'])} | {_support({'exact': w['matched_m']})} |")
     grid = ", ".join(f"m = {r['m']}: {_num(r['gap']['estimate']):.3f} (upper {_num(r['gap']['ci_high']):.3f})"
                      for r in w["grid"])

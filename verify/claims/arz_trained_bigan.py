@@ -51,12 +51,10 @@ per code coordinate (m = k^d_code).
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ganlimits.constructions import HashedMemoryGenerator
 
@@ -65,7 +63,7 @@ from .._results import ClaimResult, Estimate
 from .._streams import Streams
 from .._sweep import run_trials
 from ..lab import LR_SCHEDULES, LabConfig
-from ._arz import AttackSettings, World, support_trial
+from ._arz import AttackSettings, support_trial
 from ._common import (
     CONFIDENCE,
     DIGITS_JITTER,
@@ -296,7 +294,8 @@ def _decide(s: Settings, digits_rows: list[dict], witness: dict, bound: float | 
     finding = ("near-optimal with informative codes" if all(within) and set(classes) == {"informative"} else
                "near-optimal with uninformative codes" if all(within) and set(classes) == {"uninformative"} else
                "near-optimal, codes mixed across seeds" if all(within) and "undetermined" not in classes else
-               "not near-optimal at eps" if not any(within) else "undetermined")
+               "not near-optimal at eps" if not any(within) else
+               "near-optimal for some seeds only" if not all(within) else "near-optimal, codes undetermined")
     measured = max((_est(r["gap"]) for r in digits_rows), key=lambda e: e.ci_high)
     verdict, reason = decide(measured, s.eps, control=control, resolution=curve)
     if verdict == "refuted":  # the trained pair's gap lies above eps: the premise is absent, not the theorem wrong
@@ -356,7 +355,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         pvalue = max(hoeffding_pvalue(s.eps - _est(r["gap"]).estimate, n=s.attack.n_test / 2, value_range=1.0,
                                       K=int(r["gap_K"])) for r in digits_rows)
     for r in mix_rows:
-        r.pop("figure_samples", None) if not config.figures else None
+        r.pop("figure_samples", None)  # used by no figure yet; kept out of the JSON
     return make_result(
         CLAIM, config, s, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue, measured=measured,
         near_control=control, power=curve if margin is not None else None,
