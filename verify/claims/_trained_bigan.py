@@ -143,10 +143,9 @@ def noise_read(E, target, n: int, g: torch.Generator) -> float | None:
     x, z, _ = target.sample_with_codes(n, generator=g)
     with torch.no_grad():
         c = E(x)
-    A = torch.cat([c, torch.ones(n, 1, dtype=torch.float64)], dim=1)
-    coef = torch.linalg.lstsq(A, z).solution
-    resid = ((z - A @ coef) ** 2).sum()
-    return float(1 - resid / ((z - z.mean(0)) ** 2).sum())
+    c, z = c - c.mean(0), z - z.mean(0)
+    explained = (z.T @ c) @ torch.linalg.solve(c.T @ c, c.T @ z)  # normal equations: (d_code, d_code) only
+    return float(torch.trace(explained) / (z * z).sum())
 
 
 def reconstruction(G, E, target, cfg: dict[str, Any], g: torch.Generator, rng: np.random.Generator) -> dict:
