@@ -18,7 +18,8 @@ steps); the ``arz-codes`` probe (label from E(x): digit class or mixture compone
 level, with the probe on the top-d' principal components of x as a baseline; how much of the noise coordinates E
 reads (R² of z from E(x)); the reconstruction ratio ‖x − G(E(x))‖ / ‖x − x'‖; the birthday support of G. Beside
 them: the memorizing witness of ``arz-thm1`` on an m grid, the one whose gap is nearest the trained pair's ("matched
-gap"), with its codes probed the same way.
+gap"), with its codes probed the same way (the witness's encoder, E(x) = z, is the same for every m, so one probe
+serves the whole grid).
 
 **Verdict** (digits, the theorem's target; the mixture is reported beside it). Codes are *informative* when the
 probe's one-sided lower limit exceeds chance + margin, *uninformative* when its upper limit is at most chance + margin,

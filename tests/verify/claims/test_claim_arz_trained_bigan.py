@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
-from ganlimits.constructions import LabelLeakingEncoder, NoiseModel, class_probabilities, digits
+from ganlimits.constructions import LabelLeakingEncoder, class_probabilities, digits
 from ganlimits.verify import Estimate, RunConfig, run_claim
 from ganlimits.verify.claims._common import NEAR_BOUNDARY
 from ganlimits.verify.claims._trained_bigan import build_world, leak_trial, pair_trial, train_pair
