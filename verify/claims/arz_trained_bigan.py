@@ -205,7 +205,11 @@ def _digits_chance() -> float:
 
 def classify_codes(accuracy: Estimate, bound: float) -> str:
     """``"informative"`` (one-sided lower limit > bound), ``"uninformative"`` (upper limit <= bound) or
-    ``"undetermined"``; ``bound`` = chance + margin."""
+    ``"undetermined"``; ``bound`` = chance + margin.
+
+    >>> [classify_codes(Estimate(a, a - 0.01, a + 0.01, 0.95, 2000, sides=1), 0.13) for a in (0.2, 0.1, 0.13)]
+    ['informative', 'uninformative', 'undetermined']
+    """
     if accuracy.ci_low > bound:
         return "informative"
     if accuracy.ci_high <= bound:
