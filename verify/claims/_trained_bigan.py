@@ -8,8 +8,9 @@ run on it, and the planted leaking encoder of the probe's power curve (Arora, Ri
   standard deviation, which the lab's :func:`~ganlimits.verify.lab.train_gan` (it scores mode metrics) requires;
 - :func:`pair_trial` — one pure, picklable trial: train, then measure the BiGAN gap (the ``arz-thm1`` verdict attack
   and a stronger trained attacker), the label probe of E(x) with its chance level and the PCA baselines (top-d'
-  principal components of x, and of its clean positions only), how much of
-  the noise coordinates E reads, the reconstruction ratio and the birthday support of G;
+  principal components of x, and of its clean positions only), how much of the noise coordinates E reads, how well
+  a logistic probe tells real from generated images by the image alone, the reconstruction ratio and the birthday
+  support of G;
 - :func:`leak_trial` — one repeat of the probe's power curve against
   :class:`~ganlimits.constructions.LabelLeakingEncoder` at a known rate, through the same probe at the same n.
 
@@ -29,7 +30,14 @@ from sklearn.decomposition import PCA
 from ganlimits.constructions import LabelLeakingEncoder, class_probabilities, digits
 
 from .._streams import Streams
-from ..estimators import birthday_test, leak_test, pilot_sizes, reconstruction_ratio, threshold_from_reference
+from ..estimators import (
+    birthday_test,
+    leak_test,
+    pilot_sizes,
+    probe_accuracy,
+    reconstruction_ratio,
+    threshold_from_reference,
+)
 from ..lab import LabConfig, build_method, lab_target, mode_metrics
 from ._arz import AttackSettings, World, verdict_attack
 
@@ -148,6 +156,19 @@ def noise_read(E, target, n: int, g: torch.Generator) -> float | None:
     return float(torch.trace(explained) / (z * z).sum())
 
 
+def image_separability(G, target, n: int, g: torch.Generator, confidence: float) -> dict:
+    """Where the gap comes from: held-out accuracy of the logistic probe telling n real images x from n generated
+    G(z) by the image alone (no code), trained on as many fresh ones (0.5 when the image marginals agree). A gap near
+    1 with this accuracy near 1 is the image marginal's, not the codes'. Clopper-Pearson, two-sided."""
+    def both(m: int):
+        x, _ = target.sample(m, generator=g)
+        xg, _ = G.sample(m, generator=g)
+        return torch.cat([x, xg]).numpy(), np.r_[np.ones(m, dtype=np.int64), np.zeros(m, dtype=np.int64)]
+
+    (a, ya), (b, yb) = both(n), both(n)
+    return probe_accuracy(a, ya, b, yb, confidence=confidence)["accuracy"].to_dict()
+
+
 def reconstruction(G, E, target, cfg: dict[str, Any], g: torch.Generator, rng: np.random.Generator) -> dict:
     r"""``‖x - G(E(x))‖`` against the random-pair baseline ``‖x - x'‖`` (ratio of means, paired bootstrap), full
     vectors; on the digits also on the clean positions only (the noise coordinates excluded)."""
@@ -209,6 +230,8 @@ def pair_trial(cfg: dict[str, Any], seed: int) -> dict:
            "probe": {k: {"accuracy": v["accuracy"].to_dict(), "pvalue": v["pvalue"], "detected": v["detected"]}
                      for k, v in pr.items()},
            "noise_read_r2": noise_read(E, target, cfg["n_test"], streams.torch("noise-read")),
+           "image_separability": image_separability(G, target, cfg["n_test"], streams.torch("separability"),
+                                                    cfg["confidence"]),
            "reconstruction": reconstruction(G, E, target, cfg, streams.torch("recon"), streams.numpy("bootstrap")),
            "birthday": birthday_support(G, target, cfg, streams.torch("birthday"))}
     if cfg["target"] != "digits":

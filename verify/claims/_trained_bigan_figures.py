@@ -85,8 +85,8 @@ def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margi
     """One row per trained pair and one for the matched witness: gap (verdict attack, stronger attacker), probe
     accuracy of E(x), PCA baseline, R² of the noise from E(x), reconstruction ratio, birthday support."""
     head = ("| target | pair | gap (verdict attack) | gap (stronger) | probe of E(x) | PCA of x | "
-            "PCA of clean pixels | chance | R² of z from E(x) | recon ratio (full) | birthday support of G |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|")
+            "PCA of clean pixels | chance | R² of z from E(x) | real vs G(z) by image alone | recon ratio (full) | "
+            "birthday support of G |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for rows in (digits_rows, mix_rows):
         for i, r in enumerate(rows):
@@ -95,18 +95,20 @@ def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margi
                          f"{_fmt(r['strong_gap'])} | {_fmt(r['probe']['codes']['accuracy'])} | "
                          f"{_fmt(r['probe']['pca']['accuracy'])} | "
                          f"{_fmt(r['probe'].get('pca_clean', {}).get('accuracy'))} | {r['chance']:.4f} | "
-                         f"{'—' if r2 is None else f'{r2:.3f}'} | {_fmt(r['reconstruction']['full'])} | "
+                         f"{'—' if r2 is None else f'{r2:.3f}'} | {_fmt(r.get('image_separability'))} | "
+                         f"{_fmt(r['reconstruction']['full'])} | "
                          f"{_support(r['birthday'])} |")
     w = witness
     lines.append(f"| digits | memorizing witness, m = {w['matched_m']} (matched gap) | {_fmt(w['matched']['gap'])} "
                  "| — | "
-                 f"{_fmt(w['probe']['accuracy'])} | — | — | {chance:.4f} | 1 (E(x) = z) | "
+                 f"{_fmt(w['probe']['accuracy'])} | — | — | {chance:.4f} | 1 (E(x) = z) | — | "
                  f"{_fmt(w['reconstruction']['full'])} | {_support({'exact': w['matched_m']})} |")
     grid = ", ".join(f"m = {r['m']}: {_num(r['gap']['estimate']):.3f} (upper {_num(r['gap']['ci_high']):.3f})"
                      for r in w["grid"])
     tail = (f"\n\nIntervals: gaps one-sided 95% Bonferroni-Hoeffding (the interval shows both one-sided limits); "
-            f"probe accuracies one-sided 95% Clopper-Pearson; reconstruction ratio 95% paired bootstrap; birthday "
-            f"support the calibrated likelihood-ratio interval. Chance = population max_c pi_c; margin = "
+            "probe accuracies one-sided 95% Clopper-Pearson (real vs G(z): two-sided, chance 0.5); reconstruction "
+            "ratio 95% paired bootstrap; birthday support the calibrated likelihood-ratio interval. Chance = "
+            "population max_c pi_c; margin = "
             f"{'none' if margin is None else f'{margin:.4f}'} (the probe's resolution at n_test = {s.n_test}). "
             f"Witness grid (verdict attack): {grid}.")
     return "\n".join(lines) + tail

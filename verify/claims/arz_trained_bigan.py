@@ -12,14 +12,15 @@ for every discriminator of the class, while the codes carry nothing about the im
 encoder-decoder GANs nevertheless seem to learn ("if they do work, it is for reasons not yet understood"). This claim
 trains the lab's ALI/BiGAN (:class:`~ganlimits.verify.lab.BiGAN`, one MLP family) on the theorem's target μ (the
 jittered 8×8 digits with d' coordinates replaced by N(0, 1) noise, as in ``arz-thm1``) and on a 2-D Gaussian mixture
-(the lab's grid), ``seeds`` seeds each, and runs on every trained (G, E): the BiGAN gap under the ``arz-thm1``
-verdict attack (its class, ε = 0.08 by default) and under a stronger trained attacker (a wider, deeper class, more
-steps); the ``arz-codes`` probe (label from E(x): digit class or mixture component) against the population chance
-level, with the probe on the top-d' principal components of x as a baseline; how much of the noise coordinates E
-reads (R² of z from E(x)); the reconstruction ratio ‖x − G(E(x))‖ / ‖x − x'‖; the birthday support of G. Beside
-them: the memorizing witness of ``arz-thm1`` on an m grid, the one whose gap is nearest the trained pair's ("matched
-gap"), with its codes probed the same way (the witness's encoder, E(x) = z, is the same for every m, so one probe
-serves the whole grid).
+(the lab's grid), ``seeds`` seeds each, and runs on every trained (G, E): the BiGAN gap under the ``arz-thm1`` verdict
+attack (its class, ε = 0.08 by default) and under a stronger trained attacker (a wider, deeper class, more steps); the
+``arz-codes`` probe (label from E(x): digit class or mixture component) against the population chance level, with the
+probe on the top-d' principal components of x (and of its clean pixels) as baselines; how much of the noise coordinates
+E reads (R² of z from E(x)); how well real images are told from generated ones by the image alone (so that a large gap
+can be traced to the image marginal or to the codes); the reconstruction ratio ‖x − G(E(x))‖ / ‖x − x'‖; the birthday
+support of G. Beside them: the memorizing witness of ``arz-thm1`` on an m grid, the one whose gap is nearest the trained
+pair's ("matched gap"), with its codes probed the same way (the witness's encoder, E(x) = z, is the same for every m, so
+one probe serves the whole grid).
 
 **Verdict** (digits, the theorem's target; the mixture is reported beside it). Codes are *informative* when the
 probe's one-sided lower limit exceeds chance + margin, *uninformative* when its upper limit is at most chance + margin,
