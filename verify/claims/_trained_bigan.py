@@ -159,7 +159,8 @@ def noise_read(E, target, n: int, g: torch.Generator) -> float | None:
 def image_separability(G, target, n: int, g: torch.Generator, confidence: float) -> dict:
     """Where the gap comes from: held-out accuracy of the logistic probe telling n real images x from n generated
     G(z) by the image alone (no code), trained on as many fresh ones (0.5 when the image marginals agree). A gap near
-    1 with this accuracy near 1 is the image marginal's, not the codes'. Clopper-Pearson, two-sided."""
+    1 with this accuracy near 1 is the image marginal's, not the codes'. Clopper-Pearson, two-sided. The probe is
+    linear: on a 2-D mixture it is blind to mass between the modes (accuracy near 0.5 says little there)."""
     def both(m: int):
         x, _ = target.sample(m, generator=g)
         xg, _ = G.sample(m, generator=g)
