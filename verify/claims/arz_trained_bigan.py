@@ -164,7 +164,7 @@ class Settings(CheckedSettings):
     def quick(cls) -> Settings:
         return cls(seeds=1, steps_digits=600, steps_mixture=600,
                    attack=_verdict_attack(3000, 6000, 16, 4, 120, 500),
-                   strong=_strong_attack((32, 32), 3000, 6000, 4, 300, 500), witness_ks=(2, 4, 8, 32),
+                   strong=_strong_attack((32, 32), 3000, 6000, 4, 300, 500), witness_ks=(2, 4, 8, 32, 64),
                    n_train=2000, n_test=2000, leak_excess=(0.01, 0.02, 0.03, 0.04), power_repeats=6)
 
     @classmethod
