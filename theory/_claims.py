@@ -58,6 +58,15 @@ _ALL = [
         "contrast",
     ),
     Claim(
+        "arz-trained-bigan",
+        "Arora, Risteski & Zhang 2017, Theorem 1 (trained pairs; the paper's open question)",
+        "A near-optimal BiGAN objective does not imply informative codes. Measured on ALI/BiGAN pairs trained on the "
+        "theorem's digits target and a Gaussian mixture: the gap (arz-thm1's attack and a stronger one), a label probe "
+        "of E(x) calibrated against planted leaks, reconstruction and birthday support, beside the memorizing witness "
+        "at matched gap.",
+        "contrast",
+    ),
+    Claim(
         "az17-birthday",
         "Arora & Zhang 2017, 'Do GANs learn the distribution?' (birthday paradox test)",
         "Collisions among s samples of a distribution of support N appear with probability 1/2 at s ~ 1.18 sqrt(N); "
