@@ -117,7 +117,7 @@ def figures(config, st, trained, fit, rows, power, target_support) -> list[str]:
     names = []
     fig, axes = new_figure(2, 1, width=10.0, height=4.0)
     ax, ax2 = axes[0, 0], axes[0, 1]
-    for (w, j), r in trained.items():
+    for (_w, j), r in trained.items():
         x = r["d_params"] * (1 + 0.04 * (j - (st.seeds - 1) / 2))
         hi = r["ci_high"] if math.isfinite(r["ci_high"]) else r["support"] * 3
         ax.errorbar([x], [r["support"]], yerr=[[r["support"] - r["ci_low"]], [hi - r["support"]]], fmt="o",
