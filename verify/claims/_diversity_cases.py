@@ -16,7 +16,8 @@ has the same curve. For an equal mixture of ``k`` Gaussian blobs ``N(a_i, g^2 I_
 
 (non-central chi-square with 2 degrees of freedom; :func:`exact_support`). The target itself is such a law
 (``k = K``, ``g`` = its std), and so are the planted generators: blobs on the first ``k`` points of the target's
-lattice (extended beyond the target when ``k > K``), ordered outwards from the centre, with spread ``g`` a multiple
+lattice (ordered outwards from the centre, so a disc of modes that extends beyond the target's square for large
+``k``), with spread ``g`` a multiple
 of the target's std — a generator collapsed onto a known block of modes, with known mass and known blur.
 """
 
@@ -54,9 +55,9 @@ def one_torch_thread():
 
 
 def lattice(n_points: int, spacing: float, side: int) -> torch.Tensor:
-    """The first ``n_points`` points ``(n_points, 2)`` of the square lattice of ``spacing`` centred like the
-    ``side x side`` target grid, ordered by distance from the centre (ties by angle): a compact block of modes that
-    starts with the target's own and extends beyond it when ``n_points > side^2``."""
+    """The first ``n_points`` points ``(n_points, 2)`` of the square lattice of ``spacing`` that holds the
+    ``side x side`` target grid, ordered by distance from the centre (ties by angle): a compact, disc-shaped block
+    of modes, the target's own near the centre, extending beyond the target's square as ``n_points`` grows."""
     reach = int(math.ceil(math.sqrt(n_points))) + side + 2
     ticks = torch.arange(-reach, reach + 1, dtype=torch.float64)
     pts = torch.cartesian_prod(ticks, ticks)
