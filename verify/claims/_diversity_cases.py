@@ -76,10 +76,18 @@ def fine_grid(side: int, spacing: float, std: float) -> GaussianMixtureTarget:
     return gaussian_mixture(means=torch.cartesian_prod(ticks, ticks), std=std)
 
 
-def blob_law(k: int, spread: float, cfg: dict[str, Any]) -> GaussianMixtureTarget:
-    """A planted generator: an equal mixture of ``k`` blobs of std ``spread * std`` on the first ``k`` lattice
-    points (:func:`lattice`)."""
-    return gaussian_mixture(means=lattice(k, cfg["spacing"], cfg["side"]), std=spread * cfg["std"])
+def planted_weights(k: int, uneven: bool) -> np.ndarray | None:
+    """Equal weights (None), or uneven ones ``w_i`` proportional to ``1/(i + 1)`` (Zipf): a generator that puts most
+    of its mass on a few of its modes, as collapsing generators do."""
+    return None if not uneven else 1.0 / np.arange(1, k + 1)
+
+
+def blob_law(k: int, spread: float, cfg: dict[str, Any], uneven: bool = False) -> GaussianMixtureTarget:
+    """A planted generator: a mixture of ``k`` blobs of std ``spread * std`` on the first ``k`` lattice points
+    (:func:`lattice`), with the weights of :func:`planted_weights`."""
+    w = planted_weights(k, uneven)
+    return gaussian_mixture(means=lattice(k, cfg["spacing"], cfg["side"]), std=spread * cfg["std"],
+                            weights=None if w is None else torch.from_numpy(w))
 
 
 def exact_support(means: torch.Tensor, g: float, t: float, weights: np.ndarray | None = None) -> float:
@@ -190,11 +198,12 @@ def _train(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def _planted(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
-    law = blob_law(cfg["k"], cfg["spread"], cfg)
-    truth = exact_support(law.means, cfg["spread"] * cfg["std"], cfg["threshold"])
+    uneven = bool(cfg.get("uneven", False))
+    law = blob_law(cfg["k"], cfg["spread"], cfg, uneven)
+    truth = exact_support(law.means, cfg["spread"] * cfg["std"], cfg["threshold"], planted_weights(cfg["k"], uneven))
     gen = torch.Generator().manual_seed(seed)
     m = measure_support(lambda s, g: law.sample(s, generator=g)[0], cfg, gen)
-    return {"kind": "planted", "k": cfg["k"], "spread": cfg["spread"], "truth": truth, **m,
+    return {"kind": "planted", "k": cfg["k"], "spread": cfg["spread"], "uneven": uneven, "truth": truth, **m,
             "covered": bool(m["ci_low"] <= truth <= m["ci_high"])}
 
 
