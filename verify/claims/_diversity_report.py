@@ -124,7 +124,7 @@ def figures(config, st, trained, fit, rows, power, target_support) -> list[str]:
 
     out_dir = Path(config.out_dir)
     names = []
-    fig, axes = new_figure(2, 1, width=10.0, height=4.0)
+    fig, axes = new_figure(2, 1, width=6.0, height=4.5)
     ax, ax2 = axes[0, 0], axes[0, 1]
     for (_w, j), r in trained.items():
         x = r["d_params"] * (1 + 0.04 * (j - (st.seeds - 1) / 2))
@@ -162,7 +162,7 @@ def figures(config, st, trained, fit, rows, power, target_support) -> list[str]:
     names.append(save_figure(fig, out_dir, "az17-diversity-support"))
     names.append(power_figure(power, out_dir, "az17-diversity-power", xlabel="planted |slope - 1|",
                               title=f"planted slope fits at {len(st.d_widths)} widths x {st.seeds} seeds"))
-    fig, axes = new_figure(len(st.d_widths), 1, width=2.4 * len(st.d_widths), height=2.6)
+    fig, axes = new_figure(len(st.d_widths), 1, width=2.4, height=2.6)
     half = st.spacing * st.side / 2 + st.spacing
     for i, w in enumerate(st.d_widths):
         a = axes[0, i]
