@@ -51,11 +51,12 @@ def width_rows(st, trained: dict, confidence: float) -> list[dict[str, Any]]:
 
 
 def segments(st, trained: dict, confidence: float) -> dict[str, Any]:
-    """The plateau: OLS slopes (Student intervals) over the lower and the upper half of the widths (the middle
-    width in both when their number is odd). ``plateau`` when the upper half's slope interval lies below the lower
-    half's and contains 0."""
+    """The plateau: OLS slopes (Student intervals) over the lower and the upper half of the widths (disjoint: the
+    middle width is left out when their number is odd), and the difference upper - lower with the Welch interval
+    (the two halves are independent runs). ``flat_top``: the upper half's interval contains 0 (no growth
+    detected there); ``slowdown``: the difference's interval lies below 0; ``plateau``: both."""
     W = len(st.d_widths)
-    half = (W + 1) // 2
+    half = W // 2
     parts = {"lower": st.d_widths[:half], "upper": st.d_widths[W - half:]}
     out: dict[str, Any] = {}
     for name, widths in parts.items():
@@ -63,7 +64,14 @@ def segments(st, trained: dict, confidence: float) -> dict[str, Any]:
         ys = [math.log(trained[(w, j)]["support"]) for w in widths for j in range(st.seeds)]
         out[name] = {"widths": list(widths), **ols_slope(xs, ys, confidence)}
     lo, up = out["lower"], out["upper"]
-    out["plateau"] = bool(up["ci_high"] < lo["ci_low"] and up["ci_low"] <= 0 <= up["ci_high"])
+    var_l, var_u = lo["se"] ** 2, up["se"] ** 2
+    df = (var_l + var_u) ** 2 / (var_l**2 / (lo["n"] - 2) + var_u**2 / (up["n"] - 2)) if var_l + var_u > 0 else 1e9
+    diff = up["slope"] - lo["slope"]
+    halfw = float(stats.t.ppf((1 + confidence) / 2, df)) * math.sqrt(var_l + var_u)
+    out["difference"] = {"estimate": diff, "ci_low": diff - halfw, "ci_high": diff + halfw, "df": df}
+    out["flat_top"] = bool(up["ci_low"] <= 0 <= up["ci_high"])
+    out["slowdown"] = bool(diff + halfw < 0)
+    out["plateau"] = out["flat_top"] and out["slowdown"]
     return out
 
 
@@ -97,7 +105,9 @@ def table_markdown(st, rows, fit, segs, coverage, target_support, holdout, near,
               f"Plateau: lower-half slope {segs['lower']['slope']:.3f} [{segs['lower']['ci_low']:.3f}, "
               f"{segs['lower']['ci_high']:.3f}] (widths {segs['lower']['widths']}), upper-half slope "
               f"{segs['upper']['slope']:.3f} [{segs['upper']['ci_low']:.3f}, {segs['upper']['ci_high']:.3f}] "
-              f"(widths {segs['upper']['widths']}); plateau: {segs['plateau']}.", "",
+              f"(widths {segs['upper']['widths']}); difference {_fmt(segs['difference'], 3)} (Welch). Upper half "
+              f"flat (interval contains 0): {segs['flat_top']}; slowdown (difference below 0): {segs['slowdown']}; "
+              f"plateau (both): {segs['plateau']}.", "",
               "Planted generators of known support through the same pipeline (coverage of the 95% interval):", "",
               "| planted law | exact support | runs | coverage (Clopper-Pearson) | median N_hat / N | flagged "
               "non-uniform |", "|---|---|---|---|---|---|"]

@@ -40,7 +40,7 @@ Near-boundary control: a planted family at the verdict's widths and seeds whose 
 ``|beta - 1| = near_strength * delta`` and the seed-to-seed spread measured on the trained runs, through the same
 measurement and fit; caught when the lower limit of ``|b - 1|`` exceeds ``delta``. Resolution: the same over the
 strengths ``power_strengths`` (``power_repeats`` planted fits each). The plateau is reported from the slopes of the
-lower and upper halves of the widths.
+lower and upper halves of the widths and their difference (Welch interval).
 
 Deviations: the blog trains DCGANs on CelebA with convolutional discriminators of channel width 16..128; here MLPs on
 a 2-D grid of Gaussians on CPU (the target's support known exactly). The blog's duplicates are judged by eye; here
@@ -306,8 +306,10 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     pooled = coverage["pooled"]["coverage"]
     censored = [f"width {w} seed {j}" for (w, j), r in trained.items() if r["censored"]]
     if verdict != "refuted" and pooled["ci_high"] < CONFIDENCE:
-        verdict, reason = "inconclusive", (f"the headline interval under-covers planted trained-like supports "
-                                           f"(coverage {pooled['estimate']:.2f}, upper limit {pooled['ci_high']:.2f})")
+        short = (f"the headline interval under-covers planted trained-like supports (coverage "
+                 f"{pooled['estimate']:.2f}, upper limit {pooled['ci_high']:.2f})")
+        reason = short if verdict == "consistent" else f"{reason}; and {short}"
+        verdict = "inconclusive"
     if censored:
         verdict, reason = "inconclusive", ("supports beyond the birthday budget (max_size) for "
                                            + ", ".join(censored) + f"; {reason}")
@@ -321,7 +323,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                f"{fit['ci_high']:.2f}] over {len(params)} widths ({params[0]}..{params[-1]} parameters) x {st.seeds} "
                f"seeds; support {per_width[0]['support']['estimate']:.1f} at width {st.d_widths[0]} to "
                f"{per_width[-1]['support']['estimate']:.1f} at width {st.d_widths[-1]} (target {target_support:.1f}); "
-               f"lower/upper-half slopes {segs['lower']['slope']:.2f} / {segs['upper']['slope']:.2f}; planted "
+               f"lower/upper-half slopes {segs['lower']['slope']:.2f} / {segs['upper']['slope']:.2f} (plateau: "
+               f"{segs['plateau']}); planted "
                f"coverage {pooled['estimate']:.2f} over {coverage['pooled']['n']} equal-weight laws; "
                f"{sum(bool(r['nonuniform']) for r in trained.values())}/{len(trained)} trained runs flagged "
                "non-uniform")
