@@ -76,6 +76,14 @@ _ALL = [
         "contrast",
     ),
     Claim(
+        "az17-diversity",
+        "Arora & Zhang 2017, 'Do GANs actually do distribution learning?' (diversity vs discriminator size)",
+        "With other settings fixed, the birthday-test support of a trained GAN's generator grows near-linearly with "
+        "the discriminator's size: the slope of log support on log discriminator parameters lies within a "
+        "tolerance of 1 (on a fine grid of Gaussians, planted generators of known support checked first).",
+        "contrast",
+    ),
+    Claim(
         "agl17-thm31",
         "Arora, Ge, Liang, Ma & Zhang 2017 (ICML), Theorem 3.1 and corollary",
         "The uniform distribution on m samples of a target is within neural-net distance eps of the target once "
