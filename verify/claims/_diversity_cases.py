@@ -34,8 +34,7 @@ from scipy import stats
 from ganlimits.constructions import GaussianMixtureTarget, gaussian_mixture
 
 from ..estimators import HEADLINE_INTERVAL, birthday_test, pilot_sizes
-from ..lab import LabConfig
-from ..lab._sized_gan import train_sized_gan
+from ..lab import LabConfig, train_sized_gan
 
 __all__: list[str] = []
 

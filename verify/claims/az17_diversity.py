@@ -8,7 +8,7 @@ size; ``docs/papers/az17.md``).
 with ``N`` the birthday support (uniform-model maximum likelihood, calibrated likelihood-ratio interval) and ``p``
 the discriminator's number of parameters.
 
-Protocol. The lab's non-saturating GAN (:class:`~ganlimits.verify.lab._sized_gan.SizedGAN`: the generator fixed at
+Protocol. The lab's non-saturating GAN (:class:`~ganlimits.verify.lab.SizedGAN`: the generator fixed at
 ``g_width`` x ``g_depth``, only the discriminator's width ``d_widths`` varying, ``d_depth`` hidden layers) is trained
 on a fine grid of ``side^2`` equal Gaussian modes (std ``std``, ``spacing`` apart) from ``seeds`` independent seeds
 per width; every (width, seed) is one trial of the sweep machinery (JSON Lines, resumable, one torch thread per
@@ -62,8 +62,7 @@ from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
 from .._sweep import run_trials
 from ..estimators import clopper_pearson, threshold_from_noise
-from ..lab import LR_SCHEDULES, LabConfig
-from ..lab._sized_gan import discriminator_parameters
+from ..lab import LR_SCHEDULES, LabConfig, discriminator_parameters
 from ._common import (
     CONFIDENCE,
     NEAR_BOUNDARY,
