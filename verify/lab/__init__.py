@@ -1,8 +1,7 @@
 """ganlimits.verify.lab — how GANs train: the closed-form dynamics of a two-Gaussian GAN (Li, Madry, Peebles &
 Schmidt 2017) — model, optimal discriminator, dynamics and outcomes — and trained MLP GANs (GAN, ALI/BiGAN, Unrolled
 GAN, VEEGAN, PacGAN, WGAN-GP, MIX+GAN, GANs with a discriminator of chosen size) on synthetic targets, with the
-mode-collapse metrics and the empirical
-equilibrium gap of a trained generator.
+mode-collapse metrics and the empirical equilibrium gap of a trained generator.
 
 The lab may import :mod:`ganlimits.verify.estimators` and the plumbing, never a claim. Names load on first use.
 """
