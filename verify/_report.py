@@ -138,7 +138,7 @@ def _comparable(a: ClaimResult, b: ClaimResult) -> bool:
 def write_report(out_dir: str | Path, *, title: str = "ganlimits reproduction report") -> Path:
     """Write ``<out_dir>/REPORT.md`` from the JSON files the folder holds: summary table, family-wise statement,
     spread over seeds, then a section per claim with bound, measurement, near-boundary control, resolution, verdict
-    reason and figures."""
+    reason, the claim's own tables (``<claim>-table.md``, when it wrote one) and figures."""
     out_dir = Path(out_dir)
     problems: list[str] = []
     results = load_results(out_dir, problems=problems)
@@ -157,7 +157,7 @@ def write_report(out_dir: str | Path, *, title: str = "ganlimits reproduction re
         lines += [f"{len(superseded)} earlier result(s) of another identity are kept in `superseded/` and not "
                   "reported.", ""]
     for r in results:
-        lines += _section(r, replicates.get(r.claim, []))
+        lines += _section(r, replicates.get(r.claim, []), out_dir)
     return write_text_atomic(out_dir / "REPORT.md", "\n".join(lines) + "\n")
 
 
@@ -226,7 +226,7 @@ def _spread(results: list[ClaimResult], replicates: dict[str, list[ClaimResult]]
     return lines + [""]
 
 
-def _section(r: ClaimResult, replicates: list[ClaimResult]) -> list[str]:
+def _section(r: ClaimResult, replicates: list[ClaimResult], out_dir: Path) -> list[str]:
     claim = CLAIMS[r.claim]
     lines = [f"## `{r.claim}` — {r.verdict}", "", f"*{r.source}.* {claim.statement}", ""]
     lines.append(f"- bound: {format_bound(r.bound)}")
@@ -262,6 +262,11 @@ def _section(r: ClaimResult, replicates: list[ClaimResult]) -> list[str]:
                  f"{r.git_commit or 'unknown'}, code version {r.code_version or 'unknown'}")
     for note in r.notes:
         lines.append(f"- note: {note}")
+    table = out_dir / f"{r.claim}-table.md"  # a claim's own tables (the training claims write one), inline
+    if table.is_file():
+        text = table.read_text().strip().splitlines()
+        lines += ["", f"Tables (also in [`{table.name}`]({table.name})):", ""]
+        lines += [f"##{line}" if line.startswith("#") else line for line in text]  # headings under the section
     if r.measurements:
         lines += ["", "<details><summary>measurements</summary>", "", "```json",
                   json.dumps(r.measurements, indent=1, ensure_ascii=False)[:20000], "```", "", "</details>"]

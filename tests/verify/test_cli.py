@@ -262,6 +262,22 @@ def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tm
     assert "Power curve of the verdict's attack" in report and "](arz-thm1_power.png)" in report
 
 
+def test_report_inlines_a_claims_own_table_under_its_section(tmp_path):
+    from ganlimits.verify import ClaimResult, Estimate
+    from ganlimits.verify._report import write_report
+    from ganlimits.verify._results import write_json_atomic
+
+    for cid in ("arz-thm3", "veegan-benchmark"):
+        r = ClaimResult(cid, "s", "holds" if cid == "arz-thm3" else "inconclusive", {}, 0, Estimate.exact(0.0),
+                        {"value": 0.0})
+        write_json_atomic(tmp_path / f"{cid}.json", r.to_dict())
+    (tmp_path / "veegan-benchmark-table.md").write_text("# Modes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    report = write_report(tmp_path).read_text()
+    section = report.split("## `veegan-benchmark`")[1]
+    assert "### Modes" in section and "| 1 | 2 |" in section and "](veegan-benchmark-table.md)" in section
+    assert "| 1 | 2 |" not in report.split("## `veegan-benchmark`")[0]  # only under its own claim
+
+
 def test_full_reproduce_replicates_seeds_except_for_claims_that_aggregate_seeds_inside(fake_claims, monkeypatch,
                                                                                        capsys):
     """--replicates 2: arz-thm1 (a fake) runs at seeds 0 and 1; a module with SEEDS_INSIDE = True runs once."""
