@@ -38,12 +38,11 @@ from ..estimators import (
     reconstruction_ratio,
     threshold_from_reference,
 )
-from ..lab import LabConfig, build_method, lab_target, mode_metrics
+from ..lab import LabConfig, build_method, lab_target, mode_metrics, run_steps
 from ._arz import AttackSettings, World, verdict_attack
 
 __all__: list[str] = []
 
-_CHUNK_STEPS = 25  # real minibatches drawn this many steps at a time (one vectorised draw), as the lab does
 
 
 class CodedTarget:
@@ -79,26 +78,20 @@ def train_pair(target, *, steps: int, seed: int, config: LabConfig):
         \min_{G, E}\ (\text{the non-saturating form, } ganlimits.verify.lab.BiGAN)
 
     Streams of ``Streams(seed)`` as in :func:`~ganlimits.verify.lab.train_gan`: ``"init"`` (weights), ``"data"``
-    (real minibatches, ``_CHUNK_STEPS`` steps at a time), ``"noise"`` (the method's z); the linear or constant
-    learning-rate schedule of ``config``. Bit-identical for a fixed seed and thread count.
+    (real minibatches), ``"noise"`` (the method's z); the lab's one loop (:func:`~ganlimits.verify.lab.run_steps`:
+    chunked draws, the linear or constant learning-rate schedule of ``config``). Bit-identical for a fixed seed and
+    thread count.
     """
     streams = Streams(seed)
     method = build_method("ali", data_dim=target.dim, config=config, generator=streams.torch("init"))
     data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    b = method.reals_per_step
-    optimizers = method.optimizers()
-    base = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
-    start, done, losses = time.perf_counter(), 0, (float("nan"), float("nan"))
-    while done < steps:
-        xs = target.sample(_CHUNK_STEPS * b, generator=data_gen)[0].to(torch.float32)
-        for k in range(min(_CHUNK_STEPS, steps - done)):
-            if config.lr_schedule == "linear":
-                for opt, lrs in zip(optimizers, base, strict=True):
-                    for group, lr in zip(opt.param_groups, lrs, strict=True):
-                        group["lr"] = lr * (1.0 - done / steps)
-            losses = method.step(xs[k * b:(k + 1) * b], noise_gen)
-            done += 1
-    return (method.generator_callable(), method.encoder_callable(), [float(v) for v in losses],
+    start, last = time.perf_counter(), {}
+
+    def keep(done: int, losses) -> None:
+        last["losses"] = losses
+
+    run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen, on_step=keep)
+    return (method.generator_callable(), method.encoder_callable(), [float(v) for v in last["losses"]],
             time.perf_counter() - start)
 
 

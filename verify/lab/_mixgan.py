@@ -54,7 +54,6 @@ from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
 
 from ganlimits.constructions import GaussianMixtureTarget
 from ganlimits.theory import check_number, check_seed
@@ -63,7 +62,7 @@ from .._streams import Streams
 from ._gan_steps import LabMethod
 from ._mode_metrics import mode_metrics
 from ._models import LabConfig, LabGenerator, mlp
-from ._trainer import _CHUNK_STEPS, LAB_TARGETS, Snapshot, TrainResult, check_device, lab_target
+from ._trainer import LAB_TARGETS, Snapshot, TrainResult, check_device, lab_target, run_steps
 
 __all__ = ["MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan"]
 
@@ -287,32 +286,18 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     method = MixGAN(k=k, entropy_weight=entropy_weight, data_dim=target.dim, config=comp,
                     generator=streams.torch("init"), device=dev)
     data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    r = method.reals_per_step
     snapshots = [_snapshot(method, target, 0, streams, n_eval, threshold, None)[0]]
-    final, eval_s = None, 0.0
-    optimizers = method.optimizers()
-    base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
+    final = None
+
+    def on_step(done: int, losses) -> None:
+        nonlocal final
+        if done % eval_every == 0 or done == steps:
+            snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
+            snapshots.append(snap)
+
     loop_start = time.perf_counter()
-    bar = tqdm(total=steps, desc=f"MIX+GAN k={k} on {target.dim}-D", disable=None if progress else True,
-               leave=False)
-    done = 0
-    while done < steps:
-        batch = min(_CHUNK_STEPS, steps - done)
-        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=dev, dtype=torch.float32)
-        for i in range(batch):
-            if config.lr_schedule == "linear":
-                for opt, lrs in zip(optimizers, base_lr, strict=True):
-                    for group, lr in zip(opt.param_groups, lrs, strict=True):
-                        group["lr"] = lr * (1.0 - done / steps)
-            losses = method.step(xs[i * r:(i + 1) * r], noise_gen)
-            done += 1
-            if done % eval_every == 0 or done == steps:
-                t0 = time.perf_counter()
-                snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
-                snapshots.append(snap)
-                eval_s += time.perf_counter() - t0
-        bar.update(batch)
-    bar.close()
+    eval_s = run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen,
+                       device=dev, progress=progress, desc=f"MIX+GAN k={k} on {target.dim}-D", on_step=on_step)
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
     budget = (f"{steps} steps of batch {config.batch_size} per component; "

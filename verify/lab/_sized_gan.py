@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 
 import torch
-from tqdm import tqdm
 
 from ganlimits.constructions import GaussianMixtureTarget
 from ganlimits.theory import check_number, check_seed
@@ -29,10 +28,10 @@ from .._streams import Streams
 from ._gan_steps import VanillaGAN
 from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabGenerator, mlp
+from ._trainer import check_device, run_steps
 
 __all__ = ["SizedGAN", "SizedRun", "train_sized_gan", "discriminator_parameters"]
 
-_CHUNK_STEPS = 25
 
 
 def discriminator_parameters(data_dim: int, width: int, depth: int) -> int:
@@ -119,32 +118,15 @@ def train_sized_gan(target: GaussianMixtureTarget, *, steps: int, seed: int, d_w
     if not isinstance(config, LabConfig):
         raise ValueError(f"config must be a LabConfig, got {type(config).__name__}")
     n_eval = check_number("n_eval", n_eval, low=1, integer=True)
-    dev = torch.device(device)
+    dev = check_device(device)
 
     streams = Streams(seed)
     method = SizedGAN(d_width=d_width, d_depth=d_depth, data_dim=target.dim, config=config,
                       generator=streams.torch("init"), device=dev)
     data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    optimizers = method.optimizers()
-    base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
-    linear = config.lr_schedule == "linear"
-    b = method.reals_per_step
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=f"GAN, D {d_depth}x{d_width}", disable=None if progress else True, leave=False)
-    done = 0
-    while done < steps:
-        batch = min(_CHUNK_STEPS, steps - done)
-        xs = target.sample(_CHUNK_STEPS * b, generator=data_gen)[0].to(device=dev, dtype=torch.float32)
-        for k in range(batch):
-            if linear:
-                factor = 1.0 - done / steps
-                for opt, lrs in zip(optimizers, base_lr, strict=True):
-                    for group, lr in zip(opt.param_groups, lrs, strict=True):
-                        group["lr"] = lr * factor
-            method.step(xs[k * b:(k + 1) * b], noise_gen)
-            done += 1
-        bar.update(batch)
-    bar.close()
+    run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen, device=dev,
+              progress=progress, desc=f"GAN, D {d_depth}x{d_width}")
     train_s = time.perf_counter() - start
     G = method.generator_callable()
     x_eval, _ = G.sample(n_eval, generator=streams.torch("eval"))

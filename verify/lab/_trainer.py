@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -30,7 +31,7 @@ from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabEncoder, LabGenerator
 
 __all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
-           "TrainResult", "train_gan"]
+           "TrainResult", "train_gan", "run_steps"]
 
 MODELS = ("gan", "ali", "unrolled", "veegan", "pacgan2", "pacgan4", "wgan-gp")
 """The lab's methods, by the name :func:`train_gan` takes."""
@@ -153,6 +154,43 @@ def _snapshot(method: LabMethod, target, step: int, streams: Streams, n_eval: in
     return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g), m
 
 
+def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_gen: torch.Generator,
+              noise_gen: torch.Generator, device: torch.device | str = "cpu", progress: bool = False, desc: str = "",
+              on_step: Callable[[int, object], None] | None = None) -> float:
+    """The lab's one training loop, shared by every trainer: ``steps`` updates of ``method`` on minibatches of
+    ``target`` (anything with ``sample(n, generator=) -> (x, _)``).
+
+    Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, as float32
+    on ``device``); before each step the learning rates follow ``config.lr_schedule`` (``"linear"``: the base rate
+    times ``1 - done / steps``); ``method.step(x, noise_gen)`` does one update. ``on_step(done, losses)`` is called
+    after every step (snapshots); the seconds it took are returned, so that callers can report training time alone.
+    """
+    r = method.reals_per_step
+    optimizers = method.optimizers()
+    base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
+    linear = config.lr_schedule == "linear"
+    bar = tqdm(total=steps, desc=desc, disable=None if progress else True, leave=False)
+    done, hook_s = 0, 0.0
+    while done < steps:
+        batch = min(_CHUNK_STEPS, steps - done)
+        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=device, dtype=torch.float32)
+        for k in range(batch):
+            if linear:
+                factor = 1.0 - done / steps
+                for opt, lrs in zip(optimizers, base_lr, strict=True):
+                    for group, lr in zip(opt.param_groups, lrs, strict=True):
+                        group["lr"] = lr * factor
+            losses = method.step(xs[k * r:(k + 1) * r], noise_gen)
+            done += 1
+            if on_step is not None:
+                t0 = time.perf_counter()
+                on_step(done, losses)
+                hook_s += time.perf_counter() - t0
+        bar.update(batch)
+    bar.close()
+    return hook_s
+
+
 def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, seed: int,
               config: LabConfig | None = None, device: torch.device | str = "cpu", eval_every: int | None = None,
               n_eval: int = 2500, threshold: float | None = None, progress: bool = False) -> TrainResult:
@@ -196,36 +234,18 @@ def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, se
     streams = Streams(seed)
     method = build_method(model, data_dim=target.dim, config=config, generator=streams.torch("init"), device=dev)
     data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    r = method.reals_per_step
-    snap, _ = _snapshot(method, target, 0, streams, n_eval, threshold, None)
-    snapshots = [snap]
+    snapshots = [_snapshot(method, target, 0, streams, n_eval, threshold, None)[0]]
     final = None
-    eval_s = 0.0
-    optimizers = method.optimizers()
-    base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
-    linear = config.lr_schedule == "linear"
+
+    def on_step(done: int, losses) -> None:
+        nonlocal final
+        if done % eval_every == 0 or done == steps:
+            snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
+            snapshots.append(snap)
+
     loop_start = time.perf_counter()
-    bar = tqdm(total=steps, desc=f"{method.label} on {target.dim}-D", disable=None if progress else True,
-               leave=False)
-    done = 0
-    while done < steps:
-        batch = min(_CHUNK_STEPS, steps - done)
-        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=dev, dtype=torch.float32)
-        for k in range(batch):
-            if linear:
-                factor = 1.0 - done / steps
-                for opt, lrs in zip(optimizers, base_lr, strict=True):
-                    for group, lr in zip(opt.param_groups, lrs, strict=True):
-                        group["lr"] = lr * factor
-            losses = method.step(xs[k * r:(k + 1) * r], noise_gen)
-            done += 1
-            if done % eval_every == 0 or done == steps:
-                t0 = time.perf_counter()
-                snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
-                snapshots.append(snap)
-                eval_s += time.perf_counter() - t0
-        bar.update(batch)
-    bar.close()
+    eval_s = run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen,
+                       device=dev, progress=progress, desc=f"{method.label} on {target.dim}-D", on_step=on_step)
     end = time.perf_counter()
     elapsed, train_s = end - start, end - loop_start - eval_s
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
