@@ -48,7 +48,6 @@ Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` noise dimension, 
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass
 
@@ -62,7 +61,7 @@ from .._streams import Streams
 from ._gan_steps import LabMethod
 from ._mode_metrics import mode_metrics
 from ._models import LabConfig, LabGenerator, mlp
-from ._trainer import LAB_TARGETS, Snapshot, TrainResult, check_device, lab_target, run_steps
+from ._trainer import LAB_TARGETS, TrainResult, check_device, lab_target, score_samples, train_with_snapshots
 
 __all__ = ["MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan"]
 
@@ -236,9 +235,7 @@ def _snapshot(method: MixGAN, target, step, streams, n_eval, threshold, losses):
     h = torch.randn(n_eval, generator=streams.torch("eval-select", step), dtype=torch.float64)
     mix = method.generator_callable()
     x = mix(torch.cat([z.double(), h[:, None]], 1)) if method.k > 1 else mix.components[0](z)
-    m = mode_metrics(x, target, threshold=threshold)
-    loss_d, loss_g = (math.nan, math.nan) if losses is None else (float(losses[0]), float(losses[1]))
-    return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g), m
+    return score_samples(x, target, step, threshold, losses)
 
 
 def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, seed: int,
@@ -285,19 +282,10 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     streams = Streams(seed)
     method = MixGAN(k=k, entropy_weight=entropy_weight, data_dim=target.dim, config=comp,
                     generator=streams.torch("init"), device=dev)
-    data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    snapshots = [_snapshot(method, target, 0, streams, n_eval, threshold, None)[0]]
-    final = None
-
-    def on_step(done: int, losses) -> None:
-        nonlocal final
-        if done % eval_every == 0 or done == steps:
-            snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
-            snapshots.append(snap)
-
-    loop_start = time.perf_counter()
-    eval_s = run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen,
-                       device=dev, progress=progress, desc=f"MIX+GAN k={k} on {target.dim}-D", on_step=on_step)
+    snapshots, final, train_s = train_with_snapshots(
+        method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
+        progress=progress, desc=f"MIX+GAN k={k} on {target.dim}-D",
+        score=lambda step, losses: _snapshot(method, target, step, streams, n_eval, threshold, losses))
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
     budget = (f"{steps} steps of batch {config.batch_size} per component; "
@@ -307,6 +295,6 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     return MixTrainResult(model=f"mixgan-k{k}", label=method.label, objective=method.objective,
                           target=target.description, steps=steps, seed=seed, config=comp, snapshots=snapshots,
                           final=final, generator=method.generator_callable(), encoder=None, elapsed_s=end - start,
-                          train_s=end - loop_start - eval_s, threads=torch.get_num_threads(), device=str(dev),
+                          train_s=train_s, threads=torch.get_num_threads(), device=str(dev),
                           n_params=n_params, k=k, weights_g=tuple(method.weights_g.tolist()),
                           weights_d=tuple(method.weights_d.tolist()), component_width=width, budget=budget)

@@ -31,7 +31,7 @@ from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabEncoder, LabGenerator
 
 __all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
-           "TrainResult", "train_gan", "run_steps"]
+           "TrainResult", "train_gan", "run_steps", "train_with_snapshots", "score_samples"]
 
 MODELS = ("gan", "ali", "unrolled", "veegan", "pacgan2", "pacgan4", "wgan-gp")
 """The lab's methods, by the name :func:`train_gan` takes."""
@@ -145,13 +145,19 @@ class TrainResult:
                 "n_params": self.n_params}
 
 
+def score_samples(x: torch.Tensor, target, step: int, threshold, losses) -> tuple[Snapshot, ModeMetrics]:
+    """The snapshot at ``step`` of generated samples ``x``: VEEGAN's metrics against ``target`` and the last losses
+    (NaN before the first step)."""
+    m = mode_metrics(x, target, threshold=threshold)
+    loss_d, loss_g = (math.nan, math.nan) if losses is None else (float(losses[0]), float(losses[1]))
+    return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g), m
+
+
 def _snapshot(method: LabMethod, target, step: int, streams: Streams, n_eval: int, threshold, losses) -> Snapshot:
     with torch.no_grad():
         z = torch.randn(n_eval, method.config.noise_dim, generator=streams.torch("eval", step))
         x = method.G(z.to(method.device))
-    m = mode_metrics(x, target, threshold=threshold)
-    loss_d, loss_g = (math.nan, math.nan) if losses is None else (float(losses[0]), float(losses[1]))
-    return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g), m
+    return score_samples(x, target, step, threshold, losses)
 
 
 def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_gen: torch.Generator,
@@ -189,6 +195,28 @@ def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_
         bar.update(batch)
     bar.close()
     return hook_s
+
+
+def train_with_snapshots(method: LabMethod, target, *, steps: int, eval_every: int, streams: Streams,
+                         config: LabConfig, device: torch.device, progress: bool, desc: str,
+                         score: Callable[[int, object], tuple[Snapshot, ModeMetrics]]
+                         ) -> tuple[list[Snapshot], ModeMetrics, float]:
+    """:func:`run_steps` with the streams ``"data"`` and ``"noise"`` of ``streams``, scored by ``score(step,
+    losses)`` at step 0, every ``eval_every`` steps and the last step. Returns the snapshots, the last metrics and
+    the training seconds (snapshots excluded)."""
+    snapshots = [score(0, None)[0]]
+    final = None
+
+    def on_step(done: int, losses) -> None:
+        nonlocal final
+        if done % eval_every == 0 or done == steps:
+            snap, final = score(done, losses)
+            snapshots.append(snap)
+
+    loop_start = time.perf_counter()
+    eval_s = run_steps(method, target, steps=steps, config=config, data_gen=streams.torch("data"),
+                       noise_gen=streams.torch("noise"), device=device, progress=progress, desc=desc, on_step=on_step)
+    return snapshots, final, time.perf_counter() - loop_start - eval_s
 
 
 def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, seed: int,
@@ -233,21 +261,11 @@ def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, se
     start = time.perf_counter()
     streams = Streams(seed)
     method = build_method(model, data_dim=target.dim, config=config, generator=streams.torch("init"), device=dev)
-    data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    snapshots = [_snapshot(method, target, 0, streams, n_eval, threshold, None)[0]]
-    final = None
-
-    def on_step(done: int, losses) -> None:
-        nonlocal final
-        if done % eval_every == 0 or done == steps:
-            snap, final = _snapshot(method, target, done, streams, n_eval, threshold, losses)
-            snapshots.append(snap)
-
-    loop_start = time.perf_counter()
-    eval_s = run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen,
-                       device=dev, progress=progress, desc=f"{method.label} on {target.dim}-D", on_step=on_step)
-    end = time.perf_counter()
-    elapsed, train_s = end - start, end - loop_start - eval_s
+    snapshots, final, train_s = train_with_snapshots(
+        method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
+        progress=progress, desc=f"{method.label} on {target.dim}-D",
+        score=lambda step, losses: _snapshot(method, target, step, streams, n_eval, threshold, losses))
+    elapsed = time.perf_counter() - start
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
     return TrainResult(model=model, label=MODEL_LABELS[model], objective=method.objective,
                        target=target.description, steps=steps, seed=seed, config=config, snapshots=snapshots,
