@@ -128,6 +128,9 @@ class ClaimResult:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
         if self.control_caught is False and self.verdict == "consistent":
             raise ValueError("a 'consistent' verdict needs a control that was caught")
+        if self.verdict_pvalue is not None and self.verdict not in ("consistent", "refuted"):
+            raise ValueError(f"verdict_pvalue is the p-value of the null a verdict rejects; a {self.verdict!r} "
+                             "verdict rejects none, so it gives none")
 
     @property
     def passed(self) -> bool:
