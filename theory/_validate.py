@@ -21,10 +21,13 @@ import numbers
 from collections.abc import Iterable
 
 __all__ = ["check_number", "check_positive", "check_open_unit", "check_seed", "check_count", "check_choice",
-           "SEED_LIMIT"]
+           "check_allocation", "SEED_LIMIT", "MEMORY_BUDGET"]
 
 SEED_LIMIT = 2**63
 """Seeds are integers in [0, 2**63): the range every torch and numpy generator accepts."""
+
+MEMORY_BUDGET = 4 * 2**30
+"""The largest single allocation (bytes) a public function makes before it refuses by name: 4 GiB."""
 
 
 def _domain(low, high, low_open, high_open, integer) -> str:
@@ -133,3 +136,21 @@ def check_choice(name: str, value, choices: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_allocation(name: str, value, *, elements: float, itemsize: int = 8, budget: float = MEMORY_BUDGET) -> None:
+    """Refuse, naming ``name`` (the argument that sets the size) and its ``value``, a request whose largest array
+    would hold ``elements`` items of ``itemsize`` bytes beyond ``budget`` bytes (:data:`MEMORY_BUDGET`) — one line
+    instead of an allocator error after minutes, or a machine out of memory.
+
+    >>> check_allocation("n", 1000, elements=1000 * 64)
+    >>> check_allocation("n", 10**12, elements=10**12 * 64)
+    Traceback (most recent call last):
+    ...
+    ValueError: n = 1000000000000 would need 476837 GiB (an array of 6.4e+13 float64 values), beyond the 4 GiB budget
+    """
+    need = float(elements) * itemsize
+    if not math.isfinite(need) or need > budget:
+        kind = {8: "float64", 4: "float32", 1: "byte"}.get(itemsize, f"{itemsize}-byte")
+        raise ValueError(f"{name} = {value!r} would need {need / 2**30:.6g} GiB (an array of {float(elements):.3g} "
+                         f"{kind} values), beyond the {budget / 2**30:g} GiB budget")
