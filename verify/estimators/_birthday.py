@@ -72,7 +72,8 @@ class BirthdayResult:
     ``curve``: the collision curve, one :class:`CollisionPoint` per size. ``s_half``: where collisions reach
     1/2 (interpolated; interval from simultaneous Clopper-Pearson bands). ``support_estimate``: the headline
     support interval (:data:`~ganlimits.verify.HEADLINE_INTERVAL`: uniform-model maximum likelihood ``N`` with
-    the likelihood-ratio interval calibrated by simulation); ``support_intervals``: every interval type of
+    the Neyman interval calibrated by simulation, each tail at most its share); ``support_intervals``: every
+    interval type of
     :func:`~ganlimits.verify.support_intervals` by name. ``fisher_width``: the width an efficient interval
     would have at the estimate. ``support_estimate_paper``: the paper's ``(s_half / 1.18)^2``. ``beta_bound``:
     the upper bound on ``1/sum P(x)^2`` at the size whose collision rate is closest to 1/2 (``beta_size``).
@@ -237,9 +238,10 @@ def birthday_test(
     - ``curve``: collisions/repeats per size with a Clopper-Pearson interval at ``confidence``;
     - ``s_half``: the crossing of 1/2 by the monotone (isotonic) fit of the curve, linearly interpolated, with
       the interval of simultaneous Clopper-Pearson bands (valid for any increasing curve);
-    - ``support_estimate``: the uniform-model maximum likelihood ``N`` with the likelihood-ratio interval whose
-      cut is calibrated on ``calibration_draws`` curves simulated under the uniform model (drawn from a numpy
-      generator seeded by ``generator`` after the samples); ``support_intervals`` holds it and the other
+    - ``support_estimate``: the uniform-model maximum likelihood ``N`` with the Neyman interval ordered by the
+      maximum likelihood, each tail at most ``(1 - confidence)/2``, from ``calibration_draws`` curves simulated
+      under the uniform model (drawn from a numpy generator seeded by ``generator`` after the samples);
+      ``support_intervals`` holds it and the other
       interval types (asymptotic likelihood ratio, Clopper-Pearson inversion, crossing bands), see
       :func:`~ganlimits.verify.support_intervals`; ``fisher_width`` the efficient width at the estimate;
       ``support_estimate_paper`` the paper's ``(s_half / 1.18)^2``;

@@ -13,12 +13,26 @@ the uniform model on ``N`` points the collision counts ``c_j`` at the sizes ``s_
 
 Four intervals for ``N`` (:data:`SUPPORT_INTERVALS`), all at level ``confidence``:
 
-- ``"lr_calibrated"`` (the headline, :data:`HEADLINE_INTERVAL`): ``{N : 2(\\ell(\\hat N) - \\ell(N)) <= q}`` with
-  ``q`` the larger of Wilks's ``chi^2_1(confidence)`` and the largest ``confidence`` quantile of the same
-  statistic on curves simulated under the uniform model at 12 values of ``N`` spanning the set where ``N`` lies
-  with probability 0.999 (so ``q`` is at least the quantile at the truth): Wilks's interval, widened where its
-  coverage falls short (few repeats, few sizes);
-- ``"lr"``: the same set with Wilks's asymptotic cut ``chi^2_1(confidence)``;
+- ``"neyman"`` (the headline, :data:`HEADLINE_INTERVAL`): the Neyman interval ordered by the maximum likelihood
+  ``N_hat``, each tail at most ``(1 - confidence)/2``. Its lower end is the smallest ``N`` whose simulated curves
+  have a maximum likelihood at least the observed ``N_hat`` with probability above ``(1 - confidence)/2``, its
+  upper end the largest whose curves have one at most ``N_hat`` with that probability. The probabilities are
+  Monte-Carlo p-values ``(1 + #)/(B + 1)`` over ``B`` simulated curves, an exact test at every ``N`` (the truth
+  lies below the interval only when the test at the truth rejects: probability at most ``(1 - confidence)/2``;
+  likewise above). ``\\ell`` is concave in ``\\theta = \\log N``, so a curve's maximum likelihood is at least
+  ``N_hat`` exactly when its score at ``N_hat`` is at most 0, i.e. when its weighted count is at most the observed
+  one:
+
+  .. math::
+      \\hat N(c') \\ge \\hat N \\iff \\sum_j a_j c'_j \\le \\sum_j a_j c_j, \\qquad
+      a_j = \\frac{|\\partial P_N(s_j)/\\partial\\theta|}{P_N(s_j)(1 - P_N(s_j))}\\Big|_{N = \\hat N};
+
+  the simulated curves share their uniforms across ``N`` (inverse binomial CDF), so both probabilities are
+  monotone in ``N`` and the ends are found by bisection. A curve without a collision (``N_hat = inf``) or with a
+  collision in every sample is handled by the exact probability of that curve; an ``N_hat`` below the largest
+  size (pigeonhole) by computing the simulated curves' maximum likelihoods on a grid;
+- ``"lr"``: the likelihood-ratio set ``{N : 2(\\ell(\\hat N) - \\ell(N)) <= chi^2_1(confidence)}`` (Wilks's
+  asymptotic cut; with few repeats a tail can exceed its share);
 - ``"cp"``: Clopper-Pearson inversion: at each size the exact interval for ``P_N(s_j)`` at level
   ``1 - (1 - confidence)/S`` (Bonferroni), turned into an interval for ``N`` (``P_N(s)`` decreases in ``N``),
   intersected over the sizes;
@@ -43,17 +57,19 @@ from .._results import Estimate
 __all__ = ["SUPPORT_INTERVALS", "HEADLINE_INTERVAL", "support_intervals", "support_fisher_width",
            "support_lr_pvalue"]
 
-SUPPORT_INTERVALS = ("lr_calibrated", "lr", "cp", "cp_crossing")
+SUPPORT_INTERVALS = ("neyman", "lr", "cp", "cp_crossing")
 """The support intervals a birthday test reports, by name."""
 
-HEADLINE_INTERVAL = "lr_calibrated"
-"""The interval reported as ``support_estimate``: the one whose measured coverage holds at the smallest width."""
+HEADLINE_INTERVAL = "neyman"
+"""The interval reported as ``support_estimate``: the one whose tails hold their nominal shares (by construction, and
+measured on known supports)."""
 
 _FLOOR = -1e9  # log of a zero probability: finite, so that 0 * log 0 = 0 in the matrix products
 _GRID_STEP = 0.004  # spacing of the observed data's grid in log N
 _SIM_STEP = 0.02  # spacing of the simulation grid in log N (maxima refined by a parabola)
 _SIM_HALF = 2.5  # the simulation grid spans log N0 +- this (about 12 times the width of a 1.5x interval)
-_ANCHORS = 12  # values of N at which the statistic's law is simulated
+_BISECT_TOL = 1e-4  # the Neyman interval's ends are bracketed to this width in log N (the outer bracket is kept)
+_DERIV_STEP = 1e-5  # step in log N of the central difference for dP_N(s)/dlog N
 
 
 def _uniform_curve(N: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -123,21 +139,31 @@ def _grid_max(ll: np.ndarray) -> np.ndarray:
     return np.maximum(np.minimum(peak, b + np.abs(c - a)), ll.max(axis=1))
 
 
-def _simulated_statistic(log_n0: float, sizes: np.ndarray, repeats: int, draws: int, rng: np.random.Generator,
-                         region: tuple[float, float] | None = None) -> np.ndarray:
-    """The likelihood-ratio statistic of ``draws`` curves simulated under ``N0``: ``2(max l - l(N0))``, or with
-    ``region`` (log N interval) ``2(max l - max_{region} l)``. Maximised on a grid around ``N0``."""
+def _simulated_curves(log_n0: float, sizes: np.ndarray, repeats: int, draws: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``draws`` curves simulated under ``N0`` with their log-likelihood on a grid around ``log N0``:
+    (grid ``(G,)``, counts ``(B, S)``, log-likelihood ``(B, G)``)."""
     grid = np.arange(max(0.0, log_n0 - _SIM_HALF), log_n0 + _SIM_HALF + _SIM_STEP, _SIM_STEP)
     p0 = _uniform_curve(np.array([np.exp(log_n0)]), sizes)[0]
     counts = rng.binomial(repeats, p0, size=(draws, len(sizes)))
-    ll = _loglik(grid, sizes, counts, repeats)
-    if region is None:
-        null = _loglik(np.array([log_n0]), sizes, counts, repeats)[:, 0]
-    else:
-        inside = (grid >= region[0]) & (grid <= region[1])
-        null = ll[:, inside].max(axis=1) if inside.any() else _loglik(np.array([log_n0]), sizes, counts,
-                                                                      repeats)[:, 0]
-    return 2 * np.maximum(_grid_max(ll) - null, 0.0)
+    return grid, counts, _loglik(grid, sizes, counts, repeats)
+
+
+def _curve_max(ll: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Row maxima of the log-likelihood over the grid and ``N = inf`` (where a curve without a collision has
+    log-likelihood 0, its supremum)."""
+    best = _grid_max(ll)
+    return np.where(counts.sum(axis=1) == 0, np.maximum(best, 0.0), best)
+
+
+def _simulated_statistic(log_n0: float, sizes: np.ndarray, repeats: int, draws: int, rng: np.random.Generator,
+                         region: tuple[float, float]) -> np.ndarray:
+    """The likelihood-ratio statistic ``2(max l - max_{region} l)`` (``region`` a log N interval) of ``draws``
+    curves simulated under ``N0``. Maximised on a grid around ``N0`` (and at ``N = inf``)."""
+    grid, counts, ll = _simulated_curves(log_n0, sizes, repeats, draws, rng)
+    inside = (grid >= region[0]) & (grid <= region[1])
+    null = ll[:, inside].max(axis=1) if inside.any() else _loglik(np.array([log_n0]), sizes, counts, repeats)[:, 0]
+    return 2 * np.maximum(_curve_max(ll, counts) - null, 0.0)
 
 
 def _check_curve(sizes, counts, repeats) -> tuple[np.ndarray, np.ndarray, int]:
@@ -161,7 +187,7 @@ def support_intervals(sizes: Sequence[int], counts: Sequence[int], repeats: int,
     ``N_hat`` (``inf`` when nothing collided).
 
     ``generator`` (a ``numpy.random.Generator``) drives the ``calibration_draws`` simulated curves of
-    ``"lr_calibrated"``; ``seed`` is recorded in the estimates. The mathematics is in the module docstring.
+    ``"neyman"``; ``seed`` is recorded in the estimates. The mathematics is in the module docstring.
 
     >>> est = support_intervals([10, 20, 30], [9, 29, 47], 60, generator=np.random.default_rng(0))
     >>> round(est["lr"].estimate), [round(est[k].ci_low) for k in ("lr", "cp")]
@@ -182,21 +208,69 @@ def support_intervals(sizes: Sequence[int], counts: Sequence[int], repeats: int,
     lo, hi = _lr_set(log_n, ll, best, wilks, best_x, sz, c, repeats)
     out = {"lr": Estimate(est, min(lo, est), max(hi, est), confidence, n, "likelihood ratio, chi2 cut (uniform "
                           "model)", seed)}
-    # Calibration: the confidence quantile of the statistic under N, for N on _ANCHORS points spanning the set where
-    # the truth lies with probability 0.999; the largest of them (and Wilks's cut) bounds the quantile at the truth.
-    wide = _lr_set(log_n, ll, best, float(stats.chi2.ppf(0.999, 1)), best_x, sz, c, repeats)
-    top = np.log(wide[1]) if np.isfinite(wide[1]) else min(log_n[-1], np.log(wide[0]) + 2 * _SIM_HALF)
-    anchors = np.linspace(np.log(wide[0]), top, _ANCHORS)
-    simulated = max(float(np.quantile(_simulated_statistic(a, sz, repeats, draws, generator), confidence,
-                                      method="inverted_cdf")) for a in anchors)
-    cut = max(wilks, simulated)  # the chi-square cut, widened where the simulated law says it falls short
-    lo_c, hi_c = _lr_set(log_n, ll, best, cut, best_x, sz, c, repeats)
-    out["lr_calibrated"] = Estimate(est, min(lo_c, est), max(hi_c, est), confidence, n,
-                                    f"likelihood ratio, cut {cut:.3g} calibrated by {draws} simulated curves "
-                                    "(uniform model)", seed)
+    lo_n, hi_n = _neyman(sz, c, repeats, confidence, draws, generator, best_x, log_n)
+    out["neyman"] = Estimate(est, min(lo_n, est), max(hi_n, est), confidence, n,
+                             f"Neyman, ordered by the maximum likelihood, each tail at most {(1 - confidence) / 2:g} "
+                             f"(Monte-Carlo p-values over {draws} simulated curves, uniform model)", seed)
     out["cp"] = _cp_inversion(sz, c, repeats, confidence, est, seed, log_n, log_q)
     out["cp_crossing"] = _cp_crossing(sz, c, repeats, confidence, est, seed)
     return out
+
+
+def _bisect(f, inside: float, outside: float) -> float:
+    """For ``f`` monotone between ``inside`` (``f`` true) and ``outside`` (false): the end of the bracket on the
+    ``outside`` side once it is narrower than :data:`_BISECT_TOL` (the conservative end)."""
+    while abs(outside - inside) > _BISECT_TOL:
+        mid = 0.5 * (inside + outside)
+        inside, outside = (mid, outside) if f(mid) else (inside, mid)
+    return outside
+
+
+def _neyman(sz: np.ndarray, c: np.ndarray, repeats: int, confidence: float, draws: int,
+            rng: np.random.Generator, best_x: float, log_n: np.ndarray) -> tuple[float, float]:
+    """Ends of the Neyman interval ordered by the maximum likelihood (module docstring)."""
+    half = (1 - confidence) / 2
+    top = float(log_n[-1])
+
+    def curve(theta: float) -> np.ndarray:
+        return _uniform_curve(np.array([np.exp(theta)]), sz)[0]
+
+    if not np.any(c):  # N_hat = inf: the only curve with N_hat >= inf is this one; its probability is exact
+        def p_none(t: float) -> bool:
+            with np.errstate(divide="ignore"):
+                return float(repeats * np.sum(np.log1p(-np.minimum(curve(t), 1.0)))) > np.log(half)
+
+        return (1.0 if p_none(0.0) else float(np.exp(_bisect(p_none, top, 0.0)))), float("inf")
+    if np.all(c == repeats):  # the smallest N_hat: the only curve with N_hat this small; its probability is exact
+        p_all = lambda t: float(repeats * np.sum(np.log(np.maximum(curve(t), 1e-300)))) > np.log(half)  # noqa: E731
+        return 1.0, (float("inf") if p_all(top) else float(np.exp(_bisect(p_all, 0.0, top))))
+    uniforms = rng.random((draws, sz.size))  # common random numbers: simulated counts grow as N shrinks
+    ks = np.arange(repeats + 1)
+
+    def counts(theta: float) -> np.ndarray:
+        cdf = stats.binom.cdf(ks[None, :], repeats, curve(theta)[:, None])
+        return np.minimum(np.stack([np.searchsorted(cdf[j], uniforms[:, j]) for j in range(sz.size)], axis=1),
+                          repeats)
+
+    P = _uniform_curve(np.exp(best_x + np.array([-_DERIV_STEP, 0.0, _DERIV_STEP])), sz)
+    if np.all((P[1] > 0) & (P[1] < 1)):  # the score at N_hat orders the curves by their maximum likelihood
+        a = -(P[2] - P[0]) / (2 * _DERIV_STEP) / (P[1] * (1 - P[1]))
+        observed, tol = float(a @ c), 1e-9 * float(a.sum()) * repeats
+        above = lambda t: counts(t) @ a <= observed + tol  # noqa: E731  (maximum likelihood >= N_hat)
+        below = lambda t: counts(t) @ a >= observed - tol  # noqa: E731
+    else:  # N_hat below a size (pigeonhole): the simulated curves' maximum likelihoods on a grid
+        grid = log_n[::5]
+        log_p, log_q = _log_tables(grid, sz)
+        x = grid[int(np.argmax(c @ log_p.T + (repeats - c) @ log_q.T))]
+        mle = lambda t: grid[np.argmax((k := counts(t)) @ log_p.T + (repeats - k) @ log_q.T, axis=1)]  # noqa: E731
+        above = lambda t: mle(t) >= x  # noqa: E731
+        below = lambda t: mle(t) <= x  # noqa: E731
+    p_above = lambda t: (1 + np.sum(above(t))) / (draws + 1) > half  # noqa: E731  (increases with N)
+    p_below = lambda t: (1 + np.sum(below(t))) / (draws + 1) > half  # noqa: E731  (decreases with N)
+    x0 = min(best_x, top)
+    lower = 1.0 if p_above(0.0) else float(np.exp(_bisect(p_above, x0 if p_above(x0) else top, 0.0)))
+    upper = float("inf") if p_below(top) else float(np.exp(_bisect(p_below, x0 if p_below(x0) else 0.0, top)))
+    return lower, upper
 
 
 def _invert(p: float, j: int, log_n: np.ndarray, log_q: np.ndarray) -> float:

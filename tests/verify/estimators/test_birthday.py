@@ -89,7 +89,7 @@ def test_calibration_on_a_known_support():
 
 def test_intervals_on_an_exact_curve():
     """Counts equal to R times the exact uniform curve of N = 1000 (rounded): the maximum likelihood is within 2%
-    of 1000 and every interval contains it; the calibrated cut is recorded in the method."""
+    of 1000 and every interval contains it; the headline's simulated curves are recorded in the method."""
     from ganlimits.theory import uniform_collision_probability
 
     sizes, R = [20, 30, 40, 50, 60, 80], 400
@@ -98,10 +98,10 @@ def test_intervals_on_an_exact_curve():
     assert est["lr"].estimate == pytest.approx(1000, rel=0.02)
     for name in SUPPORT_INTERVALS:
         assert est[name].ci_low <= 1000 <= est[name].ci_high, name
-    assert "calibrated by 1000 simulated curves" in est["lr_calibrated"].method
-    # the chi-square and calibrated cuts are close here (many repeats): widths within 10%
-    w = {k: est[k].ci_high / est[k].ci_low for k in ("lr", "lr_calibrated")}
-    assert w["lr_calibrated"] == pytest.approx(w["lr"], rel=0.1)
+    assert "over 1000 simulated curves" in est[HEADLINE_INTERVAL].method
+    # the Neyman and chi-square likelihood-ratio intervals are close here (many repeats): widths within 10%
+    w = {k: est[k].ci_high / est[k].ci_low for k in ("lr", HEADLINE_INTERVAL)}
+    assert w[HEADLINE_INTERVAL] == pytest.approx(w["lr"], rel=0.1)
     # Clopper-Pearson inversion is wider (Bonferroni over six sizes)
     assert est["cp"].ci_high / est["cp"].ci_low > w["lr"]
 
