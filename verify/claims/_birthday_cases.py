@@ -76,13 +76,23 @@ def noised_law(clean, cfg: dict[str, Any]) -> NoisedTarget:
 
 
 def memorized_sampler(m: int, cfg: dict[str, Any], gen: torch.Generator):
-    """The uniform law on ``m`` draws of the jittered digits (support exactly ``m`` on full vectors)."""
+    """The uniform law on ``m`` draws of the jittered digits (support exactly ``m`` on full vectors); returns
+    ``sample`` and the ``(m, d)`` memory."""
     memory, _ = image_law(cfg, "all").sample(m, generator=gen)
 
     def sample(s: int, g: torch.Generator) -> torch.Tensor:
         return memory[torch.randint(0, m, (s,), generator=g)]
 
-    return sample
+    return sample, memory
+
+
+def atoms_apart(memory: torch.Tensor, threshold: float) -> tuple[float, bool]:
+    """The exact certificate of a memorized law's support under the duplicate rule: its atoms' closest pair
+    (``closest_pairs``, exact) and whether it is at least ``threshold`` apart. When it is, two draws are
+    duplicates exactly when they copy the same atom, so the collision curve is exactly the uniform law's
+    :math:`P_m(s)` on the ``m`` atoms: the support the test sees is ``m``, no more and no less."""
+    d_min = float(closest_pairs(memory, 1)[1][0])
+    return d_min, bool(d_min >= threshold)
 
 
 def witness(cfg: dict[str, Any], gen: torch.Generator) -> MemorizingGenerator:
@@ -158,9 +168,11 @@ def _trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     kind = cfg["kind"]
     log_factor = float(np.log(cfg["factor"]))
     if kind == "memorized":  # uniform on m images; attacked as a claim that the support is cfg["claimed"]
-        res = _attack(memorized_sampler(cfg["m"], cfg, gen), cfg, gen)
-        return {"kind": kind, "m": cfg["m"], "role": cfg.get("role"),
-                **_summary(res, cfg["m"], cfg["claimed"], log_factor)}
+        sample, memory = memorized_sampler(cfg["m"], cfg, gen)
+        d_min, apart = atoms_apart(memory, cfg["threshold"])
+        res = _attack(sample, cfg, gen)
+        return {"kind": kind, "m": cfg["m"], "role": cfg.get("role"), "atoms_min_distance": d_min,
+                "support_certified": apart, **_summary(res, cfg["m"], cfg["claimed"], log_factor)}
     if kind == "witness":
         G = witness(cfg, gen)
         sample = lambda s, g: G.fast(G.partition.sample_codes(s, generator=g))  # noqa: E731

@@ -22,9 +22,9 @@ COVERAGE_ALPHA = 0.01
 binomial test) makes the verdict inconclusive."""
 
 
-def verdict_of(cases: dict[str, Estimate], *, near: NearBoundaryControl, power: PowerCurve, log_factor: float,
-               flags: dict[str, bool], heavy_flagged: bool, exposed: bool, false_positives: int,
-               coverage: dict[str, Any], confidence: float) -> tuple[str, str]:
+def verdict_of(cases: dict[str, Estimate], *, near: NearBoundaryControl | None, power: PowerCurve | None,
+               log_factor: float, flags: dict[str, bool], heavy_flagged: bool, exposed: bool, false_positives: int,
+               coverage: dict[str, Any], confidence: float, uncertain: list[str] = ()) -> tuple[str, str]:
     """The claim's verdict and its reason.
 
     ``inconclusive`` when the threshold rule collided on held-out images of unbounded support (no specificity)
@@ -32,7 +32,9 @@ def verdict_of(cases: dict[str, Estimate], *, near: NearBoundaryControl, power: 
     ``refuted`` when a known support's ``|log(N_hat/m)|`` has its lower limit beyond ``log F``
     (:func:`~._common.decide`), a known uniform support is flagged non-uniform, the heavy atom is not flagged and
     named, or the witness is not exposed; ``consistent`` when every case is (decide's rule: within the bound,
-    near-boundary control caught, resolution <= 3x the bound); ``inconclusive`` otherwise.
+    near-boundary control caught, resolution <= 3x the bound); ``inconclusive`` otherwise, and also when a known
+    support is not certified (``uncertain``: its atoms closer than the threshold, so the support the rule sees is
+    not known exactly).
     """
     if false_positives:
         return "inconclusive", (f"the threshold rule found {false_positives} duplicate(s) among held-out jittered "
@@ -42,7 +44,8 @@ def verdict_of(cases: dict[str, Estimate], *, near: NearBoundaryControl, power: 
     if p_cov < COVERAGE_ALPHA:
         return "inconclusive", (f"the {HEADLINE_INTERVAL} interval covered the planted supports {covered}/"
                                 f"{coverage['n']} times, below {confidence:.0%} (p = {p_cov:.2g})")
-    decided = {name: decide(est, log_factor, control=near, resolution=power) for name, est in cases.items()}
+    decided = {name: decide(est, log_factor, control=near, resolution=power, direction="upper")
+               for name, est in cases.items()}
     for name, (v, why) in decided.items():
         if v == "refuted":
             return "refuted", f"{name}: {why} (the support estimate is off by more than the factor)"
@@ -53,6 +56,9 @@ def verdict_of(cases: dict[str, Estimate], *, near: NearBoundaryControl, power: 
         return "refuted", "the law with one heavy atom was not flagged non-uniform with the atom named"
     if not exposed:
         return "refuted", "the Theorem-3 witness was not separated from the data on full vectors"
+    if uncertain:
+        return "inconclusive", (f"known support not certified (atoms closer than the threshold): "
+                                f"{', '.join(uncertain)}")
     for name, (v, why) in decided.items():
         if v == "inconclusive":
             return "inconclusive", f"{name}: {why}"
@@ -99,6 +105,7 @@ def figures(rows: list[dict[str, Any]], coverage: dict[str, Any], power: PowerCu
            title="support intervals: coverage vs width")
     ax.legend(fontsize=6)
     paths = [save_figure(fig, out_dir, "az17-birthday-curves")]
-    paths.append(power_figure(power, out_dir, "az17-birthday-power", xlabel="planted |log(N / m)|",
-                              title="power: support m F^c attacked as m"))
+    if power is not None:
+        paths.append(power_figure(power, out_dir, "az17-birthday-power", xlabel="planted |log(N / m)|",
+                                  title="power: support m F^c attacked as m"))
     return paths

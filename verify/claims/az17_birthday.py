@@ -9,9 +9,9 @@ non-uniform mass and exposes the memorizing generator.
 (Arora & Zhang 2017, birthday paradox test; ``docs/papers/az17.md``). The attack is the general one: full output
 vectors, a duplicate threshold from held-out data (:func:`~ganlimits.verify.threshold_from_reference` on jittered
 digits of a calibration half of the images; the false-positive control uses the other half), sizes from a pilot
-run (:func:`~ganlimits.verify.pilot_sizes`), and the support interval whose measured coverage holds at the
-smallest width (:data:`~ganlimits.verify.HEADLINE_INTERVAL`, the likelihood-ratio interval calibrated by
-simulation).
+run (:func:`~ganlimits.verify.pilot_sizes`), and the headline support interval
+(:data:`~ganlimits.verify.HEADLINE_INTERVAL`: the Neyman interval ordered by the maximum likelihood, calibrated by
+simulation, each tail at most 2.5%).
 
 Cases (shape letters: ``m`` support, ``d`` = 64, ``d_code`` code dimension):
 
@@ -30,8 +30,12 @@ Cases (shape letters: ``m`` support, ``d`` = 64, ``d_code`` code dimension):
 
 Near-boundary control: a memorizing generator of support ``m F^c`` (``c = near_strength`` in [1.5, 3]) attacked
 as a claim of support ``m`` at the verdict's n; caught when the lower limit of ``|log(N_hat / m)|`` exceeds
-``log F``. Resolution: the same over the graded strengths ``power_strengths``; those trials, on known uniform
-supports, also measure the coverage and width of every interval type.
+``log F``. Its truth ``log(m F^c / m)`` is exact from both sides once its atoms' closest pair (computed exactly) is
+at least the duplicate threshold apart: two draws are then duplicates exactly when they copy the same atom, so the
+test sees exactly the uniform law on ``m F^c`` points (otherwise there is no control). Resolution: the same over
+the graded strengths ``power_strengths``, ``power_repeats`` >= 14 trials each (fewer: no resolution, and the
+verdict is inconclusive), every planted support certified the same way; those trials, on known uniform supports,
+also measure the coverage and width of every interval type.
 
 Verdict (``_birthday_report.verdict_of``): ``inconclusive`` when the held-out control collides or the headline
 interval under-covers the planted supports; ``refuted`` when a known support's interval lies beyond the factor, a
@@ -136,7 +140,7 @@ class Settings(CheckedSettings):
     @classmethod
     def quick(cls) -> Settings:
         return cls(ms=(64, 256), witness_k=16, repeats=25, n_sizes=8, pilot_repeats=10, calibration_draws=500,
-                   power_strengths=(0.0, 1.0, 2.0, 3.0), power_repeats=6, control_s=1024, control_repeats=5,
+                   power_strengths=(0.0, 1.0, 2.0, 3.0), power_repeats=14, control_s=1024, control_repeats=5,
                    witness_pairs=20_000, reference_n=1024)
 
     @classmethod
@@ -238,15 +242,22 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         return Estimate(r["log_ratio"], r["log_ratio_low"], r["log_ratio_high"], CONFIDENCE, n,
                         f"|log(N_hat / {what})|, {HEADLINE_INTERVAL} interval", config.seed)
 
-    near = NearBoundaryControl(
-        f"memorizing generator of support {near_row['m']} attacked as support {head}",
-        true_value=float(np.log(near_row["m"] / head)), bound=log_f, measured=ratio_estimate(near_row, "m"),
-        truth=f"by construction: uniform on {near_row['m']} distinct images")
+    near = None
+    if near_row["support_certified"]:
+        near = NearBoundaryControl.exact(
+            f"memorizing generator of support {near_row['m']} attacked as support {head}",
+            float(np.log(near_row["m"] / head)), bound=log_f, measured=ratio_estimate(near_row, "m"),
+            truth=f"exact: uniform on {near_row['m']} atoms whose closest pair ({near_row['atoms_min_distance']:.3g})"
+                  f" is at least the threshold {near_row['threshold']:.3g} apart, so the rule sees exactly the "
+                  f"uniform law on {near_row['m']} points")
     strengths = [float(np.log(_planted(head, st.factor, c) / head)) for c in st.power_strengths]
-    detected = [sum(r["detected"] for r in power_rows if r["m"] == _planted(head, st.factor, c))
-                for c in st.power_strengths]
-    power = PowerCurve(strengths=tuple(strengths), detected=tuple(detected), repeats=st.power_repeats, n=n,
-                       bound=log_f, label=f"planted supports {head} F^c, attacked as support {head}")
+    uncertified = [r["m"] for r in power_rows if not r["support_certified"]]
+    power = None
+    if not uncertified:  # every planted support is exact, so every strength is
+        detected = [sum(r["detected"] for r in power_rows if r["m"] == _planted(head, st.factor, c))
+                    for c in st.power_strengths]
+        power = PowerCurve(strengths=tuple(strengths), detected=tuple(detected), repeats=st.power_repeats, n=n,
+                           bound=log_f, label=f"planted supports {head} F^c, attacked as support {head}")
     coverage = coverage_table(power_rows, CONFIDENCE)
 
     cases = {f"memorizing m={m}": ratio_estimate(r, "m") for m, r in sorted(memorized.items())}
@@ -256,13 +267,15 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     data_low = support_intervals([st.control_s], [controls["noised"]["collisions"]], st.control_repeats,
                                  generator=streams.numpy("control-interval"))[HEADLINE_INTERVAL].ci_low
     exposed = bool(wit["full"]["intervals"][HEADLINE_INTERVAL]["ci_high"] < data_low)
-    verdict, reason = verdict_of(cases, near=near, power=power, log_factor=log_f, flags=flags,
+    uncertain = [f"memorizing m={m}" for m, r in sorted(memorized.items()) if not r["support_certified"]]
+    verdict, reason = verdict_of(cases, near=near, power=power, log_factor=log_f, flags=flags, uncertain=uncertain,
                                  heavy_flagged=bool(heavy["nonuniform"] and heavy["top_is_heavy_point"]),
                                  exposed=exposed, false_positives=sum(c["collisions"] for c in controls.values()),
                                  coverage=coverage["pooled"][HEADLINE_INTERVAL]["coverage"], confidence=CONFIDENCE)
     top = memorized[head]
     curve = (top["sizes"], top["counts"], top["repeats"])
     gen = streams.numpy("pvalue")
+    pvalue = None
     if verdict == "consistent":
         # the null the verdict rejects is "the estimate is off by more than the factor": N <= m/f or N >= m f,
         # an intersection-union test whose p-value is the larger of the two one-sided ones
@@ -270,7 +283,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                                        draws=st.calibration_draws),
                      support_lr_pvalue(*curve, low=head * st.factor, high=head * st.factor * 1e6, generator=gen,
                                        draws=st.calibration_draws))
-    else:  # the null a refutation rejects is "within the factor"
+    elif verdict == "refuted" and reason.startswith(f"memorizing m={head}:"):
+        # the null a refutation by the headline's interval rejects is "within the factor"
         pvalue = support_lr_pvalue(*curve, low=head / st.factor, high=head * st.factor, generator=gen,
                                    draws=st.calibration_draws)
 
@@ -291,6 +305,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                              / np.sqrt(wit["clean"]["m"])},
         "nonuniform_case": heavy, "specificity": controls, "coverage": coverage, "nonuniform_flags": flags,
         "criteria": {k: e.to_dict() for k, e in cases.items()}, "power_trials": power_rows,
+        "uncertified_planted_supports": uncertified,
     }
     notes = [
         f"Duplicates on full vectors: distance below half the 1% quantile of nearest-neighbour distances among "
@@ -298,9 +313,12 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         "specificity check uses the other images).",
         "Sizes: a pilot doubles s until half its samples collide, then the test uses sizes from 0.6 to 2.4 times "
         "that crossing; the pilot's samples are not reused.",
-        "Support interval: uniform-model maximum likelihood with the likelihood-ratio interval calibrated by "
-        "simulated curves; its coverage and median width, with those of the chi-square, Clopper-Pearson inversion "
-        "and crossing intervals, are measured on the planted supports (measurements.coverage).",
+        "Support interval: uniform-model maximum likelihood with the Neyman interval ordered by the maximum "
+        "likelihood (each tail at most 2.5%, Monte-Carlo p-values over simulated curves); its coverage and median "
+        "width, with those of the chi-square likelihood-ratio, Clopper-Pearson inversion and crossing intervals, are "
+        "measured on the planted supports (measurements.coverage).",
+        "Near-boundary control and planted supports certified exactly: each memorized law's closest pair of atoms "
+        "is at least the duplicate threshold apart, so the rule sees exactly the uniform law on its atoms.",
         "The Theorem-3 witness's outputs of one block differ at the code positions, so on full vectors their "
         "duplicate rate is that of about 'effective_support' points (a count of independent pairs), not m; "
         "comparing only the known clean positions is the special case that recovers m.",
@@ -314,7 +332,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         bound={"value": log_f, "label": f"|log(N_hat/m)| <= log {st.factor:g} (estimate within x{st.factor:g})"},
         near_control=near, power=power, summary=summary,
         control_summary=(f"planted support {near_row['m']} = {head} x {near_row['m'] / head:.2f} attacked as {head}: "
-                         f"|log ratio| {near.measured.fmt()} vs log F = {log_f:.3f}; caught: {near.caught}"),
+                         f"|log ratio| {ratio_estimate(near_row, 'm').fmt()} vs log F = {log_f:.3f}"
+                         + ("" if near is not None else "; its atoms were closer than the threshold: its support "
+                            "is not certified, no control")),
         measurements=measurements, notes=notes,
         figures=figures(rows, coverage, power, Path(config.out_dir)) if config.figures else [],
     )

@@ -14,13 +14,14 @@ import torch
 from ganlimits.constructions import GaussianBlockPartition, MemorizingGenerator, NoisedTarget, NoiseModel, digits
 from ganlimits.verify import (
     HEADLINE_INTERVAL,
+    SUPPORT_INTERVALS,
     Estimate,
     RunConfig,
     birthday_test,
     run_claim,
     threshold_from_reference,
 )
-from ganlimits.verify.claims._birthday_cases import log_ratio_interval, split_images
+from ganlimits.verify.claims._birthday_cases import atoms_apart, log_ratio_interval, split_images
 from ganlimits.verify.claims._birthday_report import verdict_of
 from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve
 from ganlimits.verify.claims.az17_birthday import Settings
@@ -36,15 +37,26 @@ def quick_result(tmp_path_factory):
 
 def test_quick_run_records_its_procedure(quick_result):
     result, out = quick_result
-    assert result.verdict_reason and 0 <= result.verdict_pvalue <= 1
+    assert result.verdict_reason
+    # a p-value exactly when the verdict rejects a null
+    assert (result.verdict_pvalue is not None) == (result.verdict in ("consistent", "refuted"))
+    assert result.verdict_pvalue is None or 0 <= result.verdict_pvalue <= 1
     assert result.bound["value"] == pytest.approx(LOG_F)
     m = result.measured
     assert m.ci_low <= m.estimate <= m.ci_high and HEADLINE_INTERVAL in m.method and m.n == 25 * 8
-    # the near-boundary control's true value is 1.5-3 times the bound, by construction
-    assert 1.5 <= result.control_true_value / LOG_F <= 3
-    assert result.resolution["n"] == m.n and result.resolution["bound"] == pytest.approx(LOG_F)
+    # the near-boundary control's truth is exact from both sides (atoms farther apart than the threshold) and lies
+    # 1.5-3 times the bound
+    near = result.measurements["near_boundary_control"]
+    lo, hi = near["ratio_interval"]
+    assert near["truth_low"] == near["truth_high"] and 1.5 <= lo <= hi <= 3
+    assert "closest pair" in near["lower_certificate"] and near["measured"]["n"] == m.n
+    row = next(r for r in result.measurements["power_trials"] if r["m"] == round(256 * 1.5**2))
+    assert row["support_certified"] and row["atoms_min_distance"] >= row["threshold"]
+    res = result.resolution
+    assert res["n"] == m.n and res["bound"] == pytest.approx(LOG_F) and res["direction"] == "upper"
+    assert res["repeats"] >= 14 and res["confidence"] == m.confidence
     saved = json.loads((out / "az17-birthday.json").read_text())
-    assert saved["verdict"] == result.verdict and saved["measurements"]["coverage"]["pooled"]["n"] == 4 * 6
+    assert saved["verdict"] == result.verdict and saved["measurements"]["coverage"]["pooled"]["n"] == 4 * 14
     for fig in ("az17-birthday-curves.png", "az17-birthday-power.png"):
         assert (out / fig).stat().st_size > 10_000
     assert (out / "az17-birthday-quick.jsonl").exists()
@@ -66,10 +78,11 @@ def test_planted_cases_have_their_known_outcomes(quick_result):
     meas = result.measurements
     # the near-boundary control (support 2.25 m attacked as m) is caught at the verdict's n
     assert result.control_caught
-    # power: the largest planted violation (3 times the bound) is detected in >= 80% of runs; the null (c = 0,
-    # the claimed support is the truth) is refuted in at most 1 of 6 (a 95% interval lies beyond log F rarely)
+    # power (14 attacks per planted support, seed 0): the largest planted violation (3 times the bound) is detected
+    # often enough for a 95% lower limit of 80%; the null (c = 0, the claimed support is the truth) is flagged at
+    # most once in 14 (a detection needs the 95% interval to miss the truth by more than the factor 1.5)
     res = result.resolution
-    assert res["detected"][-1] >= 0.8 * res["repeats"] and res["detected"][0] <= 1
+    assert res["power_lower_limits"][-1] >= 0.8 and res["detected"][0] <= 1
     assert res["resolution_factor"] is not None and res["resolution_factor"] <= 3
     # the heavy atom is flagged and named; known uniform supports are not flagged
     assert meas["nonuniform_case"]["nonuniform"] and meas["nonuniform_case"]["top_is_heavy_point"]
@@ -88,7 +101,7 @@ def test_coverage_table_of_the_run(quick_result):
     result, _ = quick_result
     rows = result.measurements["power_trials"]
     table = result.measurements["coverage"]["pooled"]
-    for name in ("lr_calibrated", "lr", "cp", "cp_crossing"):
+    for name in SUPPORT_INTERVALS:
         covered = sum(r["covered"][name] for r in rows)
         assert table[name]["coverage"]["estimate"] == pytest.approx(covered / len(rows))
     # the landed crossing interval is much wider than the headline, which is near the efficient width
@@ -133,14 +146,14 @@ def _est(e, lo, hi):
     return Estimate(e, lo, hi, 0.95, 200)
 
 
-def _rule(cases=None, *, caught=True, detected=(0, 1, 6, 6), **kw):
-    near = NearBoundaryControl("planted", true_value=2 * LOG_F, truth="construction", bound=LOG_F,
-                               measured=_est(0.8, 0.6 if caught else 0.3, 1.0))
-    power = PowerCurve(strengths=(0.0, LOG_F, 2 * LOG_F, 3 * LOG_F), detected=detected, repeats=6, n=200,
+def _rule(cases=None, *, caught=True, detected=(0, 1, 14, 14), near=True, **kw):
+    control = NearBoundaryControl.exact("planted", 2 * LOG_F, truth="construction", bound=LOG_F,
+                                        measured=_est(0.8, 0.6 if caught else 0.3, 1.0)) if near else None
+    power = PowerCurve(strengths=(0.0, LOG_F, 2 * LOG_F, 3 * LOG_F), detected=detected, repeats=14, n=200,
                        bound=LOG_F)
     args = {"flags": {"m=64": False}, "heavy_flagged": True, "exposed": True, "false_positives": 0,
-            "coverage": {"estimate": 23 / 24, "n": 24}, "confidence": 0.95, **kw}
-    return verdict_of(cases or {"m=64": _est(0.05, 0.0, 0.2)}, near=near, power=power, log_factor=LOG_F, **args)
+            "coverage": {"estimate": 53 / 56, "n": 56}, "confidence": 0.95, **kw}
+    return verdict_of(cases or {"m=64": _est(0.05, 0.0, 0.2)}, near=control, power=power, log_factor=LOG_F, **args)
 
 
 def test_verdict_rule_on_constructed_inputs():
@@ -149,14 +162,36 @@ def test_verdict_rule_on_constructed_inputs():
     assert _rule({"m=64": _est(1.0, 0.6, 1.3)})[0] == "refuted"  # interval beyond the factor
     assert _rule({"m=64": _est(0.3, 0.0, 0.6)})[0] == "inconclusive"  # straddles the factor
     assert _rule(caught=False)[0] == "inconclusive"
+    assert _rule(near=False)[0] == "inconclusive"  # no certified control
     assert _rule(detected=(0, 0, 2, 3))[0] == "inconclusive"  # no resolution within 3x the bound
+    assert _rule(detected=(0, 1, 13, 13))[0] == "inconclusive"  # 13/14: 95% lower limit of the power below 80%
     assert _rule(flags={"m=64": True})[0] == "refuted"
     assert _rule(heavy_flagged=False)[0] == "refuted"
     assert _rule(exposed=False)[0] == "refuted"
+    verdict, reason = _rule(uncertain=["m=64"])
+    assert verdict == "inconclusive" and "not certified" in reason
     verdict, reason = _rule(false_positives=2)
     assert verdict == "inconclusive" and "specificity" in reason
-    verdict, reason = _rule(coverage={"estimate": 17 / 24, "n": 24})
+    verdict, reason = _rule(coverage={"estimate": 45 / 56, "n": 56})
     assert verdict == "inconclusive" and "covered" in reason
+
+
+def test_atoms_apart_certifies_a_support_exactly_or_not_at_all():
+    """The certificate is the exact closest pair: atoms 0.1 apart are one point to a 0.2 threshold (no certificate),
+    distinct points to a 0.05 one; drawing from certified atoms, a sample collides exactly when it repeats an atom
+    (checked against the labels of 200 samples of size 12 from 30 atoms 1 apart, threshold 0.5)."""
+    atoms = torch.tensor([[0.0, 0.0], [0.0, 0.1], [1.0, 1.0]], dtype=torch.float64)
+    assert atoms_apart(atoms, 0.2) == (pytest.approx(0.1), False)
+    assert atoms_apart(atoms, 0.05)[1]
+    from ganlimits.verify import closest_pairs
+
+    grid = torch.cartesian_prod(torch.arange(6.0), torch.arange(5.0)).to(torch.float64)
+    assert atoms_apart(grid, 0.5) == (pytest.approx(1.0), True)
+    g = torch.Generator().manual_seed(4)
+    for _ in range(200):
+        idx = torch.randint(0, 30, (12,), generator=g)
+        collided = bool(closest_pairs(grid[idx], 1)[1][0] < 0.5)
+        assert collided == (len(set(idx.tolist())) < 12)
 
 
 @pytest.mark.parametrize(
