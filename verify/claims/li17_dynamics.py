@@ -170,14 +170,15 @@ def _planted_power(labels: np.ndarray, target, known: str, ratios, control_ratio
         detected.append(int(caught[counts].sum()))
         qs.append(q)
     curve = PowerCurve(strengths=tuple(strengths), detected=tuple(detected), repeats=repeats, n=n, bound=bound,
-                       baseline=1.0, label=label)
+                       baseline=1.0, label=label, direction="lower", confidence=CONFIDENCE)
     i = list(ratios).index(control_ratio)
     c_count = int(((rng.random(n) >= qs[i]) & hit[rng.integers(0, n, size=n)]).sum())
     measured = proportion_interval(c_count, n, confidence=CONFIDENCE, sides=1)
-    control = NearBoundaryControl(
-        f"{label}: planted share {strengths[i]:.3f}", true_value=strengths[i], baseline=1.0, direction="lower",
+    control = NearBoundaryControl.exact(
+        f"{label}: planted share {strengths[i]:.3f}", strengths[i], baseline=1.0, direction="lower",
         truth=f"exact: with probability {qs[i]:.3f} a known-outcome run ({known}), else one of the verdict's {n} "
-              f"runs drawn uniformly (share {share:.4f})", measured=measured, bound=bound)
+              f"runs drawn uniformly (share {share:.4f}), so the planted share is (1 - {qs[i]:.3f}) x {share:.4f}",
+        measured=measured, bound=bound)
     return curve, control, {"mixing_probability": qs, "verdict_share": float(share)}
 
 
@@ -249,9 +250,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         reason += "; a known-outcome run was misclassified"
     if not settled:
         reason += f"; the runs had not settled by the last checkpoint (fewer than {s.settled_share:.0%} still moving)"
-    x_a, x_c = int(round(opt_1.estimate * n)), int(round(fo_fail.estimate * n))
-    pvalue = max(float(stats.binom.sf(x_a - 1, n, CONVERGED_MIN)), float(stats.binom.sf(x_c - 1, n, FAILED_MIN)),
-                 0.0 if b_ok else 1.0)
+    pvalue = _pvalue(verdict, parts, round(opt_1.estimate * n), round(fo_fail.estimate * n), n)
 
     sweep_cfg = {"n": s.n_sweep, "checkpoints": list(s.sweep_checkpoints), "settled_share": s.settled_share,
                  "record_every": s.record_every}
@@ -314,6 +313,20 @@ def _sub(curve, n: int) -> dict:
                                       "note": "label 'other': still moving at the horizon, neither converged "
                                               "nor failed"},
                      "vs_steps": curve.table(), "n": n}}
+
+
+def _pvalue(verdict: str, parts: dict, x_a: int, x_c: int, n: int) -> float | None:
+    """The p-value of the null the verdict rejects (exact binomial): for ``consistent``, "some part fails" (an
+    intersection-union test: the largest of the parts' p-values of "share below its bound"; part (b)'s null, a
+    converged share of 0, cannot produce a converged run, so its p-value is 0); for ``refuted``, "both
+    statistical parts hold" (Bonferroni over (a) and (c): twice the smaller p-value of "share at least its
+    bound", taken over the refuted parts); None otherwise."""
+    if verdict == "consistent":
+        return max(float(stats.binom.sf(x_a - 1, n, CONVERGED_MIN)), float(stats.binom.sf(x_c - 1, n, FAILED_MIN)))
+    if verdict == "refuted":
+        p = {"a": float(stats.binom.cdf(x_a, n, CONVERGED_MIN)), "c": float(stats.binom.cdf(x_c, n, FAILED_MIN))}
+        return min(1.0, 2 * min(p[k] for k in p if parts[k][0] == "refuted"))
+    return None
 
 
 def _part(measured: Estimate, bound: float, control, curve) -> tuple[str, str]:

@@ -72,10 +72,40 @@ def test_planted_power_has_its_size_and_its_power():
     assert curve.detected[0] <= 34
     assert curve.detected[2] >= 320 and curve.detected[0] <= curve.detected[1] <= curve.detected[2]
     assert control.true_value == pytest.approx(0.90) and control.ratio == pytest.approx(2.0)
+    assert control.truth_low == control.truth_high  # exact: a known mixture of a known population
+    # a "lower" claim end to end: the violation is a share below the bound, caught by an upper limit below it
+    assert curve.direction == control.direction == "lower" and curve.baseline == control.baseline == 1.0
+    assert control.caught == (control.measured.ci_high < 0.95) and control.measured.sides == 1
+    assert curve.n == control.measured.n == 300 and curve.confidence == control.measured.confidence
     assert info["mixing_probability"][0] == pytest.approx(0.05)
     none, _, why = claim_module._planted_power(np.array(["other"] * 50), "converged", "x", (1.5, 2.0, 3.0), 2.0,
                                                0.95, np.random.default_rng(0), 10, "none")
     assert none is None and "already below" in why["reason"]
+
+
+def test_pvalue_is_that_of_the_null_the_verdict_rejects():
+    """Exact binomial p-values: consistent rejects 'a share below its bound' (the larger of the two parts' p-values),
+    refuted rejects 'both shares at least their bounds' (Bonferroni over the refuted parts), inconclusive none."""
+    from scipy import stats
+
+    parts = {"a": ("consistent", ""), "b": ("consistent", ""), "c": ("consistent", "")}
+    p = claim_module._pvalue("consistent", parts, 598, 420, 600)
+    assert p == pytest.approx(max(stats.binom.sf(597, 600, 0.95), stats.binom.sf(419, 600, 0.5)))
+    refuted = {**parts, "c": ("refuted", "")}
+    assert claim_module._pvalue("refuted", refuted, 598, 250, 600) == pytest.approx(2 * stats.binom.cdf(250, 600, 0.5))
+    assert claim_module._pvalue("inconclusive", parts, 598, 420, 600) is None
+
+
+def test_a_part_refuses_a_power_curve_of_the_other_direction():
+    """The parts decide with direction 'lower': a curve built as an 'upper' one is an error, not a verdict."""
+    labels = np.array(["converged"] * 300)
+    curve, control, _ = claim_module._planted_power(
+        labels, "converged", "merged", (1.5, 2.0, 3.0), 2.0, 0.95, np.random.default_rng(0), 20, "test")
+    measured = claim_module.proportion_interval(299, 300, sides=1)
+    assert claim_module._part(measured, 0.95, control, curve)[0] == "consistent"
+    upper = dataclasses.replace(curve, direction="upper")
+    with pytest.raises(ValueError, match="direction"):
+        claim_module._part(measured, 0.95, control, upper)
 
 
 @pytest.mark.parametrize(("field", "value", "match"), [
