@@ -35,6 +35,7 @@ from .._results import ClaimResult, Estimate
 from ..estimators import clopper_pearson
 from ._common import (
     CONFIDENCE,
+    NEAR_BOUNDARY,
     CheckedSettings,
     NearBoundaryControl,
     PowerCurve,
@@ -55,7 +56,8 @@ class Settings(CheckedSettings):
     threshold from ``n_reference`` draws; neural-net distance on ``n_nnd`` draws per side (``nnd_steps``, ``nnd_K``,
     ``nnd_hidden``); ``deficit_max`` the tolerated deficit."""
 
-    _limits = {"deficit_max": {"low": 0, "high": 1, "low_open": True, "high_open": True}}
+    _limits = {"deficit_max": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+               "certificate_draws": {"low": 1000, "integer": True}}
 
     n_train: int
     atom_draws: int
@@ -71,6 +73,7 @@ class Settings(CheckedSettings):
     nnd_K: int
     nnd_hidden: tuple[int, ...]
     deficit_max: float = 0.1
+    certificate_draws: int = 200_000
 
     def validate(self) -> None:
         if self.atom_draws < 20:
@@ -144,6 +147,26 @@ def _deficits(p_atoms: np.ndarray, p_flat: np.ndarray, w: float, is_true: float)
     return (is_true - finite_inception_score(probs, weights)) / (is_true - 1)
 
 
+CERTIFICATE_ALPHA = 1e-3
+"""Error probability of the two-sided Hoeffding certificate of a planted generator's mean deficit."""
+
+
+def certify_deficit(values: np.ndarray, is_true: float) -> tuple[float, float]:
+    r"""Two-sided Hoeffding limits at ``1 - CERTIFICATE_ALPHA`` on the mean deficit, from i.i.d. deficits of
+    random triples: the inception score of a law on 3 classes lies in [1, 3], so a deficit lies in
+    ``[(IS(true) - 3) / (IS(true) - 1), 1]``, a range of ``2 / (IS(true) - 1)``.
+
+    .. math:: |\bar\delta - E\,\delta| \le \frac{2}{\mathrm{IS} - 1}\sqrt{\frac{\log(2/\alpha)}{2R}}
+
+    >>> lo, hi = certify_deficit(np.full(200_000, 0.2), is_true=2.0)
+    >>> round(lo, 4), round(hi, 4)
+    (0.1913, 0.2087)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    half = 2 / (is_true - 1) * float(np.sqrt(np.log(2 / CERTIFICATE_ALPHA) / (2 * values.size)))
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def _mean_upper(values: np.ndarray, *, seed: int | None = None) -> Estimate:
     """Mean with one-sided t limits at CONFIDENCE (normal approximation over i.i.d. random atom triples)."""
     m, se = float(values.mean()), float(values.std(ddof=1)) / np.sqrt(values.size)
@@ -184,11 +207,12 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
     q_count = int((diff >= 0).sum())
     q = clopper_pearson(q_count, st.atom_draws, confidence=CONFIDENCE)
 
-    # planted generators: weight w on the uninformative centroid; their deficit from 10x as many triples
+    # planted generators: weight w on the uninformative centroid, chosen on 10x as many triples; their mean deficit
+    # then certified from both sides on a fresh, much larger set of triples (Hoeffding, the deficit's exact range)
     big = proba(_triples(streams.numpy("planted truth"), 10 * st.atom_draws))
     truth = lambda w: float(_deficits(big, p_flat, w, is_true).mean())  # noqa: E731
     ratios = (1.2, 1.5, 2.0, 2.5, 3.0)
-    weights, strengths = [], []
+    weights = []
     for ratio in ratios:
         lo, hi = 0.0, 1.0
         for _ in range(50):
@@ -196,7 +220,9 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
             lo, hi = (mid, hi) if truth(mid) < ratio * st.deficit_max else (lo, mid)
         if truth(0.0) < ratio * st.deficit_max:
             weights.append(hi)
-            strengths.append(truth(hi))
+    cert = proba(_triples(streams.numpy("planted certificate"), st.certificate_draws))
+    certified = [certify_deficit(_deficits(cert, p_flat, w, is_true), is_true) for w in weights]
+    strengths = [hi for _, hi in certified]  # the upper certificate: detected cases violate by at most this
     detected = []
     for i, w in enumerate(weights):
         hits = 0
@@ -205,15 +231,25 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
             hits += int(_mean_upper(_deficits(pa, p_flat, w, is_true)).ci_low > st.deficit_max)
         detected.append(hits)
     curve = PowerCurve(tuple(strengths), tuple(detected), st.power_repeats, st.atom_draws, st.deficit_max,
-                       label="inception deficit") if strengths else None
+                       label="inception deficit", direction="upper", confidence=CONFIDENCE) if strengths else None
     control = None
+    no_control = "the random triples' own deficit leaves no room for a planted control below 3 times the bound"
     if len(weights) >= 3:  # the ratio-2 strength exists
         i = len(weights) - len(ratios) + ratios.index(2.0)
         pc = proba(_triples(streams.numpy("control"), st.atom_draws))
-        control = NearBoundaryControl(f"uninformative atom with weight {weights[i]:.3f}", true_value=strengths[i],
-                                      truth=f"mean deficit over {10 * st.atom_draws} random triples (exact IS each)",
-                                      measured=_mean_upper(_deficits(pc, p_flat, weights[i], is_true)),
-                                      bound=st.deficit_max)
+        low, high = certified[i]
+        cert_text = (f"Hoeffding over {st.certificate_draws} fresh random triples (exact IS each; the deficit lies in "
+                     f"[(IS(true) - 3)/(IS(true) - 1), 1]), two-sided at {1 - CERTIFICATE_ALPHA:g}")
+        ratio_low, ratio_high = low / st.deficit_max, high / st.deficit_max
+        if NEAR_BOUNDARY[0] <= ratio_low and ratio_high <= NEAR_BOUNDARY[1]:
+            control = NearBoundaryControl(
+                f"uninformative atom with weight {weights[i]:.3f}", truth_low=low, truth_high=high,
+                lower_certificate="lower limit, " + cert_text, upper_certificate="upper limit, " + cert_text,
+                measured=_mean_upper(_deficits(pc, p_flat, weights[i], is_true)), bound=st.deficit_max)
+        else:
+            no_control = (f"the planted generator's certified deficit [{low:.3g}, {high:.3g}] is [{ratio_low:.2g}, "
+                          f"{ratio_high:.2g}] times the bound, not inside [{NEAR_BOUNDARY[0]:g}, "
+                          f"{NEAR_BOUNDARY[1]:g}]: no near-boundary control")
 
     # the birthday test and the neural-net distance against one support-3 generator (the first random triple)
     atoms_t = torch.from_numpy(atoms[0])
@@ -239,14 +275,18 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
 
     if control is None:
         verdict = "refuted" if measured.ci_low > st.deficit_max else "inconclusive"
-        reason = "the random triples' own deficit leaves no room for a planted control below 3 times the bound"
+        reason = no_control
     else:
         verdict, reason = decide(measured, st.deficit_max, control=control, resolution=curve, direction="upper")
     if verdict == "consistent" and not (birthday_exposes and nnd_exposes and quiet_on_true):
         verdict, reason = "inconclusive", reason + "; but the contrast failed (an attack missed the support-3 " \
                                                    "generator or flagged a fresh true sample)"
     se = float(measured.estimate - measured.ci_low) / float(stats.t.ppf(CONFIDENCE, st.atom_draws - 1))
-    pvalue = float(stats.t.cdf((measured.estimate - st.deficit_max) / se, st.atom_draws - 1)) if se > 0 else None
+    pvalue = None  # the one-sided t p-value of the null the verdict rejects
+    if se > 0 and verdict in ("consistent", "refuted"):
+        t_stat = (measured.estimate - st.deficit_max) / se
+        pvalue = float(stats.t.cdf(t_stat, st.atom_draws - 1) if verdict == "consistent"
+                       else stats.t.sf(t_stat, st.atom_draws - 1))
     quant = {f"q{int(100 * a)}": float(np.quantile(diff, a)) for a in (0.05, 0.25, 0.5, 0.75, 0.95)}
     measurements = {
         "classifier": {"kind": "LogisticRegression(lbfgs, multinomial)", "held_out_accuracy": accuracy,
@@ -255,6 +295,7 @@ def _run_inception(config: RunConfig, st: Settings) -> ClaimResult:
         "difference_support3_minus_true": {"mean": float(diff.mean()), **quant, "n": st.atom_draws},
         "probability_support3_at_least_true": q.to_dict(),
         "deficit": measured.to_dict(), "planted_weights": weights,
+        "planted_certified_deficits": [list(c) for c in certified], "certificate_draws": st.certificate_draws,
         "birthday_fake": bd_fake.to_dict(), "birthday_true": bd_true.to_dict(), "true_collisions": true_collisions,
         "nnd_true_vs_fake": nnd_fake.to_dict(), "nnd_true_vs_true": nnd_true.to_dict(),
         "birthday_exposes": birthday_exposes, "nnd_exposes": nnd_exposes, "quiet_on_true": quiet_on_true,

@@ -52,6 +52,23 @@ def test_one_sided_t_limit_covers_the_mean_deficit_at_its_nominal_rate():
     assert hits >= 929
 
 
+def test_certified_deficit_covers_the_mean():
+    """Coverage of the two-sided Hoeffding certificate (nominal 1 - 1e-3) on deficits with a known mean: 300
+    repetitions of 5,000 i.i.d. draws of (IS(true) - 3)/(IS(true) - 1) + range x Beta(2, 5) with IS(true) = 2
+    (range 2, mean -1 + 2 x 2/7), numpy seed 3. Expected misses at most 0.3 (and far fewer: Hoeffding is
+    conservative), so any miss fails; a half-width 20 times too small (below the standard error) misses often."""
+    rng = np.random.default_rng(3)
+    mean = -1 + 2 * 2 / 7
+    misses = narrow = 0
+    for _ in range(300):
+        v = -1 + 2 * rng.beta(2, 5, size=5000)
+        lo, hi = claim.certify_deficit(v, is_true=2.0)
+        misses += not lo <= mean <= hi
+        half = (hi - lo) / 40
+        narrow += not v.mean() - half <= mean <= v.mean() + half
+    assert misses == 0 and narrow > 100
+
+
 def test_small_run_records_the_distribution_and_the_contrast(tmp_path):
     s = claim.Settings(n_train=800, atom_draws=40, n_truth=5000, power_repeats=5, fake_sizes=(2, 4, 8),
                        fake_repeats=20, true_sizes=(50,), true_repeats=4, n_reference=400, n_nnd=300, nnd_steps=60,
@@ -62,6 +79,10 @@ def test_small_run_records_the_distribution_and_the_contrast(tmp_path):
     assert q["n"] == 40 and 0 <= q["ci_low"] <= q["estimate"] <= q["ci_high"] <= 1
     assert m["difference_support3_minus_true"]["n"] == 40 and r.measured.sides == 1
     assert r.resolution is not None and r.resolution["repeats"] == 5
+    # the planted deficits are certified from both sides; the power curve's strengths are their upper ends
+    certs = m["planted_certified_deficits"]
+    assert all(lo < hi for lo, hi in certs) and r.resolution["strengths"] == [hi for _, hi in certs]
+    assert r.resolution["direction"] == "upper" and r.resolution["n"] == r.measured.n == 40
     assert m["birthday_exposes"] and m["true_collisions"] == 0  # the contrast: the generator has 3 points
     assert math.isfinite(m["inception_true"]) and 1 < m["inception_true"] < 3
 
