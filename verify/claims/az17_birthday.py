@@ -146,7 +146,7 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         return cls(ms=(64, 256, 1024), witness_k=32, repeats=50, n_sizes=10, pilot_repeats=16,
-                   calibration_draws=1000, power_strengths=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0),
+                   calibration_draws=1000, power_strengths=(0.0, 1.0, 1.5, 2.0, 2.5, 3.0),
                    power_repeats=30, control_s=2048, control_repeats=20, witness_pairs=400_000)
 
     def largest_size(self) -> int:

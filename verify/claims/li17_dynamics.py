@@ -126,7 +126,7 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         return cls(n_runs=600, checkpoints=(1000, 2000, 3000, 5000, 10000, 20000, 40000),
-                   opt_checkpoints=(300, 600, 1000, 2000), k_values=(1, 2, 5, 10, 20, 50), n_sweep=100,
+                   opt_checkpoints=(300, 600, 1000, 2000), k_values=(1, 2, 5, 10, 20), n_sweep=100,
                    sweep_checkpoints=(1000, 2000, 5000, 10000), power_repeats=400, grid=15,
                    extra_checkpoints=1)
 
