@@ -115,9 +115,9 @@ def as_points(x, name: str, *, dim: int | None = None, min_rows: int = 1, allow_
         raise ValueError(f"{name} holds integers beyond 2**53, which float64 cannot represent exactly")
     if t.ndim == 1 and allow_1d:
         t = t[:, None]
-    shape = "(n,) or (n, d)" if allow_1d else "2-D, of shape (n, d)"
+    shape = "of shape (n,) or (n, d)" if allow_1d else "2-D, of shape (n, d)"
     if t.ndim != 2:
-        raise ValueError(f"{name} must have shape {shape}, got shape {tuple(t.shape)}")
+        raise ValueError(f"{name} must be {shape}, got shape {tuple(t.shape)}")
     if t.shape[0] < min_rows:
         raise ValueError(f"{name} must hold at least n = {min_rows} rows, got {t.shape[0]}")
     if dim is not None and t.shape[1] != dim:
