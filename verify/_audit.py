@@ -65,7 +65,7 @@ class AuditSettings:
     max_size: int = 4096
     pair_budget: float = 2e9
     calibration_draws: int = 1000
-    reference_n: int = 2000
+    reference_n: int = 5000
     nnd_hidden: tuple[int, ...] = (32, 32)
     nnd_K: int = 4
     nnd_steps: int = 200
@@ -213,9 +213,9 @@ def _figures(result: AuditResult, out) -> list[str]:
     if x.shape[1] == 2:
         fig, ax = new_figure(width=4.5, height=4.5)
         ax = ax[0, 0]
-        if ref is not None:
-            ax.scatter(ref[:, 0], ref[:, 1], s=2, c="0.7", label="reference")
         ax.scatter(x[:, 0], x[:, 1], s=2, label="samples")
+        if ref is not None:
+            ax.scatter(ref[:, 0], ref[:, 1], s=1, c="C1", label="reference")
         if tgt is not None:
             ax.scatter(tgt.means[:, 0], tgt.means[:, 1], marker="x", c="k", label="target means")
         ax.set(aspect="equal", title="samples")
