@@ -340,7 +340,8 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
     integer seed or a ``torch.Generator`` (default seed 0; each instrument gets its own stream of it). Returns an
     :class:`AuditResult`; bad arguments raise ``ValueError`` naming them before anything runs.
 
-    >>>     >>> pool = np.random.default_rng(0).integers(0, 40, 600)  # 600 draws of a 40-point law, saved
+    >>> import numpy as np
+    >>> pool = np.random.default_rng(0).integers(0, 40, 600)  # 600 draws of a 40-point law, saved
     >>> r = audit(np.stack([np.cos(pool), np.sin(pool)], axis=1), rng=0)
     >>> r.support["ci_low"] <= 40 <= r.support["ci_high"]
     True
@@ -365,9 +366,15 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
     result.support, result.birthday = _support(x, ref, inputs, settings, streams, notes)
     result.points = (x, ref, tgt)
     if tgt is not None:
-        from .lab import mode_metrics
+        from .lab import mode_metrics, veegan_threshold
 
-        result.mode_metrics = mode_metrics(x, tgt).to_dict()
+        try:
+            veegan_threshold(tgt)
+        except ValueError:
+            notes.append(f"mode metrics: VEEGAN's high-quality radius is defined for 2-D targets and the 1200-D "
+                         f"mixture, not for R^{d}")
+        else:
+            result.mode_metrics = mode_metrics(x, tgt).to_dict()
     if ref is not None:
         result.neural_net_distance = _distance(x, ref, ref_kind, settings, streams)
         result.prdc = _prdc(x, ref, settings, streams, notes)
