@@ -27,7 +27,7 @@ import torch
 from scipy import stats
 from scipy.spatial.distance import cdist
 
-from .._results import Estimate
+from .._results import Estimate, to_jsonable
 from ._attackers import train_attacker
 from ._families import MLPFamily
 from ._gap import _check_confidence, gap_from_values, member_gaps
@@ -51,6 +51,12 @@ class NNDInfo:
     test_values: torch.Tensor
     train_values: torch.Tensor
     best_member: int
+
+    def to_dict(self) -> dict:
+        """Everything but the family itself, as strict JSON values."""
+        return to_jsonable({"capacity": self.capacity, "K": self.K, "lipschitz": self.lipschitz,
+                            "test_values": self.test_values, "train_values": self.train_values,
+                            "best_member": self.best_member, "family": self.family.name})
 
 
 def _as_sample(sample, name: str, n: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -38,7 +38,7 @@ from ganlimits.theory import check_number, check_open_unit, check_positive
 from .._results import Estimate
 from ._attackers import _objective, train_attacker
 from ._families import MLPFamily
-from ._inputs import as_model, as_sampler, check_values, pick_rng, seed_of
+from ._inputs import as_model, as_points, as_sampler, check_values, pick_rng, seed_of
 from ._intervals import bonferroni_max
 from ._phi import Phi, as_phi
 
@@ -170,7 +170,10 @@ def family_gap(
 ) -> Estimate:
     """Score a discriminator (an :class:`MLPFamily`, or any callable ``D(u) -> (n,) | (K, n)``) on fresh
     samples ``real`` (n_r, d_in) and ``fake`` (n_f, d_in) — tensors of the joint input or tuples ``(x, code)``
-    (then called as ``D(x, code)``) — with :func:`gap_from_values`."""
+    (then called as ``D(x, code)``) — with :func:`gap_from_values`. Arrays or tensors; complex values, the meta
+    device and non-finite values are refused by name."""
+    real, fake = (tuple(as_points(t, f"{side}", allow_1d=True) for t in u) if isinstance(u, (tuple, list))
+                  else as_points(u, side) for u, side in ((real, "real"), (fake, "fake")))
     name = _name_of(discriminator)
     with torch.no_grad():
         rv = discriminator(*real) if isinstance(real, (tuple, list)) else discriminator(real)
