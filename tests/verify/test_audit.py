@@ -16,6 +16,14 @@ SMALL = AuditSettings(max_size=512, repeats=10, calibration_draws=200, reference
                       attack_n_train=300, attack_n_test=600, probe_n=300)
 
 
+@pytest.fixture
+def light(monkeypatch):
+    """The CLI as it is, with the audit's lighter settings (the answers checked do not depend on them)."""
+    from ganlimits.verify import _audit
+
+    monkeypatch.setitem(_audit.audit.__kwdefaults__, "settings", SMALL)
+
+
 def _run(capsys, *args):
     rc = main(["audit", *map(str, args)])
     out = capsys.readouterr()
@@ -30,7 +38,7 @@ def _ring_modes(tmp_path, modes: int, n: int = 600):
     return path
 
 
-def test_five_of_eight_ring_modes_give_five_modes_at_high_quality(tmp_path, capsys):
+def test_five_of_eight_ring_modes_give_five_modes_at_high_quality(tmp_path, capsys, light):
     """Saved draws of 5 of the ring's 8 components: 5 modes, >= 95% high quality (each draw is within 3 std of its
     mean with probability 1 - exp(-4.5) = 0.989; n = 600, seed 1), and the JSON's top level as documented."""
     rc, out, err = _run(capsys, "--samples", _ring_modes(tmp_path, 5), "--target", "ring", "--json")
@@ -57,7 +65,7 @@ def test_a_pool_of_forty_points_drawn_with_replacement_gives_an_interval_holding
     assert "support" in (tmp_path / "out" / "AUDIT.md").read_text()
 
 
-def test_a_continuous_law_does_not_come_out_as_a_small_support(tmp_path, capsys):
+def test_a_continuous_law_does_not_come_out_as_a_small_support(tmp_path, capsys, light):
     """600 saved draws of N(0, I_2): no duplicate exists, the support interval is [N_0, inf) with N_0 far above
     the pool, and the result says the pool bounds what the test saw."""
     np.save(tmp_path / "normal.npy", np.random.default_rng(4).normal(size=(600, 2)))

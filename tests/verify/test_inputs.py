@@ -199,9 +199,17 @@ def test_pilot_sizes_on_a_pool_stop_at_its_size():
     assert max(pilot_sizes(x, threshold=0.5, rng=0, max_size=4096)) <= 120
 
 
-def test_sizes_beyond_the_memory_budget_are_refused_by_name():
-    with pytest.raises(ValueError, match="sizes = 1000000000000 would need"):
-        birthday_test(lambda s, g: torch.zeros(s, 2), sizes=[10**12], repeats=2, threshold=0.1, rng=0)
+@pytest.mark.parametrize(("call", "name"), [
+    (lambda: birthday_test(lambda s, g: torch.zeros(s, 2), sizes=[10**12], repeats=2, threshold=0.1, rng=0), "sizes"),
+    (lambda: pilot_sizes(lambda s, g: torch.zeros(s, 2), threshold=0.1, rng=0, max_size=10**12), "max_size"),
+    (lambda: neural_net_distance(lambda n, g: torch.zeros(n, 2), np.zeros((5, 2)), n=10**12, rng=0), "n"),
+    (lambda: mode_metrics(lambda n, g: torch.zeros(n, 2), _RING, n=10**12, rng=0), "n"),
+    (lambda: bigan_samples(lambda z: z, lambda x: x, _RING, n=10**12, rng=0), "n"),
+    (lambda: label_probe(lambda x: x, _RING, n_train=10**12, rng=0), "n_train"),
+])
+def test_sizes_beyond_the_memory_budget_are_refused_by_name(call, name):
+    with pytest.raises(ValueError, match=f"^{name} = 1000000000000 would need"):
+        call()
 
 
 # ---- models: their own dtype and device, under no_grad ----------------------------------------------------------

@@ -240,9 +240,10 @@ def birthday_test(
     sample collides when any flagged pair is a duplicate.
 
     A finite pool of ``n`` points: every size must be ``<= n``, and a support interval that reaches ``n`` is
-    ``bounded_by_pool`` — the samples of one pool are not independent, so the interval becomes ``[N_0, inf)`` with
-    ``N_0`` the support at which ``n`` independent draws are free of duplicates with probability
-    ``(1 - confidence) / 2`` (what one set of ``n`` points without a duplicate shows), and ``note`` says so.
+    ``bounded_by_pool`` — the samples of one pool are not independent, so the interval becomes ``[N_0, inf)``, its
+    lower limit at most the support at which ``s_max`` (the largest size) independent draws are free of duplicates
+    with probability ``(1 - confidence) / 2`` (what one duplicate-free set of ``s_max`` points shows), and ``note``
+    says so.
 
     The general use is on full output vectors (``coords=None``), with ``threshold`` from held-out real data
     (:func:`~ganlimits.verify.threshold_from_reference`) and ``sizes`` from a pilot run
@@ -346,10 +347,10 @@ def birthday_test(
     bounded = pool is not None and not support.ci_high < pool
     note = ""
     if bounded:
-        floor = _pool_floor(pool, confidence)
+        floor = _pool_floor(sizes_t[-1], confidence)
         support = Estimate(support.estimate, min(support.ci_low, floor), float("inf"), confidence, support.n,
-                           f"{support.method}; bounded by the pool of n = {pool} points: lower limit from one "
-                           "duplicate-free set of n draws", seed)
+                           f"{support.method}; bounded by the pool of n = {pool} points: lower limit at most that of "
+                           f"one duplicate-free set of s = {sizes_t[-1]} draws", seed)
         note = (f"the samples are a finite pool of n = {pool} points: the support interval reaches n, so the pool "
                 f"bounds what the test can see (support >= {support.ci_low:.3g}); draw more samples to see further")
     return BirthdayResult(
@@ -364,7 +365,7 @@ def birthday_test(
 
 def _pool_floor(n: int, confidence: float) -> float:
     """The support N at which ``n`` independent uniform draws are free of duplicates with probability
-    ``(1 - confidence) / 2``: smaller supports would almost surely have put a duplicate into a pool of n points."""
+    ``(1 - confidence) / 2``: smaller supports would almost surely have put a duplicate into a set of n points."""
     if n < 2:
         return 1.0
     target = np.log((1 - confidence) / 2)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ganlimits.theory import check_number
+from ganlimits.theory import check_allocation, check_number
 
 from ._inputs import PoolSampler, as_points, as_sampler, pick_rng
 from ._pairs import closest_pairs, nearest_neighbour_distances, select_coordinates
@@ -116,6 +116,7 @@ def pilot_sizes(sample, *, threshold: float, rng=None, n_sizes: int = 10, repeat
         if sample.pool_size < 2:
             raise ValueError(f"sample: a pool of n = {sample.pool_size} point cannot collide")
         max_size = min(max_size, sample.pool_size)
+    check_allocation("max_size", max_size, elements=float(max_size) * getattr(sample, "dim", 1))
     prev_s, prev_rate, s = 1.0, 0.0, 2
     while True:
         rate = np.mean([_min_distance(sample(s, generator), coords) < threshold for _ in range(repeats)])

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ganlimits.theory import check_number, check_open_unit, check_positive
+from ganlimits.theory import check_allocation, check_number, check_open_unit, check_positive
 
 from .._results import Estimate
 from ._attackers import _objective, train_attacker
@@ -215,6 +215,7 @@ def bigan_samples(
     sigma = check_positive("sigma", sigma)
     if code_dim is not None:
         code_dim = check_number("code_dim", code_dim, low=1, integer=True)
+    check_allocation("n", n, elements=float(n) * (code_dim or 1))
     generator_rng = pick_rng(rng, generator_rng, "generator_rng")
     generator, encoder = as_model(generator, "generator"), as_model(encoder, "encoder")
     x_real = as_sampler(target, "target")(n, generator_rng)

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ganlimits.theory import check_number
+from ganlimits.theory import check_allocation, check_number
 
 from .._results import Estimate
 from ._inputs import as_labels, as_model, as_points, as_rng, as_sampler, seed_of
@@ -101,6 +101,8 @@ def label_probe(encoder, target, *, n_train: int = 2000, n_test: int = 2000, rng
     """
     n_train = check_number("n_train", n_train, low=2, integer=True)
     n_test = check_number("n_test", n_test, low=1, integer=True)
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        check_allocation(name, value, elements=float(value))
     gen = as_rng(rng)
     E, sampler = as_model(encoder, "encoder"), as_sampler(target, "target")
     if not hasattr(sampler, "labelled"):
