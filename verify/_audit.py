@@ -329,7 +329,7 @@ def _call_model(fn, name: str, inp: torch.Tensor):
 
 
 def audit(samples, *, reference=None, target=None, generator=None, encoder=None, rng=None, code_dim: int | None = None,
-          settings: AuditSettings | None = None) -> AuditResult:
+          settings: AuditSettings | None = None, progress: bool = False) -> AuditResult:
     """Audit a user's samples (and generator/encoder) with the theory's instruments (module docstring).
 
     ``samples``: ``(n, d)`` array or tensor, the generator's saved output; ``reference``: ``(n_ref, d)`` real samples
@@ -337,8 +337,9 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
     :class:`~ganlimits.constructions.GaussianMixtureTarget` (optional); ``generator``: a torch module or callable
     ``(n, d_code) -> (n, d)`` fed ``z ~ N(0, I)`` (then the support is measured on fresh draws, not bounded by the
     pool); ``encoder``: ``(n, d) -> (n, d_code)``; ``code_dim``: ``d_code`` when neither model says it; ``rng``: an
-    integer seed or a ``torch.Generator`` (default seed 0; each instrument gets its own stream of it). Returns an
-    :class:`AuditResult`; bad arguments raise ``ValueError`` naming them before anything runs.
+    integer seed or a ``torch.Generator`` (default seed 0; each instrument gets its own stream of it); ``settings``:
+    :class:`AuditSettings`; ``progress``: a progress bar for the birthday test. Returns an :class:`AuditResult`; bad
+    arguments raise ``ValueError`` naming them before anything runs.
 
     >>> import numpy as np
     >>> pool = np.random.default_rng(3).integers(0, 40, 2000)  # 2000 draws of a 40-point law, saved
@@ -363,7 +364,7 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
         ref_kind = f"{settings.reference_n} draws of the target"
     result = AuditResult(n=int(n), d=int(d), seed=seed, support={}, target=None if tgt is None else tgt.description,
                          settings=to_jsonable(dataclasses.asdict(settings)))
-    result.support, result.birthday = _support(x, ref, inputs, settings, streams, notes)
+    result.support, result.birthday = _support(x, ref, inputs, settings, streams, notes, progress)
     result.points = (x, ref, tgt)
     if tgt is not None:
         from .lab import mode_metrics, veegan_threshold
@@ -400,7 +401,7 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
     return result
 
 
-def _support(x, ref, inputs: _Inputs, s: AuditSettings, streams: Streams, notes: list[str]):
+def _support(x, ref, inputs: _Inputs, s: AuditSettings, streams: Streams, notes: list[str], progress: bool):
     from .estimators import birthday_test, pilot_sizes, threshold_from_reference
 
     n, d = x.shape
@@ -434,7 +435,7 @@ def _support(x, ref, inputs: _Inputs, s: AuditSettings, streams: Streams, notes:
         notes.append(f"support: fewer than half of the pilot samples collide up to s = {cap}; tested at "
                      f"{', '.join(map(str, sizes))}")
     res = birthday_test(sample, sizes=sizes, repeats=s.repeats, threshold=threshold, rng=rng,
-                        confidence=s.confidence, calibration_draws=s.calibration_draws)
+                        confidence=s.confidence, calibration_draws=s.calibration_draws, progress=progress)
     sup = res.support_estimate
     out = {**dataclasses.asdict(sup), "threshold": threshold, "threshold_rule": rule, "source": source,
            "sizes": list(res.sizes), "repeats": res.repeats, "collisions": res.collision_counts.tolist(),

@@ -146,7 +146,7 @@ def run_audit(a: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     with contextlib.redirect_stdout(sys.stderr) if a.json else contextlib.nullcontext():
-        result = audit(samples, rng=0, **kwargs)
+        result = audit(samples, rng=0, progress=sys.stderr.isatty(), **kwargs)
         written = result.save(a.out) if a.out is not None else []
     if a.json:
         json.dump({**result.to_dict(), "written": [str(a.out / f) for f in written]}, sys.stdout, indent=2,
