@@ -151,7 +151,7 @@ def _build_parser() -> tuple[_Parser, dict]:
                                       '{"overflows_float64": true, "log10": ...}.')
         sub.add_argument("--json", action="store_true", help="print one JSON document on stdout")
         bound_runs[name] = make(sub)
-    add_audit(subs, EXIT_CODES)
+    add_audit(subs)
     return parser, bound_runs
 
 

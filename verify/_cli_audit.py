@@ -24,7 +24,13 @@ _FLAGS = {"samples": "--samples", "reference": "--reference", "target": "--targe
 _SUFFIXES = (".npy", ".npz", ".pt", ".pth")
 
 
-def add_audit(subs, exit_codes: str) -> None:
+EXIT_CODES = """exit status:
+  0    the audit ran (it measures and reports; it gives no verdict)
+  2    usage error (one line on stderr naming the flag, no traceback, nothing computed or written)
+  130  interrupted"""
+
+
+def add_audit(subs) -> None:
     """The ``audit`` subcommand on the ``ganlimits`` subparsers ``subs``."""
     p = subs.add_parser(
         "audit", help="the instruments on your own samples or model",
@@ -36,7 +42,7 @@ def add_audit(subs, exit_codes: str) -> None:
                     "verdict class and the label probe of the codes. FILE: a .npy, .npz (one array) or .pt file "
                     "holding an (n, d) array. A model: PATH.py:NAME, NAME a torch module or callable in that file "
                     "(fed z ~ N(0, I) of width --code-dim, or of its first layer's width).",
-        epilog=f"{exit_codes}\n\nexamples:\n  ganlimits audit --samples fake.npy --target ring\n"
+        epilog=f"{EXIT_CODES}\n\nexamples:\n  ganlimits audit --samples fake.npy --target ring\n"
                "  ganlimits audit --samples fake.npy --reference real.npy --json\n"
                "  ganlimits audit --samples fake.npy --target ring --generator bigan.py:G --encoder bigan.py:E "
                "--out audit-out")

@@ -67,6 +67,13 @@ def test_the_page_holds_the_blocks_it_describes():
         assert len(BLOCKS[name].strip().splitlines()) <= 10, name
 
 
+def test_the_examples_of_audit_help_are_the_commands_run_here(capsys):
+    with pytest.raises(SystemExit):
+        main(["audit", "--help"])
+    examples = [line.strip() for line in capsys.readouterr().out.split("examples:")[1].splitlines() if line.strip()]
+    assert examples == COMMANDS
+
+
 @pytest.mark.parametrize("name", ["attack.py", "support.py", "modes.py", "audit_it.py"])
 def test_each_script_runs_on_the_trained_model(name, trained, capsys, monkeypatch):
     monkeypatch.chdir(trained)
