@@ -319,9 +319,9 @@ def digits(*, jitter: float = 0.0) -> DigitsTarget:
     return DigitsTarget(jitter=jitter)
 
 
-def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> GaussianMixtureTarget:
+def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixtureTarget:
     r"""``n_modes`` equally weighted Gaussians on a circle (VEEGAN's 2-D ring; ``docs/papers/veegan.md``); labels
-    = mode.
+    = mode. The default std 0.01 is PacGAN's, the one the lab's ``lab_target("ring")`` uses.
 
     .. math::
 

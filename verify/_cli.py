@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ganlimits.theory import CLAIMS, SEED_LIMIT
 
+from ._cli_audit import add_audit, run_audit
 from ._cli_bound import BOUND_COMMANDS, UsageError, jsonable_bound, number, seed
 
 __all__ = ["main"]
@@ -92,7 +93,8 @@ def _build_parser() -> tuple[_Parser, dict]:
                     "  list       the claims with their sources and statements\n"
                     "  verify     attack one claim and report the verdict\n"
                     "  reproduce  run every claim and write REPORT.md\n"
-                    "  bound      evaluate a theorem's formulas",
+                    "  bound      evaluate a theorem's formulas\n"
+                    "  audit      the instruments on your own samples or model",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexamples:\n  ganlimits list\n"
                "  ganlimits verify arz-thm3 --quick\n  ganlimits reproduce --quick --out results-quick --resume\n"
                "  ganlimits bound arz-thm3 --k 100 --code-dim 2 --dim 64 --tv-budget 0.01\n\n"
@@ -149,6 +151,7 @@ def _build_parser() -> tuple[_Parser, dict]:
                                       '{"overflows_float64": true, "log10": ...}.')
         sub.add_argument("--json", action="store_true", help="print one JSON document on stdout")
         bound_runs[name] = make(sub)
+    add_audit(subs)
     return parser, bound_runs
 
 
@@ -309,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_verify(a)
         if a.command == "reproduce":
             return _cmd_reproduce(a)
+        if a.command == "audit":
+            return run_audit(a)
         return _cmd_bound(a, bound_runs)
     except UsageError as exc:
         print(f"ganlimits: error: {_printable(str(exc))}", file=sys.stderr)
