@@ -91,7 +91,7 @@ def test_a_torn_last_line_is_cut_away_before_the_next_record(tmp_path):
     lines = path.read_text().splitlines()
     assert [json.loads(line)["result"]["value"] for line in lines] == [1, 2, 5]  # every line whole
     assert path.read_bytes().startswith(whole) and [r["value"] for r in results] == [1, 2, 5]
-    assert (tmp_path / "sweep.jsonl.corrupt").read_text() == '{"key": "torn\n'  # set aside, not lost
+    assert (tmp_path / "sweep.jsonl.corrupt-1").read_text() == '{"key": "torn\n'  # set aside, not lost
 
 
 def test_a_run_without_resume_appends_and_never_empties_the_log(tmp_path):
@@ -106,7 +106,7 @@ def test_trial_keys_hold_the_code_version(tmp_path):
     from ganlimits.verify._sweep import trial_key
 
     key = json.loads(trial_key({"x": 1}, 3, trial=_square))
-    assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"x": 1}
+    assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"dict": [["x", 1]]}
 
 
 def test_result_files_get_the_permissions_of_ordinary_files(tmp_path):
