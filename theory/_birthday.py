@@ -33,6 +33,7 @@ from ._bound import Bound, float64_form
 from ._validate import check_number, check_positive
 
 __all__ = [
+    "MAX_SUM_TERMS",
     "UNIFORM_COLLISION_EXACT",
     "UNIFORM_COLLISION_LOWER",
     "S_HALF_UNIFORM",
