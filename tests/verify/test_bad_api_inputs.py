@@ -368,7 +368,11 @@ def test_a_scheduler_that_does_not_answer_is_one_error_within_one_bounded_timeou
     from ganlimits.verify._sweep import dask_client
 
     pytest.importorskip("distributed")
-    http = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    class Quiet(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    http = HTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
