@@ -88,8 +88,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: Path) -> None:
     p.add_argument("--jobs", type=number("--jobs", low=1, high=4096, integer=True), default=1,
                    help="run sweep trials in N local worker processes, one torch thread each (default 1)")
     p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
-                   help="run sweep trials on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786; needs the "
-                        "'distributed' package); results equal the local run's")
+                   help="run sweep trials on the Dask cluster at ADDRESS (tcp://host:port or host:port, e.g. "
+                        "tcp://10.0.0.5:8786; needs the 'distributed' package; it must answer within 10 s, before "
+                        "anything is written); results equal the local run's")
 
 
 def _build_parser() -> tuple[_Parser, dict]:
