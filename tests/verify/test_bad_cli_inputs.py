@@ -181,14 +181,14 @@ def servers():
 def test_a_bad_scheduler_is_one_line_before_the_output_folder_exists(address, command, servers, tmp_path,
                                                                     monkeypatch, capsys):
     """Malformed, unknown, refused, not Dask, or silent: exit 2, one line naming --scheduler, within one bounded
-    timeout (shortened here to 1.5 s), and the output folder was never created."""
+    timeout (shortened here to 1 s), and the output folder was never created."""
     import time
 
     pytest.importorskip("distributed")
     from ganlimits.verify import _sweep
 
-    monkeypatch.setattr(_sweep, "SCHEDULER_TIMEOUT", 1.5)
-    monkeypatch.setattr(_sweep.dask_client, "__kwdefaults__", {"timeout": 1.5})
+    monkeypatch.setattr(_sweep, "SCHEDULER_TIMEOUT", 1.0)
+    monkeypatch.setattr(_sweep.dask_client, "__kwdefaults__", {"timeout": 1.0})
     monkeypatch.chdir(tmp_path)
     start = time.monotonic()
     code = main([*command, "--out", str(tmp_path / "out"), "--scheduler", address.format(**servers)])
@@ -239,15 +239,15 @@ def test_an_empty_or_overflowing_setting_is_one_line_exit_2(claim, setting, tmp_
     assert not list(tmp_path.iterdir())
 
 
-OUTPUTS = [["list"], ["--help"], ["--version"], ["verify", "--help"], ["bound", "arz-thm3", "--help"],
-           [*T3, "--json"]]
+OUTPUTS = [["list"], ["--help"], ["--version"], ["verify", "--help"], ["bound", "arz-thm3", "--help"]]
 
 
 @pytest.mark.parametrize("argv", OUTPUTS, ids=[" ".join(a[:2]) for a in OUTPUTS])
 @pytest.mark.parametrize("sink", ["closed pipe", "full disk"])
 def test_output_to_a_closed_pipe_or_a_full_disk_is_one_line_and_a_non_zero_status(argv, sink):
-    """A subprocess (0.1 s of CPU; 1 s for the bound, which loads sympy) whose standard output is a pipe with no
-    reader, or /dev/full: exit 74, one line on stderr, no traceback."""
+    """A subprocess (0.1 s of CPU: these commands import neither torch nor sympy) whose standard output is a pipe
+    with no reader, or /dev/full: exit 74, one line on stderr, no traceback. (A bound's or a claim's output goes
+    through the same handler in main.)"""
     import os
     import subprocess
     import sys

@@ -216,7 +216,7 @@ def _runner(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)],
                          ids=["SIGTERM", "SIGINT"])
-def test_sigterm_stops_like_sigint_keeping_finished_work(tmp_path, sig):
+def test_sigterm_stops_like_sigint_keeping_finished_work(tmp_path, sig, monkeypatch, capsys):
     """A serial fake sweep of 0.2 s naps, stopped in its middle: exit 143 (SIGTERM) or 130 (SIGINT), one line, the
     finished claim and every finished trial record kept intact, and --resume reuses them."""
     out = tmp_path / "out"
@@ -235,9 +235,10 @@ def test_sigterm_stops_like_sigint_keeping_finished_work(tmp_path, sig):
     assert read_result(out / "arz-thm1.json").verdict == "inconclusive"
     records = (out / "arz-thm3.trials.jsonl").read_text().splitlines()
     assert 1 <= len(records) < 40 and not list(out.glob("*.corrupt-*"))
-    env["FAKE_NAP"] = "0"
-    again = subprocess.run([*argv, "--resume"], capture_output=True, text=True, env=env, timeout=120)
-    assert again.returncode == 1 and f"reused {len(records)} of 40 trial record(s)" in again.stdout, again.stdout
+    _install_fakes(monkeypatch)  # the resumed run in this process
+    monkeypatch.setenv("FAKE_NAP", "0")
+    assert _main(*argv[2:], "--resume") == 1
+    assert f"reused {len(records)} of 40 trial record(s)" in capsys.readouterr().out
 
 
 @pytest.mark.slow  # joblib's worker processes take ~10 s of CPU to start on 2 cores
