@@ -17,6 +17,7 @@ and the validators are cheap, and everything else is imported by the command tha
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -311,6 +312,10 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+_OUTPUT_ERRORS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
+"""The errors of writing output (stdout, result files) that end a run with one line and exit 74."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so that it stops as on SIGINT: finished work kept, workers stopped."""
 
@@ -380,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ganlimits: {how[0]}; finished claims are kept (run again with --resume)", file=sys.stderr)
         return how[1]
     except OSError as exc:  # a closed pipe, a full or read-only disk: one line, finished results kept
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in _OUTPUT_ERRORS:
+            raise
         _stop_workers()
         _quiet_stdout()
         what = "the output was closed: " if isinstance(exc, BrokenPipeError) else ""

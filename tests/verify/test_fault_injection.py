@@ -267,3 +267,29 @@ def test_sigterm_leaves_no_process_of_the_run_behind(tmp_path):
         alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
         time.sleep(0.2)
     assert not alive, [(c.pid, " ".join(c.cmdline())[:80]) for c in alive]
+
+
+@pytest.mark.parametrize("error", ["ENOSPC", "EROFS", "EIO"])
+def test_a_full_disk_while_writing_results_is_one_line_and_keeps_what_was_written(fakes, monkeypatch, capsys, error):
+    """The second claim's JSON cannot be written (the disk filled up): exit 74, one line naming the file, no
+    traceback; the first claim's result is intact and reused by --resume."""
+    import errno
+
+    from ganlimits.verify import _results
+
+    out = fakes
+    real = _results.write_text_atomic
+
+    def full(path, text):
+        if Path(path).name == "arz-thm3.json":
+            raise OSError(getattr(errno, error), os.strerror(getattr(errno, error)), str(path))
+        return real(path, text)
+
+    monkeypatch.setattr(_results, "write_text_atomic", full)
+    assert _main("reproduce", "--quick", "--no-figures", "--out", str(out), "--only", "arz-thm1", "arz-thm3") == 74
+    said = capsys.readouterr()
+    lines = said.err.strip().splitlines()
+    assert lines == [f"ganlimits: error: {os.strerror(getattr(errno, error))}: {out / 'arz-thm3.json'}"], said.err
+    monkeypatch.setattr(_results, "write_text_atomic", real)
+    assert _main("reproduce", "--quick", "--no-figures", "--out", str(out), "--only", "arz-thm1", "--resume") == 1
+    assert "[arz-thm1] reused" in capsys.readouterr().out
