@@ -284,3 +284,20 @@ def test_bad_input_raises(kwargs, sampler, match):
 def test_interval_functions_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_headline_interval_at_the_edges_of_the_model():
+    """Curves where the maximum likelihood sits at an edge take the exact or the grid path of the headline: every
+    sample colliding (the upper end is where that curve has probability 2.5%, exactly), and a support smaller than
+    the largest size (pigeonhole: N = 3 tested at sizes 3, 4, 5, 25 samples each, numpy seed 0, where sizes 4 and 5
+    always collide) still holds the truth."""
+    from ganlimits.theory import uniform_collision_probability
+
+    sizes = [10, 20]
+    est = support_intervals(sizes, [30, 30], 30, generator=np.random.default_rng(0))[HEADLINE_INTERVAL]
+    p_all = np.prod([uniform_collision_probability(N=est.ci_high, s=s) for s in sizes]) ** 30
+    assert est.ci_low == 1.0 and p_all == pytest.approx(0.025, rel=1e-3)
+    rng = np.random.default_rng(0)
+    counts = [rng.binomial(25, 1 - (2 / 3) * (1 / 3)), 25, 25]
+    small = support_intervals([3, 4, 5], counts, 25, generator=rng)[HEADLINE_INTERVAL]
+    assert small.ci_low <= 3 <= small.ci_high < 10, (counts, small)
