@@ -429,6 +429,8 @@ def _spread(results: list[ClaimResult], replicates: dict[str, list[ClaimResult]]
         spread = _num(max(finite) - min(finite), 3) if finite else "—"
         lines.append(f"| `{r.claim}` | {', '.join(str(x.seed) for x in runs)} | "
                      f"{', '.join(x.verdict for x in runs)} | {', '.join(_num(e, 3) for e in est)} | {spread} |")
+    if lines[-1].startswith("|---"):
+        return lines[:3] + ["No extra seed has the settings and code version of its canonical result.", ""]
     return lines + [""]
 
 
@@ -476,14 +478,15 @@ def _section(r: ClaimResult, replicates: list[ClaimResult], out_dir: Path, prefi
     return lines
 
 
-def report_for_docs(text: str, folder: str) -> str:
-    """REPORT.md as a page of the documentation, which lives one folder below the results: figure links and images
-    point into ``../<folder>/``, and a link to a Markdown or JSON file of the results folder (which Sphinx would
-    take for a cross-reference to a page it does not have) becomes the file's name.
+def report_for_docs(text: str, prefix: str) -> str:
+    """REPORT.md as a page of the documentation, which lives in another folder than the results: figure links and
+    images point into ``prefix`` (the results folder seen from the page, e.g. ``"../results/"``), and a link to a
+    Markdown or JSON file of the results folder (which Sphinx would take for a cross-reference to a page it does
+    not have) becomes the file's name.
 
-    >>> report_for_docs("[power](a_power.png) and [t](a-table.md) ![x](b.png) [w](https://x.org/a.md)", "results")
-    '[power](../results/a_power.png) and `a-table.md` ![x](../results/b.png) [w](https://x.org/a.md)'
+    >>> report_for_docs("[power](a_power.png), [t](a-table.md), ![x](b.png), [w](https://x.org/a.md)", "../results/")
+    '[power](../results/a_power.png), `a-table.md`, ![x](../results/b.png), [w](https://x.org/a.md)'
     """
-    local = r"(?!https?:|/|#|\.\./)"
-    text = re.sub(rf"\[([^\]]*)\]\({local}([^)\s]+\.(?:md|json|jsonl))\)", r"`\2`", text)
-    return re.sub(rf"(!?\[[^\]]*\])\({local}([^)\s]+)\)", rf"\1(../{folder}/\2)", text)
+    local = r"(?![a-z][a-z0-9+.-]*:|/|#)"
+    text = re.sub(rf"(?<!!)\[([^\]]*)\]\({local}([^)\s]+\.(?:md|json|jsonl))\)", r"`\2`", text)
+    return re.sub(rf"(!?\[[^\]]*\])\({local}([^)\s]+)\)", lambda m: f"{m.group(1)}({prefix}{m.group(2)})", text)
