@@ -138,3 +138,50 @@ def test_the_property_tests_of_testing_md_pass():
     assert len(tests) == 2
     for test in tests:
         test()
+
+
+@pytest.mark.slow
+def test_docs_build_after_a_quick_reproduction_with_offline_formulas(tmp_path):
+    """`make docs` after `make reproduce-quick`: the report of a real quick run reads as a report (no booleans in its
+    prose, the smoke-run label, a few hundred lines), and the site builds with warnings as errors — its report page
+    and a Results page generated from that run included — with MathJax served from the site, no CDN. Cost on 2 cores:
+    the quick reproduction (about 2 min CPU) and one Sphinx build (about 20 s CPU)."""
+    import importlib.util
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_nb")
+    spec = importlib.util.spec_from_file_location("report_checks", ROOT / "tests" / "verify" / "test_report.py")
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+
+    results = tmp_path / "results-quick"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    run = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", "reproduce", "--quick", "--out",
+                          str(results)], capture_output=True, text=True, env=env, timeout=3600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]  # completed: 0 whatever the verdicts
+    assert "verdicts: " in run.stdout and "low-power smoke run" in run.stdout
+    report = (results / "REPORT.md").read_text()
+    assert not checks.prose_problems(report), checks.prose_problems(report)
+    assert len(report.splitlines()) <= checks.MAX_LINES and "Quick setting: a low-power smoke run." in report
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs, symlinks=False, ignore=shutil.ignore_patterns("_build", "jupyter_execute"))
+    from ganlimits.verify._results_page import write_results_page
+
+    write_results_page(results, docs, allow_quick=True)
+    out = tmp_path / "html"
+    build = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b", "html", str(docs),
+                            str(out)], capture_output=True, text=True, timeout=1800,
+                           env={**env, "GANLIMITS_REPORT_DIR": str(results)})
+    assert build.returncode == 0, build.stderr[-4000:]
+    page = (out / "report.html").read_text()
+    assert "ganlimits reproduction report" in page and "results-quick/REPORT.md" not in page.split("<body")[0]
+    for html in (out / "papers" / "arz17.html", out / "results.html"):
+        text = html.read_text()
+        assert "_static/mathjax/tex-chtml.js" in text, html
+        assert not re.findall(r"<script[^>]+src=\"https?://", text), html
+    assert (out / "_static" / "mathjax" / "tex-chtml.js").is_file()
