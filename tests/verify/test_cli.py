@@ -20,7 +20,18 @@ def test_bound_arz_thm1_prints_the_theory_values(capsys):
     assert main([*THM1_ARGS, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     expected = arz_thm1_support(p=67, eps=0.25, lipschitz=2, phi_range=0.5, lphi=1)
-    assert printed == {"support_paper": expected["paper"], "support_spec": expected["spec"]}
+    assert (printed["support_paper"], printed["support_spec"]) == (expected["paper"], expected["spec"])
+    # the output echoes its inputs (the default eta included) and names each formula
+    assert printed["bound"] == "arz-thm1" and printed["inputs"] == {"p": 67, "eps": 0.25, "lipschitz": 2,
+                                                                    "phi_range": 0.5, "lphi": 1, "eta": 0.1}
+    assert printed["formulas"]["support_paper"].startswith("arz-thm1.support.paper: p*phi_range**2*log(")
+    assert printed["formulas"]["support_spec"].startswith("arz-thm1.support.spec: 16*phi_range**2*")
+    assert main(THM1_ARGS) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[:2] == ["bound: arz-thm1", "inputs: p = 67, eps = 0.25, lipschitz = 2, phi_range = 0.5, lphi = 1, "
+                                           "eta = 0.1"]
+    assert any(line.startswith("  support_spec = arz-thm1.support.spec: ") for line in text)
+    assert f"support_paper: {expected['paper']:.6g}" in text
     # The paper's form grows like log^2 while the explicit form has one log: at these values the explicit
     # form is larger (it carries the constant 16 and the failure probability).
     assert expected["spec"] > expected["paper"] > 0
@@ -149,11 +160,16 @@ def test_bound_agl17_and_arz_thm3_print_the_theory_values(capsys):
 
     assert main(["bound", "agl17-thm31", "--p", "65", "--eps", "0.1", "--lipschitz", "2", "--phi-range", "0.5",
                  "--lphi", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, phi_range=0.5, lphi=1)
+    printed = json.loads(capsys.readouterr().out)
+    expected = agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, phi_range=0.5, lphi=1)
+    assert {k: printed[k] for k in expected} == expected and set(printed["formulas"]) == set(expected)
+    assert printed["inputs"]["radius"] == "sqrt(p) (default)"  # an unset input says what it stands for
     assert main(["bound", "arz-thm3", "--k", "100", "--code-dim", "2", "--dim", "64", "--tv-budget", "0.01",
                  "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv_budget=0.01)))
+    expected = json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv_budget=0.01)))
+    assert {k: printed[k] for k in expected} == expected and set(printed["formulas"]) == set(expected)
+    assert printed["inputs"] == {"k": 100, "code_dim": 2, "dim": 64, "tv_budget": 0.01, "sigma": 1.0}
     # The width is solved from the TV budget, so the bound evaluated at that width gives the budget back.
     assert printed["m"] == 100**2 and abs(printed["tv_bound"] - 0.01) < 1e-15
 
