@@ -386,8 +386,8 @@ def _family_wise(results: list[ClaimResult]) -> list[str]:
     if not family:
         return lines + ["No claim has a statistical verdict, so there is no family to correct for.", ""]
     if not given:
-        return lines + [f"None of the {len(family)} claims with a statistical verdict rejects a null (no p-value), so "
-                        "no family-wise statement can be made.", ""]
+        return lines + [f"No claim with a statistical verdict ({len(family)} here) rejects a null (no p-value), so no "
+                        "family-wise statement can be made.", ""]
     # Claims without a p-value stay in the family as never rejected (p taken as 1): leaving them out would let the
     # run's own outcome shrink the correction.
     adjusted = holm({r.claim: given.get(r.claim, 1.0) for r in family})
