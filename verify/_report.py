@@ -470,12 +470,21 @@ def _section(r: ClaimResult, replicates: list[ClaimResult], out_dir: Path, prefi
     if table.is_file():
         text = table.read_text(encoding="utf-8").strip().splitlines()
         lines += ["", f"Tables of `{r.claim}` (from `{table.name}`):", ""]
-        lines += [f"##{plain(line)}" if line.startswith("#") else plain(line) for line in text]  # under the section
+        lines += _under_section(text)
     if inline and r.figures:
         for fig in r.figures:
             lines += ["", f"![{_figure_label(r.claim, fig)}]({prefix}{fig})"]
     lines.append("")
     return lines
+
+
+def _under_section(text: list[str]) -> list[str]:
+    """A claim's own Markdown under its section: its top heading level becomes ``###`` (and the others follow), so
+    that no heading level is skipped; every line as prose (:func:`plain`)."""
+    levels = [len(m.group(1)) for line in text if (m := re.match(r"(#+)\s", line))]
+    shift = 3 - min(levels) if levels else 0
+    return [("#" * (len(m.group(1)) + shift) + line[len(m.group(1)):] if (m := re.match(r"(#+)\s", line)) else line)
+            for line in map(plain, text)]
 
 
 def report_for_docs(text: str, prefix: str) -> str:

@@ -163,3 +163,11 @@ def test_a_run_without_any_rejected_null_says_so_in_plain_words(tmp_path):
         write_json_atomic(tmp_path / f"{cid}.json", ClaimResult.from_dict(fx[cid]).to_dict())
     text = render_report(tmp_path)
     assert "No claim with a statistical verdict (1 here) rejects a null" in text and not prose_problems(text)
+
+
+def test_a_claims_own_headings_sit_under_its_section_whatever_their_level(tmp_path):
+    fx = json.loads(FIXTURE.read_text())["claims"]
+    write_json_atomic(tmp_path / "agl17-mixgan.json", ClaimResult.from_dict(fx["agl17-mixgan"]).to_dict())
+    (tmp_path / "agl17-mixgan-table.md").write_text("## Modes\n\n### grid\n\n| a |\n|---|\n| True |\n")
+    section = render_report(tmp_path).split("## `agl17-mixgan`")[1]
+    assert "\n### Modes\n" in section and "\n#### grid\n" in section and "| yes |" in section
