@@ -220,7 +220,7 @@ def _say(text: str) -> None:
 
 def _cmd_verify(a: argparse.Namespace) -> int:
     from ._registry import run_claim
-    from ._report import QUICK_LABEL
+    from ._report import QUICK_LABEL, plain
 
     _check_claims([a.claim])
     settings = _settings(a, a.claim, a.overrides)
@@ -232,13 +232,14 @@ def _cmd_verify(a: argparse.Namespace) -> int:
         json.dump(result.to_dict(), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(f"measured: {result.summary or result.measured.fmt()}")
+        print(f"measured: {plain(result.summary or result.measured.fmt())}")
         if result.control is not None or result.control_summary:
-            print(f"control:  {result.control_summary or result.control.fmt()} (caught: {result.control_caught})")
+            said = {True: "caught", False: "missed", None: "not recorded whether caught"}[result.control_caught]
+            print(f"control:  {plain(result.control_summary or result.control.fmt())} ({said})")
         for note in result.notes:
-            print(f"note:     {note}")
+            print(f"note:     {plain(note)}")
         if result.verdict_reason:
-            print(f"reason:   {result.verdict_reason}")
+            print(f"reason:   {plain(result.verdict_reason)}")
         elapsed = f"{result.elapsed_s:.1f} s; " if result.elapsed_s == result.elapsed_s else ""
         quick = f"{QUICK_LABEL}; " if a.quick else ""
         print(f"verdict:  {result.verdict}   ({quick}{elapsed}JSON in {a.out / (a.claim + '.json')})")
