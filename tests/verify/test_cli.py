@@ -313,3 +313,12 @@ def test_full_reproduce_replicates_seeds_except_for_claims_that_aggregate_seeds_
     assert "[arz-thm1] seed 1: consistent" in said and "[arz-thm3] seed 1" not in said
     assert (out / "seeds" / "seed-1" / "arz-thm1.json").exists()
     assert not (out / "seeds" / "seed-1" / "arz-thm3.json").exists()
+
+
+def test_verify_says_the_control_outcome_in_words_and_labels_a_quick_run(fake_claims, capsys):
+    assert main(["verify", "arz-thm1", "--quick", "--out", str(fake_claims)]) == 0
+    said = capsys.readouterr().out
+    assert "control:  support-1 gap 0.5 (caught)" in said and "True" not in said
+    assert "quick setting: a low-power smoke run" in said.splitlines()[-1]
+    assert main(["verify", "arz-thm1", "--out", str(fake_claims)]) == 0
+    assert "smoke run" not in capsys.readouterr().out  # the full setting carries no such label
