@@ -7,6 +7,7 @@ trimmed to the near-boundary control) with the claims' own summaries, reasons an
 report must render them readably, whatever the claims wrote.
 """
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -29,16 +30,23 @@ def results_folder(folder: Path, *, quick: bool = True, seeds: tuple[int, ...] =
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for cid, doc in fx["claims"].items():
-        r = ClaimResult.from_dict({**doc, "quick": quick, "identity": {"settings": {}, "code_version": "fixture"}})
-        write_json_atomic(folder / f"{cid}.json", r.to_dict())
+        r = fixture_result(doc, quick=quick, identity={"settings": {}, "code_version": "fixture"})
         for fig in r.figures:
             (folder / fig).write_bytes(b"\x89PNG fixture")
-        for s in seeds:
-            write_json_atomic(folder / "seeds" / f"seed-{s}" / f"{cid}.json", {**r.to_dict(), "seed": s})
+        r.attach_figures(folder)
+        write_json_atomic(folder / f"{cid}.json", r.to_dict())
+        for s in seeds:  # an extra seed's folder holds its own figures; these have none
+            extra = dataclasses.replace(r, seed=s, figures=[], figure_digests={})
+            write_json_atomic(folder / "seeds" / f"seed-{s}" / f"{cid}.json", extra.to_dict())
         out.append(r)
     for cid, table in fx["tables"].items():
         (folder / f"{cid}-table.md").write_text(table)
     return out
+
+
+def fixture_result(doc: dict, **fields) -> ClaimResult:
+    """A result of the fixture (stored without the digest a run writes: the body is trimmed) with ``fields`` set."""
+    return ClaimResult.from_dict({**doc, **fields}, check_digest=False)
 
 
 def prose_problems(text: str) -> list[str]:
@@ -160,14 +168,14 @@ def test_the_repository_results_page_is_the_placeholder_or_a_generated_page():
 def test_a_run_without_any_rejected_null_says_so_in_plain_words(tmp_path):
     fx = json.loads(FIXTURE.read_text())["claims"]
     for cid in ("arz-thm1", "lecture-optimal-d"):  # an inconclusive claim and an identity: no p-value at all
-        write_json_atomic(tmp_path / f"{cid}.json", ClaimResult.from_dict(fx[cid]).to_dict())
+        write_json_atomic(tmp_path / f"{cid}.json", fixture_result(fx[cid], figures=[]).to_dict())
     text = render_report(tmp_path)
     assert "No claim with a statistical verdict (1 here) rejects a null" in text and not prose_problems(text)
 
 
 def test_a_claims_own_headings_sit_under_its_section_whatever_their_level(tmp_path):
     fx = json.loads(FIXTURE.read_text())["claims"]
-    write_json_atomic(tmp_path / "agl17-mixgan.json", ClaimResult.from_dict(fx["agl17-mixgan"]).to_dict())
+    write_json_atomic(tmp_path / "agl17-mixgan.json", fixture_result(fx["agl17-mixgan"], figures=[]).to_dict())
     (tmp_path / "agl17-mixgan-table.md").write_text("## Modes\n\n### grid\n\n| a |\n|---|\n| True |\n")
     section = render_report(tmp_path).split("## `agl17-mixgan`")[1]
     assert "\n### Modes\n" in section and "\n#### grid\n" in section and "| yes |" in section
