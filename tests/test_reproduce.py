@@ -4,6 +4,7 @@ the JSON files with working figure links, and the numbers are those recorded fro
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,8 +78,8 @@ def test_report_is_generated_from_the_json_files(quick_run):
         assert f"## `{cid}` — {doc['verdict']}" in report
         for fig in doc["figures"]:
             assert f"]({fig})" in report and (out / fig).stat().st_size > 5_000, (cid, fig)
-    linked = [line for line in report.splitlines() if line.startswith("![")]
-    assert linked and all((out / Path(line.split("](")[1].rstrip(")"))).exists() for line in linked)
+    linked = re.findall(r"\]\(([^)\s]+\.png)\)", report)
+    assert linked and all((out / Path(target)).exists() for target in linked)
 
 
 def _same(recorded, now, path=""):
