@@ -17,11 +17,12 @@ Four intervals for ``N`` (:data:`SUPPORT_INTERVALS`), all at level ``confidence`
   ``N_hat``, each tail at most ``(1 - confidence)/2``. Its lower end is the smallest ``N`` whose simulated curves
   have a maximum likelihood at least the observed ``N_hat`` with probability above ``(1 - confidence)/2``, its
   upper end the largest whose curves have one at most ``N_hat`` with that probability. The probabilities are
-  Monte-Carlo p-values ``(1 + #)/(B + 1)`` over ``B`` simulated curves, an exact test at every ``N`` (the truth
-  lies below the interval only when the test at the truth rejects: probability at most ``(1 - confidence)/2``;
-  likewise above). ``\\ell`` is concave in ``\\theta = \\log N``, so a curve's maximum likelihood is at least
-  ``N_hat`` exactly when its score at ``N_hat`` is at most 0, i.e. when its weighted count is at most the observed
-  one:
+  Monte-Carlo p-values ``(1 + #)/(B + 1)`` over ``B`` simulated curves, an exact test at every ``N`` over the data
+  and the simulated curves together (the truth lies below the interval only when the test at the truth rejects:
+  probability at most ``(1 - confidence)/2``; likewise above; for one fixed set of simulated curves a curve at the
+  edge may fall either way, so tiny designs want a large ``B``). ``\\ell`` is concave in ``\\theta = \\log N``,
+  so a curve's maximum likelihood is at least ``N_hat`` exactly when its score at ``N_hat`` is at most 0, i.e. when
+  its weighted count is at most the observed one:
 
   .. math::
       \\hat N(c') \\ge \\hat N \\iff \\sum_j a_j c'_j \\le \\sum_j a_j c_j, \\qquad
