@@ -163,15 +163,15 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         """The setting of ``make reproduce``."""
-        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=64, K_trained=16,
-                                 n_train=20_000, n_test=40_000, steps=600, lr=0.02, batch_size=2000, init_norm=2.0)
+        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=16,
+                                 n_train=20_000, n_test=60_000, steps=600, lr=0.02, batch_size=2000, init_norm=2.0)
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=8,
                                  n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=32, n_train=40_000, steps=1000),
-                   n_certify=1_000_000, control_factor=2.12, power_factors=(2.5, 2.75, 3.0), power_repeats=14,
-                   grid_factor=2.0, mixture_1200d=True, mixture_attack=mixture,
+                   n_certify=1_000_000, control_factor=2.12, power_factors=(2.75, 3.0), power_repeats=14,
+                   grid_factor=4.0, mixture_1200d=True, mixture_attack=mixture,
                    mixture_certify=_larger(mixture, K=8, n_train=10_000, steps=300), n_certify_mixture=200_000,
-                   mixture_power_factors=(1.5, 2.0), mixture_power_repeats=14)
+                   mixture_power_factors=(2.0,), mixture_power_repeats=14)
 
     def validate(self) -> None:
         for name in ("attack", "mixture_attack"):
