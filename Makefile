@@ -12,7 +12,7 @@ OUT ?= results
 # Worker processes for the claims' sweeps (one torch thread each): one per core on the reference machine.
 JOBS ?= 2
 
-.PHONY: venv test test-slow test-all reproduce reproduce-quick bench lint docs clean
+.PHONY: venv test test-slow test-all reproduce reproduce-quick results-page notebooks bench lint docs clean
 
 venv: $(STAMP)
 
@@ -38,11 +38,24 @@ test-slow: $(STAMP)
 test-all: test test-slow
 
 # Both resume: a result of the same claim, settings, seed and code version is reused, everything else recomputed.
+# Both exit 0 once every claim has run, whatever the verdicts, and print the verdict counts (`ganlimits reproduce
+# --strict` exits 1 unless every verdict is consistent or an identity holds). The quick setting is a low-power
+# smoke run: its verdicts are not the reproduction's.
 reproduce: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --out $(OUT) --resume --jobs $(JOBS)
 
 reproduce-quick: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/ganlimits reproduce --quick --out $(OUT)-quick --resume --jobs $(JOBS)
+
+# The documentation's Results page (docs/results.md, figures in docs/results-figures/) from a full reproduction's
+# results folder; run it on the machine that ran `make reproduce`, which it describes.
+results-page: $(STAMP)
+	$(BIN)/python -m ganlimits.verify._results_page $(OUT) --docs docs
+
+# JupyterLab on the notebooks (the [notebooks] extra: jupyterlab, nbconvert).
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,notebooks]"
+	$(BIN)/jupyter lab notebooks
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

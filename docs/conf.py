@@ -1,7 +1,9 @@
 """Sphinx configuration of the ganlimits documentation (``make docs``; warnings are errors).
 
 Pages are Markdown (MyST); the notebooks are rendered from their stored outputs, never executed; the API pages are
-autodoc of the public names each package lists in ``__all__`` (the packages load them lazily, PEP 562).
+autodoc of the public names each package lists in ``__all__`` (the packages load them lazily, PEP 562). Formulas are
+rendered by MathJax served from the site itself: the ``sphinx-mathjax-offline`` package of the docs extra ships a
+copy (MathJax 3.2.2) and copies it into ``_static/mathjax/``, so the pages need no network.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # mathjax_path = the packaged copy in _static/mathjax/, not a CDN
     "ganlimits_docs",
 ]
 

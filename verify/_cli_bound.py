@@ -1,15 +1,17 @@
 """``ganlimits bound CLAIM --param value ...``: the theorems' formulas evaluated, and the argument types every
 command shares (numbers checked by :func:`~ganlimits.theory.check_number`, the message naming the flag).
 
-A value float64 cannot hold is printed as ``the result overflows float64: log10 = ...`` and written to JSON as
-``{"overflows_float64": true, "log10": ...}`` (``underflows_float64`` for the small side); inputs outside a
+The output echoes its inputs (``inputs``: every parameter with the value used, defaults included) and names each
+formula (``formulas``: the theory's bound and its expression, written in the command's parameter names) before the
+values. A value float64 cannot hold is printed as ``the result overflows float64: log10 = ...`` and written to JSON
+as ``{"overflows_float64": true, "log10": ...}`` (``underflows_float64`` for the small side); inputs outside a
 formula's domain are a usage error naming the hypothesis. Loads neither torch nor sympy until a bound runs.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ganlimits.theory import check_number, check_seed
 
@@ -67,6 +69,44 @@ class OutOfRange:
         return f"the result {'overflows' if self.log10 > 0 else 'underflows'} float64: log10 = {self.log10:.6g}"
 
 
+class Shown(dict):
+    """A mapping printed on one line as ``key = value, ...`` (``block=True``: one indented line per key); JSON sees
+    a plain object."""
+
+    def __init__(self, items: dict, *, block: bool = False) -> None:
+        super().__init__(items)
+        self.block = block
+
+    def __str__(self) -> str:
+        parts = [f"{k} = {_shown(v)}" for k, v in self.items()]
+        return "".join(f"\n  {p}" for p in parts) if self.block else ", ".join(parts)
+
+
+def _shown(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def formula(bound, rename: dict[str, str] | None = None, note: str = "") -> str:
+    """``"<bound name>: <expression>"`` with the bound's symbols renamed to the command's parameter names."""
+    import sympy as sp
+
+    rename = rename or {}
+    expr = bound.expr.xreplace({s: sp.Symbol(rename[s.name], **s.assumptions0) for s in bound.symbols
+                                if s.name in rename})
+    return f"{bound.name}: {expr}" + (f" ({note})" if note else "")
+
+
+def echoed(claim: str, a: argparse.Namespace, inputs: Sequence[str], formulas: dict[str, str], values: dict, *,
+           unset: dict[str, str] | None = None) -> dict:
+    """The values of a bound with what produced them: the claim, its inputs as used (an input left unset shows
+    ``unset[name]``, e.g. the default it stands for, or "not given"), and each value's formula."""
+    unset = unset or {}
+    shown = {name: getattr(a, name) if getattr(a, name) is not None else unset.get(name, "not given")
+             for name in inputs}
+    return {"bound": claim, "inputs": Shown(shown), "formulas": Shown(formulas, block=True), **values}
+
+
+
 def _with_log10(fn: Callable[..., dict], **kwargs) -> dict:
     """``fn(**kwargs)``; when a value is beyond float64, every value from ``fn(log10=True)`` instead, those
     float64 holds converted back."""
@@ -99,11 +139,15 @@ def _bound_arz_thm1(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespac
                      help="failure probability over the draw of G, in (0, 1) (explicit form; default 0.1)")
 
     def run(a: argparse.Namespace) -> dict:
-        from ganlimits.theory import arz_thm1_support
+        from ganlimits.theory import ARZ_THM1_SUPPORT_PAPER, ARZ_THM1_SUPPORT_SPEC, arz_thm1_support
 
         sizes = _with_log10(arz_thm1_support, p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range,
                             lphi=a.lphi, eta=a.eta)
-        return {"support_paper": sizes["paper"], "support_spec": sizes["spec"]}
+        names = {"L": "lipschitz", "L_phi": "lphi"}
+        return echoed("arz-thm1", a, ("p", "eps", "lipschitz", "phi_range", "lphi", "eta"), {
+            "support_paper": formula(ARZ_THM1_SUPPORT_PAPER, names, "the paper's form, its O(.) constant taken as 1"),
+            "support_spec": formula(ARZ_THM1_SUPPORT_SPEC, names, "explicit sufficient size, failure probability eta"),
+        }, {"support_paper": sizes["paper"], "support_spec": sizes["spec"]})
 
     return run
 
@@ -122,12 +166,28 @@ def _bound_arz_thm3(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespac
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import ResultOutOfRange, arz_thm3_summary
+        from ganlimits.theory._arz_thm3 import (
+            GENERATOR_MAX_WEIGHT,
+            GENERATOR_NUM_WEIGHTS,
+            MISMATCH_PROBABILITY,
+            RAMP_WIDTH_FOR_TV,
+            TV_BOUND_FOR_WIDTH,
+        )
 
         try:
-            return arz_thm3_summary(k=a.k, code_dim=a.code_dim, dim=a.dim, tv_budget=a.tv_budget, sigma=a.sigma)
+            values = arz_thm3_summary(k=a.k, code_dim=a.code_dim, dim=a.dim, tv_budget=a.tv_budget, sigma=a.sigma)
         except ResultOutOfRange as exc:  # the network itself cannot be written in float64
             raise UsageError(f"--tv-budget/--sigma: {exc}; the construction's weights are not float64 numbers "
                              "there") from None
+        names = {"d_code": "code_dim", "d": "dim", "w": "ramp_width"}
+        return echoed("arz-thm3", a, ("k", "code_dim", "dim", "tv_budget", "sigma"), {
+            "m": "k**code_dim (blocks of the partition)",
+            "ramp_width": formula(RAMP_WIDTH_FOR_TV, names),
+            "num_nonzero_weights": formula(GENERATOR_NUM_WEIGHTS, names),
+            "max_weight": formula(GENERATOR_MAX_WEIGHT, names),
+            "tv_bound": formula(TV_BOUND_FOR_WIDTH, names),
+            "mismatch_probability": formula(MISMATCH_PROBABILITY, names, "exact ramp probability"),
+        }, values)
 
     return run
 
@@ -141,9 +201,17 @@ def _bound_agl17_thm31(sub: argparse.ArgumentParser) -> Callable[[argparse.Names
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import agl17_thm31_samples
+        from ganlimits.theory._agl17 import AGL17_THM1_BLOG, AGL17_THM31_SAMPLES, AGL17_THM31_SAMPLES_SPEC
 
-        return _with_log10(agl17_thm31_samples, p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range,
-                           lphi=a.lphi, C=a.C, radius=a.radius)
+        values = _with_log10(agl17_thm31_samples, p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range,
+                             lphi=a.lphi, C=a.C, radius=a.radius)
+        names = {"L": "lipschitz", "L_phi": "lphi", "R": "radius"}
+        return echoed("agl17-thm31", a, ("p", "eps", "lipschitz", "phi_range", "lphi", "C", "radius"), {
+            "paper": formula(AGL17_THM31_SAMPLES, names, "the paper's form"),
+            "spec": formula(AGL17_THM31_SAMPLES_SPEC, names, "explicit size, log_inv_eta = p, radius default "
+                                                            "sqrt(p)"),
+            "blog": formula(AGL17_THM1_BLOG, names, "the blog's C p log p / eps^2"),
+        }, values, unset={"radius": "sqrt(p) (default)"})
 
     return run
 
@@ -163,7 +231,12 @@ def _bound_agl17_equilibrium(sub: argparse.ArgumentParser) -> Callable[[argparse
                 p=a.p, eps=a.eps, lipschitz=a.lipschitz, generator_lipschitz=a.generator_lipschitz,
                 phi_range=a.phi_range, lphi=a.lphi, C=a.C, log10=log10)}
 
-        return _with_log10(both)
+        from ganlimits.theory._agl17 import AGL17_THM42_MIXTURE_SIZE
+
+        names = {"L": "lipschitz", "L_phi": "lphi", "L_G": "generator_lipschitz"}
+        return echoed("agl17-equilibrium", a,
+                      ("p", "eps", "lipschitz", "phi_range", "lphi", "C", "generator_lipschitz"),
+                      {"mixture_size_T": formula(AGL17_THM42_MIXTURE_SIZE, names)}, _with_log10(both))
 
     return run
 
@@ -197,6 +270,11 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
         out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
         out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
         if a.rho is not None:
+            from ganlimits.theory import MAX_SUM_TERMS
+
+            if s > MAX_SUM_TERMS:
+                raise UsageError(f"--rho: the mass-on-a-set bound sums over M = {s} draws (--samples, default "
+                                 f"s_half of --support), evaluated for M <= {MAX_SUM_TERMS:.0e}: pass --samples")
             # the valid lower bound (sum over K ~ Bin(M, rho)), and the rho^2 Poisson form, an approximation only
             out["mass_set_collision_lower"] = mass_set_collision_lower(N=a.support, rho=a.rho, M=s)
             out["mass_set_collision_approx"] = mass_set_collision_approx(N=a.support, rho=a.rho, M=s)
@@ -204,7 +282,23 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
             beta = beta_upper_bound(M=s, gamma=a.gamma)
             out["beta_upper"] = beta
             out["beta_hypotheses_hold"] = beta_bound_hypotheses(beta=beta, M=s)["all"]
-        return out
+        from ganlimits.theory import _birthday as B
+
+        names = {"N": "support", "s": "samples", "M": "samples"}
+        formulas = {"s_half_paper": formula(B.S_HALF_UNIFORM, names),
+                    "s_half_exact": f"the s at which {formula(B.UNIFORM_COLLISION_EXACT, names)} equals 1/2",
+                    "samples": "--samples, or the rounded s_half_exact",
+                    "collision_probability_exact": formula(B.UNIFORM_COLLISION_EXACT, names),
+                    "collision_probability_lower": formula(B.UNIFORM_COLLISION_LOWER, names)}
+        if a.rho is not None:
+            formulas["mass_set_collision_lower"] = formula(B.MASS_SET_COLLISION_LOWER, names, "a valid bound")
+            formulas["mass_set_collision_approx"] = formula(B.MASS_SET_COLLISION_APPROX, names,
+                                                            "an approximation, not a bound")
+        if a.gamma is not None:
+            formulas["beta_upper"] = formula(B.BETA_UPPER, names)
+            formulas["beta_hypotheses_hold"] = "whether beta_upper meets its own hypotheses"
+        return echoed("az17-birthday", a, ("support", "samples", "rho", "gamma"), formulas, out,
+                      unset={"samples": "s_half_exact rounded (default)"})
 
     return run
 

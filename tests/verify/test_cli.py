@@ -20,7 +20,18 @@ def test_bound_arz_thm1_prints_the_theory_values(capsys):
     assert main([*THM1_ARGS, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     expected = arz_thm1_support(p=67, eps=0.25, lipschitz=2, phi_range=0.5, lphi=1)
-    assert printed == {"support_paper": expected["paper"], "support_spec": expected["spec"]}
+    assert (printed["support_paper"], printed["support_spec"]) == (expected["paper"], expected["spec"])
+    # the output echoes its inputs (the default eta included) and names each formula
+    assert printed["bound"] == "arz-thm1" and printed["inputs"] == {"p": 67, "eps": 0.25, "lipschitz": 2,
+                                                                    "phi_range": 0.5, "lphi": 1, "eta": 0.1}
+    assert printed["formulas"]["support_paper"].startswith("arz-thm1.support.paper: p*phi_range**2*log(")
+    assert printed["formulas"]["support_spec"].startswith("arz-thm1.support.spec: 16*phi_range**2*")
+    assert main(THM1_ARGS) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[:2] == ["bound: arz-thm1", "inputs: p = 67, eps = 0.25, lipschitz = 2, phi_range = 0.5, lphi = 1, "
+                                           "eta = 0.1"]
+    assert any(line.startswith("  support_spec = arz-thm1.support.spec: ") for line in text)
+    assert f"support_paper: {expected['paper']:.6g}" in text
     # The paper's form grows like log^2 while the explicit form has one log: at these values the explicit
     # form is larger (it carries the constant 16 and the failure probability).
     assert expected["spec"] > expected["paper"] > 0
@@ -120,13 +131,18 @@ def test_reproduce_keeps_finished_claims_when_interrupted_and_resume_continues(f
 
     monkeypatch.setenv("FAKE_INTERRUPT", "0")
     code = main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--resume"])
-    assert code == 1  # arz-thm3's fake verdict is "refuted"
+    assert code == 0  # the run completed: exit 0 whatever the verdicts (arz-thm3's fake verdict is "refuted")
     said = capsys.readouterr().out
     assert "[arz-thm1] reused" in said and "same claim, settings, seed 0 and code version" in said
+    assert "verdicts: 1 consistent, 1 refuted (2 runs; quick setting: a low-power smoke run)" in said
     assert json.loads((out / "arz-thm1.json").read_text()) == first  # not run again
     report = (out / "REPORT.md").read_text()
-    assert "| `arz-thm1` |" in report and "**consistent**" in report and "**refuted**" in report
-    assert "support-1 gap 0.5 caught" in report
+    assert "| `arz-thm1` | **consistent** |" in report and "| `arz-thm3` | **refuted** |" in report
+    assert "Quick setting: a low-power smoke run." in report and "| caught |" in report
+    # --strict keeps the gate: a refuted (or inconclusive) verdict exits 1
+    assert main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--resume",
+                 "--strict"]) == 1
+    assert main(["reproduce", "--quick", "--out", str(out), "--only", "arz-thm1", "--resume", "--strict"]) == 0
 
 
 def test_verify_json_prints_one_document_with_the_design_fields(fake_claims, capsys):
@@ -144,11 +160,16 @@ def test_bound_agl17_and_arz_thm3_print_the_theory_values(capsys):
 
     assert main(["bound", "agl17-thm31", "--p", "65", "--eps", "0.1", "--lipschitz", "2", "--phi-range", "0.5",
                  "--lphi", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, phi_range=0.5, lphi=1)
+    printed = json.loads(capsys.readouterr().out)
+    expected = agl17_thm31_samples(p=65, eps=0.1, lipschitz=2, phi_range=0.5, lphi=1)
+    assert {k: printed[k] for k in expected} == expected and set(printed["formulas"]) == set(expected)
+    assert printed["inputs"]["radius"] == "sqrt(p) (default)"  # an unset input says what it stands for
     assert main(["bound", "arz-thm3", "--k", "100", "--code-dim", "2", "--dim", "64", "--tv-budget", "0.01",
                  "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv_budget=0.01)))
+    expected = json.loads(json.dumps(arz_thm3_summary(k=100, code_dim=2, dim=64, tv_budget=0.01)))
+    assert {k: printed[k] for k in expected} == expected and set(printed["formulas"]) == set(expected)
+    assert printed["inputs"] == {"k": 100, "code_dim": 2, "dim": 64, "tv_budget": 0.01, "sigma": 1.0}
     # The width is solved from the TV budget, so the bound evaluated at that width gives the budget back.
     assert printed["m"] == 100**2 and abs(printed["tv_bound"] - 0.01) < 1e-15
 
@@ -243,8 +264,9 @@ def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tm
     from ganlimits.verify._report import write_report
     from ganlimits.verify._results import write_json_atomic
 
-    near = {"name": "planted mix", "true_value": 0.2, "truth": "exact", "bound": 0.1, "baseline": 0.0,
-            "direction": "upper", "ratio": 2.0, "caught": True,
+    near = {"name": "planted mix", "truth_low": 0.18, "truth_high": 0.22, "lower_certificate": "attack at n = 10^6",
+            "upper_certificate": "TV ceiling", "true_value": 0.2, "bound": 0.1, "baseline": 0.0,
+            "direction": "upper", "ratio_interval": [1.8, 2.2], "caught": True,
             "measured": Estimate(0.19, 0.13, 0.25, 0.95, 9).to_dict()}
     power = {"label": "gap", "strengths": [0.12, 0.2], "detected": [3, 19], "repeats": 20, "n": 1000, "bound": 0.1,
              "baseline": 0.0, "power": 0.8, "resolution": 0.2, "resolution_factor": 2.0, "rates": []}
@@ -252,14 +274,18 @@ def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tm
                     control=Estimate(0.19, 0.13, 0.25, 0.95, 9), control_caught=True, control_true_value=0.2,
                     resolution=power, verdict_reason="within the bound", verdict_pvalue=0.004,
                     measurements={"near_boundary_control": near}, figures=["arz-thm1_power.png"])
+    (tmp_path / "arz-thm1_power.png").write_bytes(b"png")
+    a.attach_figures(tmp_path)  # a result lists only figures whose digests it holds
     b = ClaimResult("arz-thm3", "s", "holds", {}, 0, Estimate.exact(0.0), {"value": 0.0})
     for r in (a, b):
         write_json_atomic(tmp_path / f"{r.claim}.json", r.to_dict())
     report = write_report(tmp_path).read_text()
-    assert "true 0.2" in report and "0.2 (2× bound)" in report and "within the bound" in report
-    assert "near-boundary control 'planted mix': true value 0.2" in report and "3/20" in report
-    assert "| `arz-thm1` | 0.004 | 0.004 | yes |" in report and "give no p-value" in report and "`arz-thm3`" in report
-    assert "Power curve of the verdict's attack" in report and "](arz-thm1_power.png)" in report
+    assert "| caught (1.8–2.2× bound) | 2× bound |" in report and "within the bound" in report
+    assert "planted mix: true value in [0.18, 0.22] (lower end: attack at n = 10^6; upper end: TV ceiling)" in report
+    assert "caught it: its lower limit 0.13 lies above the bound 0.1" in report and "19/20 at 0.2" in report
+    assert "| `arz-thm1` | consistent | the bound is violated | 0.004 | 0.004 | yes |" in report
+    assert "`arz-thm3`" not in report.split("## Family-wise error")[1].split("## `")[0]  # identities: no family
+    assert "[power](arz-thm1_power.png)" in report
 
 
 def test_report_inlines_a_claims_own_table_under_its_section(tmp_path):
@@ -274,7 +300,7 @@ def test_report_inlines_a_claims_own_table_under_its_section(tmp_path):
     (tmp_path / "veegan-benchmark-table.md").write_text("# Modes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     report = write_report(tmp_path).read_text()
     section = report.split("## `veegan-benchmark`")[1]
-    assert "### Modes" in section and "| 1 | 2 |" in section and "](veegan-benchmark-table.md)" in section
+    assert "### Modes" in section and "| 1 | 2 |" in section and "`veegan-benchmark-table.md`" in section
     assert "| 1 | 2 |" not in report.split("## `veegan-benchmark`")[0]  # only under its own claim
 
 
@@ -289,3 +315,12 @@ def test_full_reproduce_replicates_seeds_except_for_claims_that_aggregate_seeds_
     assert "[arz-thm1] seed 1: consistent" in said and "[arz-thm3] seed 1" not in said
     assert (out / "seeds" / "seed-1" / "arz-thm1.json").exists()
     assert not (out / "seeds" / "seed-1" / "arz-thm3.json").exists()
+
+
+def test_verify_says_the_control_outcome_in_words_and_labels_a_quick_run(fake_claims, capsys):
+    assert main(["verify", "arz-thm1", "--quick", "--out", str(fake_claims)]) == 0
+    said = capsys.readouterr().out
+    assert "control:  support-1 gap 0.5 (caught)" in said and "True" not in said
+    assert "quick setting: a low-power smoke run" in said.splitlines()[-1]
+    assert main(["verify", "arz-thm1", "--out", str(fake_claims)]) == 0
+    assert "smoke run" not in capsys.readouterr().out  # the full setting carries no such label
