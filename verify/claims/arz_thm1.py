@@ -30,10 +30,10 @@ every discriminator's gap on the mixture is exactly ρ times its gap on the plan
 class's sup of |gap|, is certified from both sides: from below by ρ times the lower 99.9% limit of the best member
 of a much larger computation (many more, longer-trained members; the chosen member scored on 10^5-10^6 fresh pairs),
 from above by ρ times the planted generator's total-variation ceiling (exact: 2p(1 - p) for the code-dependent
-generator, 1 - p for mode dropping, p the mass of the planted labels). ρ puts the whole interval between 1.5 and
-3 eps (its geometric middle at ``control_factor`` eps); the verdict's own attack must catch it at the verdict's n.
-When the certifier's lower limit is below half the ceiling no rate does, and that part has no control (its verdict
-is inconclusive). The planted violation on the digits is the code-dependent generator (the violation the logistic
+generator, 1 - p for mode dropping, p the mass of the planted labels). ρ puts the upper end at ``control_factor``
+eps (2.9): the whole interval must lie between 1.5 and 3 eps, i.e. the lower end too, and the verdict's own attack
+must catch it at the verdict's n. When the certifier's lower limit is too far below the ceiling no rate does, and
+that part has no control (its verdict is inconclusive). The planted violation on the digits is the code-dependent generator (the violation the logistic
 class missed); on the 1200-d mixture the verdict's two-unit class finds no gap on it even with the certifier's
 effort (so it is no violation this class can be shown to see), and the planted violation there is mode dropping
 (the labels of the components with negative means kept, the others dropped). (2) Resolution: the power curve of
@@ -107,8 +107,8 @@ class Settings(CheckedSettings):
     ``eps`` the target gap; ``attack`` the verdict's class and attack on the digits, ``certify`` the much larger
     computation (same class) that certifies the planted gaps from below, scored on ``n_certify`` pairs per side;
     ``planted``/``planted_classes`` the planted violation on the digits (kind and labels,
-    :func:`~ganlimits.verify.claims._arz.planted_generator`); ``control_factor`` the geometric middle of the
-    near-boundary control's certified interval in units of eps; ``power_factors`` the certified upper ends (TV
+    :func:`~ganlimits.verify.claims._arz.planted_generator`); ``control_factor`` the upper end (TV ceiling) of the
+    near-boundary control's certified interval in units of eps (its lower end must reach 1.5 eps too); ``power_factors`` the certified upper ends (TV
     ceilings) of the power curve's planted cases in units of eps, ``power_repeats`` attacks per strength;
     ``grid_factor`` the ratio of consecutive k on the m grid (m = k², k from 4 up to the verdict's k);
     ``mixture_1200d`` also takes the verdict on the 1200-d mixture with ``mixture_attack``/``mixture_certify``/
@@ -156,19 +156,19 @@ class Settings(CheckedSettings):
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=8, K_trained=4,
                                  n_train=3000, n_test=6000, steps=100, lr=0.02, batch_size=500, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=8, n_train=8000, steps=300),
-                   n_certify=100_000, control_factor=2.12, power_factors=(2.5,), power_repeats=2,
+                   n_certify=100_000, control_factor=2.9, power_factors=(2.5,), power_repeats=2,
                    grid_factor=8.0, mixture_1200d=False, mixture_attack=mixture,
                    mixture_certify=_larger(mixture, K=8, n_train=8000, steps=300), n_certify_mixture=100_000)
 
     @classmethod
     def full(cls) -> Settings:
         """The setting of ``make reproduce``."""
-        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=16,
+        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=24,
                                  n_train=20_000, n_test=60_000, steps=600, lr=0.02, batch_size=2000, init_norm=2.0)
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=8,
                                  n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=32, n_train=40_000, steps=1000),
-                   n_certify=1_000_000, control_factor=2.12, power_factors=(2.75, 3.0), power_repeats=14,
+                   n_certify=1_000_000, control_factor=2.9, power_factors=(2.75, 3.0), power_repeats=14,
                    grid_factor=4.0, mixture_1200d=True, mixture_attack=mixture,
                    mixture_certify=_larger(mixture, K=8, n_train=10_000, steps=300), n_certify_mixture=200_000,
                    mixture_power_factors=(2.0,), mixture_power_repeats=14)
@@ -271,15 +271,14 @@ def _take_verdict(s: Settings, w: World, target: str, a: AttackSettings, cert_se
     out = {"target": target, "k": k, "m": k * k, "theorem_support": need, "generator": G, "measured": measured,
            "attack_detail": detail, "encoder_inverts": inverts, "certified": cert, "tv_ceiling": ceiling,
            "planted": what, "control": None, "coverage": G.coverage(), "support": support_text(w.clean)}
-    low = max(0.0, cert["planted"].ci_low)
     lo, hi = NEAR_BOUNDARY
-    rate = s.control_factor * s.eps / math.sqrt(low * ceiling) if low > 0 else math.inf
+    rate = s.control_factor * s.eps / ceiling
     truth = planted_truth(cert, ceiling, rate) if rate <= 1 else None
     if truth is None or not (lo * s.eps <= truth[0] and truth[1] <= hi * s.eps):
         out["control_impossible"] = (
             f"no certified control: the certified gap of {what} for this class is {cert['planted'].fmt()} against "
-            f"its TV ceiling {ceiling:.4g}; no mixture rate puts the whole interval [rate x lower limit, rate x "
-            f"ceiling] between {lo} and {hi} eps (it needs a lower limit of at least half the ceiling)")
+            f"its TV ceiling {ceiling:.4g}; at the rate that puts the upper end at {s.control_factor:g} eps the "
+            f"lower end is below {lo} eps (the lower limit must reach {lo / s.control_factor:.3g} of the ceiling)")
         return out
     mix = PlantedMixture(FreshGenerator(w.clean, w.noise, streams.torch(target, "control", "base")),
                          planted("control", "planted")[0], rate=rate,
