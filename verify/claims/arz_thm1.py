@@ -33,15 +33,15 @@ from above by ρ times the planted generator's total-variation ceiling (exact: 2
 generator, 1 - p for mode dropping, p the mass of the planted labels). ρ puts the upper end at ``control_factor``
 eps (2.9): the whole interval must lie between 1.5 and 3 eps, i.e. the lower end too, and the verdict's own attack
 must catch it at the verdict's n. When the certifier's lower limit is too far below the ceiling no rate does, and
-that part has no control (its verdict is inconclusive). The planted violation on the digits is the code-dependent generator (the violation the logistic
-class missed); on the 1200-d mixture the verdict's two-unit class finds no gap on it even with the certifier's
-effort (so it is no violation this class can be shown to see), and the planted violation there is mode dropping
-(the labels of the components with negative means kept, the others dropped). (2) Resolution: the power curve of
-the same attack over mixture rates whose TV ceilings are ``power_factors`` eps (the strength of each planted case
-is its certified upper end, so the resolution is conservative), ``power_repeats`` attacks each: the smallest with
-a one-sided 95% Clopper-Pearson lower limit of the detection rate >= 80% (>= 14 repeats). (3) The smallest m on a
-grid from 16 up to the theorem's m at which the attack says "consistent", next to the theorem's m. (4) Collapse: an
-out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
+that part has no control (its verdict is inconclusive). The planted violation on the digits is the code-dependent
+generator (the violation the logistic class missed); on the 1200-d mixture the verdict's two-unit class finds no
+gap on it even with the certifier's effort (so it is no violation this class can be shown to see), and the planted
+violation there is mode dropping (the labels of the components with negative means kept, the others dropped).
+(2) Resolution: the power curve of the same attack over mixture rates whose TV ceilings are ``power_factors`` eps
+(the strength of each planted case is its certified upper end, so the resolution is conservative),
+``power_repeats`` attacks each: the smallest with a one-sided 95% Clopper-Pearson lower limit of the detection rate
+of at least 80% (at least 14 repeats). (3) The smallest m on a grid from 16 up to the theorem's m at which the
+attack says "consistent", next to the theorem's m. (4) Collapse: an out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
 own test pairs; the base-image coverage of the memory is reported next to m.
 
 Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses it (with a
@@ -108,8 +108,9 @@ class Settings(CheckedSettings):
     computation (same class) that certifies the planted gaps from below, scored on ``n_certify`` pairs per side;
     ``planted``/``planted_classes`` the planted violation on the digits (kind and labels,
     :func:`~ganlimits.verify.claims._arz.planted_generator`); ``control_factor`` the upper end (TV ceiling) of the
-    near-boundary control's certified interval in units of eps (its lower end must reach 1.5 eps too); ``power_factors`` the certified upper ends (TV
-    ceilings) of the power curve's planted cases in units of eps, ``power_repeats`` attacks per strength;
+    near-boundary control's certified interval in units of eps (its lower end must reach 1.5 eps too);
+    ``power_factors`` the certified upper ends (TV ceilings) of the power curve's planted cases in units of eps,
+    ``power_repeats`` attacks per strength;
     ``grid_factor`` the ratio of consecutive k on the m grid (m = k², k from 4 up to the verdict's k);
     ``mixture_1200d`` also takes the verdict on the 1200-d mixture with ``mixture_attack``/``mixture_certify``/
     ``n_certify_mixture``, its planted violation (``mixture_planted``, ``mixture_planted_classes``) and its own power
