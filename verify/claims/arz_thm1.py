@@ -41,8 +41,9 @@ violation there is mode dropping (the labels of the components with negative mea
 (the strength of each planted case is its certified upper end, so the resolution is conservative),
 ``power_repeats`` attacks each: the smallest with a one-sided 95% Clopper-Pearson lower limit of the detection rate
 of at least 80% (at least 14 repeats). (3) The smallest m on a grid from 16 up to the theorem's m at which the
-attack says "consistent", next to the theorem's m. (4) Collapse: an out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
-own test pairs; the base-image coverage of the memory is reported next to m.
+attack says "consistent", next to the theorem's m. (4) Collapse: an out-of-class detector (is the clean part
+exactly the memory row the code selects?) sees a gap near 1 on the verdict's own test pairs; the base-image
+coverage of the memory is reported next to m.
 
 Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses it (with a
 hashed memory, equal to ``IdealGenerator`` bit for bit); its equality with the ReLU network off the ramps is claim
