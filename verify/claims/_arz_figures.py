@@ -29,7 +29,7 @@ def gap_vs_m_figure(grid: list[dict], eps: float, need: dict, main: dict, out_di
         ax.errorbar([main["m"] * 1.15], [c.estimate], yerr=[[c.estimate - c.ci_low], [c.ci_high - c.estimate]],
                     fmt="s", color="C3", capsize=3, label="near-boundary control, measured")
         ax.axhspan(control.truth_low, control.truth_high, color="C3", alpha=0.15,
-                   label=f"its certified gap [{control.truth_low:.3g}, {control.truth_high:.3g}]")
+                   label=f"near-boundary control, certified gap [{control.truth_low:.3g}, {control.truth_high:.3g}]")
     ax.set_xscale("log")
     ax.set_xlabel("support m of the memorizing generator")
     ax.set_ylabel("best |gap| (identity phi)")
