@@ -275,6 +275,10 @@ def _take_verdict(s: Settings, w: World, target: str, a: AttackSettings, cert_se
            "planted": what, "control": None, "coverage": G.coverage(), "support": support_text(w.clean)}
     lo, hi = NEAR_BOUNDARY
     rate = s.control_factor * s.eps / ceiling
+    if cert["planted"].ci_low > ceiling:  # a 0.1% event of the certificate (or an error): no certified control
+        out["control_impossible"] = (f"no certified control: the certifier's lower limit {cert['planted'].ci_low:.4g} "
+                                     f"exceeds the exact TV ceiling {ceiling:.4g} of {what}")
+        return out
     truth = planted_truth(cert, ceiling, rate) if rate <= 1 else None
     if truth is None or not (lo * s.eps <= truth[0] and truth[1] <= hi * s.eps):
         out["control_impossible"] = (
@@ -358,7 +362,8 @@ def _power(s: Settings, part: dict, target: str, attack: AttackSettings, factors
     ceiling = part["tv_ceiling"]
     kept = [f for f in factors if f * s.eps <= ceiling]
     rates = [f * s.eps / ceiling for f in kept]
-    part["power_truths"] = [list(planted_truth(part["certified"], ceiling, r)) for r in rates]
+    low = min(max(0.0, part["certified"]["planted"].ci_low), ceiling)  # (a lower limit above it: no control)
+    part["power_truths"] = [[r * low, r * ceiling] for r in rates]
     if not rates:
         return None
     configs = [_trial_config(s, target, attack, planted=kind, classes=list(classes), rate=r) for r in rates]
