@@ -5,8 +5,12 @@ a defect").
 - :class:`AttackSettings` — the verdict's discriminator class (an :class:`~ganlimits.verify.MLPFamily` with
   ReLU hidden layers, spectral norms <= ``weight_norm``, biases <= ``bias_bound``) and how hard it is attacked;
 - :func:`verdict_attack` — random and trained members of that class against (G, E), scored on a fresh sample:
-  the sup of |gap| over the members with a one-sided Bonferroni two-sample Hoeffding interval;
-- :func:`certify_gap` — the much larger computation that fixes the true value of a planted violation;
+  the sup of |gap| over the members with one-sided Bonferroni two-sample Hoeffding limits, each at 95% (the lower
+  one with both tails of every member, :func:`~ganlimits.verify.gap_from_values`);
+- :func:`planted_generator` — the planted violations of the controls, each with an exact total-variation ceiling
+  on its gap: the code-dependent generator (right image marginal, wrong joint law) and a mode-dropping one;
+- :func:`certify_gap` — the much larger computation that certifies a planted violation's gap from below;
+- :func:`planted_truth` — the certified interval of a planted mixture's gap (lower: certifier, upper: TV ceiling);
 - :func:`theorem_support` — both forms of Theorem 1's m for a class;
 - :func:`planted_trial`, :func:`support_trial` — pure, picklable trials of the power curve and of the m grid.
 
@@ -19,15 +23,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ganlimits.constructions import (
     CodeDependentGenerator,
+    FreshGenerator,
+    GaussianMixtureTarget,
     HashedMemoryGenerator,
     NoisedTarget,
     NoiseExtractingEncoder,
     NoiseModel,
     PlantedMixture,
+    class_probabilities,
     digits,
     mixture_1200d,
 )
@@ -38,7 +46,7 @@ from .._streams import Streams
 from ..estimators import (
     MLPFamily,
     bigan_samples,
-    bonferroni_max,
+    gap_from_values,
     hoeffding_interval,
     member_gaps,
     train_attacker,
@@ -46,8 +54,10 @@ from ..estimators import (
 from ..estimators._inputs import as_rng
 from ._common import CONFIDENCE, DIGITS_JITTER, CheckedSettings
 
-__all__ = ["AttackSettings", "verdict_attack", "certify_gap", "theorem_support", "World", "planted_trial",
-           "support_trial"]
+__all__ = ["AttackSettings", "verdict_attack", "planted_generator", "certify_gap", "planted_truth", "theorem_support",
+           "World", "planted_trial", "support_trial"]
+
+PLANTED_KINDS = ("code-dependent", "mode-dropping")
 
 _SCORE_ELEMENTS = 1 << 21  # entries of one (rows, d) scoring chunk of the certification: bounded memory in 1200-d
 
@@ -120,9 +130,12 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
         \widehat{\mathrm{gap}} = \max_{k \le K} \Big|\frac1n\sum_i D_k(x_i, E(x_i)) - \frac1n\sum_j D_k(G(z_j), z_j)
         \Big|,\qquad t = \sqrt{\log(K/\alpha) / n},
 
-    with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t), gap + t]`` (each at level
-    ``1 - alpha``; ``Estimate.sides = 1``): the upper limit bounds every member's |gap| at once, the lower limit the
-    best member's. The members are a lower bound on the class's sup.
+with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t_2), gap + t_1]``, each alone at level
+    ``1 - alpha`` (``Estimate.sides = 1``; :func:`~ganlimits.verify.gap_from_values` with ``sides=1``): the upper
+    limit bounds every member's |gap| at once (one tail per member, ``t_1``: level alpha/K each), the lower limit the
+    best member's (both tails of every member, ``t_2 = sqrt(log(2K/alpha) / n)``: alpha/(2K) per member and side,
+    since the sign of the best member's measured gap is data-dependent). The members are a lower bound on the class's
+    sup.
 
     ``generator(z)``: (n, d_code) -> (n, d); ``encoder(x)``: (n, d) -> (n, d_code); ``target`` a
     :class:`~ganlimits.constructions.NoisedTarget` (its ``sigma`` is the code std). ``settings`` an
@@ -143,12 +156,12 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
                                       phi="identity", steps=a.steps, lr=a.lr, generator=rng, objective="bigan",
                                       sign="both", batch_size=min(a.batch_size, a.n_train)))
     x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_test, rng)
-    gaps = member_gaps(torch.cat([fam(x_r, c_r) for fam in members]),
-                       torch.cat([fam(x_f, c_f) for fam in members]), phi="identity")
+    real = torch.cat([fam(x_r, c_r) for fam in members])
+    fake = torch.cat([fam(x_f, c_f) for fam in members])
+    gaps = member_gaps(real, fake, phi="identity")
     per = gaps.abs()
-    est = bonferroni_max(per, n=a.n_test / 2, value_range=1.0, confidence=a.confidence, sides=1)
-    est = dataclasses.replace(est, ci_low=max(0.0, est.ci_low), ci_high=min(1.0, est.ci_high), n=a.n_test,
-                              method=f"one-sided bonferroni-hoeffding-two-sample(K={per.numel()}), |gap|")
+    est = gap_from_values(real, fake, phi="identity", confidence=a.confidence, sides=1)
+    est = dataclasses.replace(est, ci_high=min(1.0, est.ci_high), n=a.n_test)
     details = {"K": int(per.numel()), "K_random": a.K_random, "K_trained": a.K_trained,
                "best_random": float(per[: a.K_random].max()) if a.K_random else None,
                "best_trained": float(per[a.K_random:].max()) if a.K_trained else None,
@@ -165,17 +178,58 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
     return est, details
 
 
-def certify_gap(planted, base, encoder, target, *, settings: AttackSettings, n_score: int, rng: torch.Generator,
+def _kept(target: GaussianMixtureTarget, classes) -> GaussianMixtureTarget:
+    """``target`` restricted to the components whose label is in ``classes`` (weights renormalised)."""
+    labels = target.component_labels.numpy()
+    sel = torch.from_numpy(np.flatnonzero(np.isin(labels, list(classes))))
+    return GaussianMixtureTarget(means=target.means[sel], std=target.std, weights=target.weights[sel],
+                                 component_labels=target.component_labels[sel], n_classes=target.n_classes,
+                                 description=f"{target.description}, labels {tuple(classes)} only")
+
+
+def planted_generator(kind: str, clean, noise: NoiseModel, *, classes, sigma: float, generator: torch.Generator):
+    r"""A planted violation of Theorem 1's conclusion and the exact ceiling of its gap: ``(G, tv, description)``.
+
+    ``kind="code-dependent"``: :class:`~ganlimits.constructions.CodeDependentGenerator` (content from the labels in
+    ``classes`` when :math:`|z_1|` is small, from the others otherwise): the right image marginal, a wrong joint law.
+    ``kind="mode-dropping"``: the perfect generator restricted to the labels in ``classes`` (x̃ drawn fresh from
+    those components only). With p the mass of ``classes`` under the clean law, the total variation between
+    (x, E(x)) and (G(z), z) is at most
+
+    .. math::
+
+        \text{code-dependent: } 2p(1 - p), \qquad \text{mode-dropping: } 1 - p,
+
+    (for the first, given z the content law is μ̃ restricted to one side, at distance 1 - p or p from μ̃; for the
+    second, μ̃ - μ̃_kept = (1 - p)(μ̃_dropped - μ̃_kept)); every discriminator with values in [0, 1] sees a gap
+    (identity φ) of at most that much. That is the upper certificate of every planted case of ``arz-thm1``.
+    """
+    if kind not in PLANTED_KINDS:
+        raise ValueError(f"kind must be one of {PLANTED_KINDS}, got {kind!r}")
+    classes = tuple(int(c) for c in classes)
+    p = float(class_probabilities(clean)[list(classes)].sum())
+    if not 0 < p < 1:
+        raise ValueError(f"classes must hold some but not all of the target's mass, got mass {p}")
+    if kind == "code-dependent":
+        G = CodeDependentGenerator(clean, noise, generator=generator, classes=classes, sigma=sigma)
+        return G, G.tv_upper_bound, f"the code-dependent generator (labels {classes} when |z_1| is small)"
+    G = FreshGenerator(_kept(clean, classes), noise, generator)
+    return G, 1.0 - p, f"the mode-dropping generator (labels {classes} only)"
+
+
+def certify_gap(planted, encoder, target, *, settings: AttackSettings, n_score: int, rng: torch.Generator,
                 confidence: float) -> dict:
-    r"""The much larger computation that fixes the gap of a planted violation for the verdict's class.
+    r"""The much larger computation that certifies, from below, the gap of a planted violation for the verdict's
+    class.
 
     ``settings`` (the certifier: many more members, steps and samples than the verdict's attack) trains members
     against ``planted`` alone; the member D* with the largest |gap| on ``settings.n_test`` fresh pairs is signed so
-    that its gap on ``planted`` is positive and scored on ``n_score`` fresh pairs per side, in chunks, for
-    ``planted`` (g_p) and for ``base`` (g_b), on one common real sample. For a :class:`PlantedMixture` of the two at
-    rate ρ, D*'s gap is exactly ρ g_p + (1 - ρ) g_b, so :func:`mixture_value` gives the class's sup on the mixture
-    from below. Two-sample Hoeffding intervals at level ``confidence`` each (both hold with probability >=
-    2 confidence - 1).
+    that its gap is positive and scored on ``n_score`` fresh pairs per side, in chunks. D* is a member of the class
+    fixed before the scoring sample is drawn, so the lower limit of its two-sample Hoeffding interval (level
+    ``confidence``) is a lower confidence limit of the class's sup of |gap| on ``planted``. For a
+    :class:`PlantedMixture` of the perfect generator and ``planted`` at rate ρ, every discriminator's gap is exactly
+    ρ times its gap on ``planted`` (the perfect generator's pairs have the law of (x, E(x))), so the class's sup on the
+    mixture is ρ times its sup on ``planted`` (:func:`planted_truth`).
     """
     x_r, c_r, x_f, c_f = _sides(planted, encoder, target, settings.n_train, rng)
     spec = settings.spec(x_r.shape[1] + c_r.shape[1])
@@ -187,39 +241,31 @@ def certify_gap(planted, base, encoder, target, *, settings: AttackSettings, n_s
     best = int(sel.abs().argmax())
     sign = 1.0 if float(sel[best]) >= 0 else -1.0
     D = trained.select([best])
-    sums = torch.zeros(3, dtype=torch.float64)
+    sums = torch.zeros(2, dtype=torch.float64)
     done, chunk = 0, max(256, _SCORE_ELEMENTS // target.dim)
     while done < n_score:
         n = min(chunk, n_score - done)
         x, _ = target.sample(n, generator=rng)
         z = target.sigma * torch.randn(n, target.code_dim, generator=rng, dtype=torch.float64)
         with torch.no_grad():
-            sums += torch.stack([D(x, encoder(x))[0].double().sum(), D(planted(z), z)[0].double().sum(),
-                                 D(base(z), z)[0].double().sum()])
+            sums += torch.stack([D(x, encoder(x))[0].double().sum(), D(planted(z), z)[0].double().sum()])
         done += n
-    mean = sums / n_score
-    gp, gb = (sign * float(mean[0] - mean[1]), sign * float(mean[0] - mean[2]))
-    def interval(g: float) -> Estimate:  # two-sample Hoeffding: n_score pairs per side, n_eff = n_score / 2
-        est = hoeffding_interval(g, n=n_score / 2, value_range=1.0, confidence=confidence)
-        return dataclasses.replace(est, n=n_score, method="hoeffding-two-sample")
-
-    out = {"planted": interval(gp), "base": interval(gb),
-           "selection_gap": abs(float(sel[best])), "members": settings.K_trained, "steps": settings.steps,
-           "n_train": settings.n_train, "n_score": n_score, "confidence_each": confidence}
-    return out
+    gap = sign * float(sums[0] - sums[1]) / n_score
+    est = hoeffding_interval(gap, n=n_score / 2, value_range=1.0, confidence=confidence)  # n_eff = n_score / 2
+    return {"planted": dataclasses.replace(est, n=n_score, method="hoeffding-two-sample (one fixed member D*)"),
+            "selection_gap": abs(float(sel[best])), "members": settings.K_trained, "steps": settings.steps,
+            "n_train": settings.n_train, "n_score": n_score, "confidence": confidence}
 
 
-def mixture_value(cert: dict, rate: float) -> Estimate:
-    """D*'s gap on the mixture at ``rate``: rate g_p + (1 - rate) g_b, interval from the two certified intervals."""
-    p, b = cert["planted"], cert["base"]
-    return Estimate(rate * p.estimate + (1 - rate) * b.estimate, rate * p.ci_low + (1 - rate) * b.ci_low,
-                    rate * p.ci_high + (1 - rate) * b.ci_high, 2 * p.confidence - 1, p.n, "certified (linear in rate)")
-
-
-def rate_for(cert: dict, value: float) -> float:
-    """The mixture rate at which D*'s certified gap equals ``value``."""
-    p, b = cert["planted"].estimate, cert["base"].estimate
-    return (value - b) / (p - b)
+def planted_truth(cert: dict, ceiling: float, rate: float) -> tuple[float, float]:
+    """The certified interval of the class's sup of |gap| on the perfect generator mixed with the planted one at
+    ``rate``: ``(rate * certified lower limit, rate * TV ceiling)`` (:func:`certify_gap`, :func:`planted_generator`).
+    """
+    low = max(0.0, cert["planted"].ci_low)
+    if low > ceiling:
+        raise ValueError(f"the certified lower limit {low:.6g} exceeds the TV ceiling {ceiling:.6g}: the certificate "
+                         "or the ceiling is wrong")
+    return rate * low, rate * ceiling
 
 
 def theorem_support(family: MLPFamily, *, eps: float, eta: float = 0.1) -> dict:
@@ -253,12 +299,14 @@ def _world(config: dict) -> World:
 
 
 def planted_trial(config: dict, seed: int) -> dict:
-    """One repeat of the power curve: the verdict attack against the memorizing generator mixed, at
-    ``config["rate"]``, with the code-dependent generator; detected when the lower limit exceeds eps."""
+    """One repeat of the power curve: the verdict attack against the perfect generator mixed, at
+    ``config["rate"]``, with the planted generator ``config["planted"]`` (kind, classes); detected when the lower
+    limit exceeds eps."""
     torch.set_num_threads(1)
     w, streams = _world(config), Streams(seed)
-    base = HashedMemoryGenerator(w.clean, w.noise, k=config["k"], seed=config["memory_seed"], sigma=config["sigma"])
-    planted = CodeDependentGenerator(w.clean, w.noise, generator=streams.torch("planted"), sigma=config["sigma"])
+    base = FreshGenerator(w.clean, w.noise, streams.torch("base"))
+    planted, _, _ = planted_generator(config["planted"], w.clean, w.noise, classes=config["classes"],
+                                      sigma=config["sigma"], generator=streams.torch("planted"))
     mix = PlantedMixture(base, planted, rate=config["rate"], generator=streams.torch("mixture"))
     est, _ = verdict_attack(mix, w.encoder, w.mu, settings=AttackSettings(**config["attack"]),
                             rng=streams.torch("attack"))

@@ -28,8 +28,8 @@ from .._results import Estimate
 from .._streams import Streams
 from ..estimators import MLPFamily, Phi, as_phi, clopper_pearson, normal_interval
 
-__all__ = ["objective_draws", "target_mean", "identity_check", "tail_test", "solve_t", "max_variance_member",
-           "planted_tail_sd", "tail_trial"]
+__all__ = ["objective_draws", "target_mean", "identity_check", "tail_test", "tail_estimate", "solve_t",
+           "max_variance_member", "planted_tail_sd", "tail_trial"]
 
 _ROWS = 1 << 16  # rows per evaluation chunk: R * m never materialises more than this many images at once
 
@@ -136,14 +136,17 @@ def identity_check(f: torch.Tensor, mu_mean: float, mu_var: float, *, n_mu: int,
 
 def tail_test(f: torch.Tensor, *, centre: float, centre_half_width: float, t_grid, bound, confidence_each: float
               ) -> dict:
-    """Empirical tail of f against a bound on a grid of t, with one-sided Clopper-Pearson lower limits.
+    """Empirical tail of f against a bound on a grid of t, with one-sided Clopper-Pearson limits on both sides.
 
     The centre E f is known only within ``centre_half_width`` h (an interval from an independent sample). On
-    the event that it is, ``|f - centre| >= t + h`` implies ``|f - E f| >= t``, so the count ``N(t)`` of draws
+    the event that it is, ``|f - centre| >= t + h`` implies ``|f - E f| >= t``, so the count ``N+(t)`` of draws
     with ``|f_r - centre| >= t + h`` is dominated by a Binomial(R, Pr[|f - E f| >= t]) count: its one-sided
-    Clopper-Pearson LOWER limit is a valid lower confidence limit of the true tail. The bound is ``violated``
-    at t when that lower limit exceeds it. ``t_grid`` (G,), ``bound`` (G,); ``confidence_each`` is the
-    per-test level (the caller applies Bonferroni). Also returned: the raw tail ``Pr_hat[|f - centre| >= t]``.
+    Clopper-Pearson LOWER limit is a valid lower confidence limit of the true tail. Symmetrically,
+    ``|f - E f| >= t`` implies ``|f - centre| >= t - h``, so the count ``N-(t)`` with the shift ``-h`` dominates the
+    true count: its one-sided Clopper-Pearson UPPER limit is a valid upper confidence limit. The bound is
+    ``violated`` at t when the lower limit exceeds it. ``t_grid`` (G,), ``bound`` (G,); ``confidence_each`` is the
+    per-limit level (the caller applies Bonferroni). ``estimates`` holds, per t, the raw tail
+    ``Pr_hat[|f - centre| >= t]`` with those two limits (``sides = 1``: each limit alone at ``confidence_each``).
     """
     f = torch.as_tensor(f, dtype=torch.float64).numpy()
     t_grid = np.asarray(t_grid, dtype=np.float64)
@@ -151,11 +154,22 @@ def tail_test(f: torch.Tensor, *, centre: float, centre_half_width: float, t_gri
     R = f.size
     dev = np.abs(f - centre)
     counts = (dev[None, :] >= t_grid[:, None] + centre_half_width).sum(axis=1)
+    counts_upper = (dev[None, :] >= t_grid[:, None] - centre_half_width).sum(axis=1)
     raw = (dev[None, :] >= t_grid[:, None]).sum(axis=1) / R
-    cps = [clopper_pearson(int(c), R, confidence=confidence_each, sides=1) for c in counts]
-    low = np.array([e.ci_low for e in cps])
-    return {"t": t_grid, "bound": bound, "count": counts, "tail": counts / R, "raw_tail": raw, "cp_low": low,
-            "cp_high": np.array([e.ci_high for e in cps]), "violated": low > bound, "estimates": cps}
+    estimates = [tail_estimate(int(c), int(cu), float(r), R, confidence_each)
+                 for c, cu, r in zip(counts, counts_upper, raw, strict=True)]
+    low = np.array([e.ci_low for e in estimates])
+    return {"t": t_grid, "bound": bound, "count": counts, "count_upper": counts_upper, "tail": counts / R,
+            "raw_tail": raw, "cp_low": low, "cp_high": np.array([e.ci_high for e in estimates]),
+            "violated": low > bound, "estimates": estimates}
+
+
+def tail_estimate(count: int, count_upper: int, raw: float, R: int, confidence: float) -> Estimate:
+    """The tail Estimate of :func:`tail_test` at one t: the one-sided Clopper-Pearson lower limit of ``count``
+    (shift +h), the upper limit of ``count_upper`` (shift -h), ``raw`` the unshifted share; ``sides = 1``."""
+    lo = clopper_pearson(count, R, confidence=confidence, sides=1).ci_low
+    hi = clopper_pearson(count_upper, R, confidence=confidence, sides=1).ci_high
+    return Estimate(raw, lo, hi, confidence, R, "clopper-pearson, one-sided, centre shift +-h", sides=1)
 
 
 def solve_t(*, m: int, phi_range: float, level: float) -> float:
@@ -206,9 +220,12 @@ def planted_tail_sd(*, t: float, tail: float) -> float:
 
 def tail_trial(config: dict, seed: int) -> dict:
     """One repeat of the tail test's power curve: R draws of a planted normal f whose tail at t95 is known exactly,
-    counted as the verdict counts them (shift h, one-sided Clopper-Pearson at the verdict's per-test level)."""
+    counted as the verdict counts them (:func:`tail_test` at t95 with the verdict's shift h and per-limit level);
+    detected when the lower limit exceeds the bound."""
     g = Streams(seed).numpy("draws")
     f = g.normal(0.0, config["sd"], size=config["R"])
-    count = int((np.abs(f) >= config["t95"] + config["h"]).sum())
-    low = clopper_pearson(count, config["R"], confidence=config["confidence_each"], sides=1).ci_low
-    return {"detected": bool(low > config["bound"]), "count": count}
+    test = tail_test(f, centre=0.0, centre_half_width=config["h"], t_grid=[config["t95"]], bound=[config["bound"]],
+                     confidence_each=config["confidence_each"])
+    est = test["estimates"][0]
+    return {"detected": bool(est.ci_low > config["bound"]), "count": int(test["count"][0]),
+            "count_upper": int(test["count_upper"][0]), "tail": est.to_dict()}

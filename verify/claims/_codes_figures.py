@@ -7,7 +7,7 @@ from .._figures import new_figure, save_figure
 __all__ = ["codes_figure"]
 
 
-def codes_figure(probe: dict, recon: dict, chance: float, margin: float | None, out_dir) -> str:
+def codes_figure(probe: dict, recon: dict, chance: float, margin: float, out_dir) -> str:
     """Left: the probe's accuracy on E(x) (one-sided limits) against chance and chance + margin. Right: the
     reconstruction ratio and the oracle's against the random-pair baseline. Saved as ``arz-codes_probe.png``."""
     fig, axes = new_figure(ncols=2)
@@ -16,8 +16,7 @@ def codes_figure(probe: dict, recon: dict, chance: float, margin: float | None, 
     ax.errorbar([0], [est.estimate], yerr=[[est.estimate - est.ci_low], [est.ci_high - est.estimate]], fmt="o",
                 capsize=4, color="C0", label="probe of E(x) (one-sided 95% limits)")
     ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance {chance:.4f}")
-    if margin is not None:
-        ax.axhline(chance + margin, color="C3", ls=":", lw=1, label=f"chance + margin {margin:.4f} (resolution)")
+    ax.axhline(chance + margin, color="C3", ls=":", lw=1, label=f"bound: chance + margin {margin:g}")
     ax.set_xticks([])
     ax.set_ylabel("held-out accuracy")
     ax.set_title("logistic-regression probe of the label")

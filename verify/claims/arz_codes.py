@@ -14,12 +14,26 @@ for bit for every x̃ tried (so the code is a function of z alone, independent o
 bit for the ReLU memorizing generator (literal network and fast path). A perturbed encoder that reads one clean pixel
 must fail check (1) (its exact control).
 
-**Statistical part (calibrated).** A logistic-regression probe predicts the digit label from E(x); its held-out
-accuracy is tested one-sided against the population chance level max_c π_c. Its margin is not typed: encoders that
-leak the label at known rates (``LabelLeakingEncoder``: at rate ρ the code carries the label, an excess best accuracy
-of ρ (1 - max_c π_c) over chance) give the probe's power curve at the verdict's n, and the margin is the resolution —
-the smallest leak detected with 80% power. The near-boundary control leaks ``control_factor`` times the margin and
-must be caught (lower limit above chance + margin). ``decide`` of ``docs/design.md`` gives the verdict.
+**Statistical part.** The claim: no predictor of the label from the code beats chance by more than ``margin``,
+
+.. math::
+
+    \sup_{\text{probe}} \Pr[\text{probe}(E(x)) = y] \le \max_c \pi_c + \text{margin},
+
+with the margin stated before anything is measured (``Settings.margin``, 0.02: two points of accuracy over a chance
+level of about 0.10 — a code that lets one guess the digit a fifth better than chance is counted as carrying label
+information). The verdict's attack is a logistic-regression probe trained on ``n_train`` codes; its held-out accuracy
+has one-sided Clopper-Pearson limits at 95% (a lower bound on the sup over probes). ``decide`` of ``docs/design.md``:
+``consistent`` when the upper limit is within chance + margin, ``refuted`` when the lower limit exceeds it.
+
+**Could it have failed?** Planted encoders that leak the label at known rates (``LabelLeakingEncoder``: at rate ρ the
+code carries the label, 20 σ from the unleaked codes). Their best accuracy is certified from both sides, exactly:
+at most ρ + (1 - ρ) max_c π_c (unleaked codes are independent of the label), and at least the accuracy of an explicit
+rule (nearest leak centre outside the disc of radius 10 σ, the majority class inside it), ρ (1 - e^{-a²/2}) +
+(1 - ρ) max_c π_c (1 - e^{-50}) with a = 20 sin(π/10) ≈ 6.18 (Rayleigh tails of the 2-d noise). (1) The
+near-boundary control leaks ``control_factor`` margins above chance and must be caught (lower limit above chance +
+margin) at the verdict's n. (2) The probe's power curve over leaks of ``leak_factors`` margins, ``power_repeats``
+probes each (>= 14 for a resolution), detection against the same bound: the resolution is measured, not assumed.
 
 **Reported beside it:** the BiGAN reconstruction :math:`\|P(x - G(E(x)))\|` against the random-pair baseline
 :math:`\|P(x - x')\|` (ratio of means, paired bootstrap; about 1, since G's clean part is a memory row independent of
@@ -27,13 +41,13 @@ x), with the oracle autoencoder :math:`\tilde x \odot E(x)` (ratio 0) as its san
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``m`` support size.
 
-Deviation: the paper states part (b) in words ("essentially white noise"); the probe, its calibrated margin and the
+Deviation: the paper states part (b) in words ("essentially white noise"); the probe, the margin and the
 reconstruction ratio are this project's explicit tests of it.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,26 +82,28 @@ from ._common import (
     streams_for,
 )
 
-__all__ = ["Settings", "run", "exact_independence", "leak_trial"]
+__all__ = ["Settings", "run", "exact_independence", "leak_accuracy", "leak_trial"]
 
 
 @dataclass(frozen=True)
 class Settings(CheckedSettings):
     """Settings of ``arz-codes``: code dimension d', m = k^d' memorized images for the reconstruction, sample sizes of
     the probe (``n_train``, ``n_test``) and of the reconstruction (``n_recon``), ``n_exact`` codes of the exact checks,
-    the planted leaks of the power curve as excess accuracies over chance (``leak_excess``, ``power_repeats`` probes
-    each), the near-boundary control's leak in units of the margin (``control_factor``), ``bootstrap`` resamples, the
-    digits ``jitter``, the code std ``sigma`` and the TV budget ``tv_budget`` of the ReLU generator."""
+    the claim's ``margin`` over chance (fixed a priori: the bound is chance + margin), the planted leaks of the power
+    curve as best excess accuracies over chance in units of the margin (``leak_factors``, ``power_repeats`` probes
+    each), the near-boundary control's leak in units of the margin (``control_factor``), ``bootstrap`` resamples,
+    the digits ``jitter``, the code std ``sigma`` and the TV budget ``tv_budget`` of the ReLU generator."""
 
     _limits = {"control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
-               "leak_excess": {"low": 0, "high": 0.5, "low_open": True}}
+               "leak_factors": {"low": 0, "low_open": True}, "margin": {"low": 0, "high": 0.5, "low_open": True}}
 
     k: int
     n_train: int
     n_test: int
     n_recon: int
-    leak_excess: tuple[float, ...]
+    leak_factors: tuple[float, ...]
     power_repeats: int
+    margin: float = 0.02
     control_factor: float = 2.2
     n_exact: int = 20_000
     code_dim: int = 4
@@ -99,33 +115,64 @@ class Settings(CheckedSettings):
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(k=4, n_train=2000, n_test=2000, n_recon=2000, leak_excess=(0.01, 0.015, 0.02, 0.03, 0.04),
-                   power_repeats=10)
+        return cls(k=4, n_train=2000, n_test=2000, n_recon=2000, leak_factors=(2.0, 2.5, 3.0), power_repeats=14)
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(k=8, n_train=20_000, n_test=20_000, n_recon=20_000,
-                   leak_excess=(0.004, 0.006, 0.008, 0.012, 0.016, 0.024, 0.032), power_repeats=30)
+        return cls(k=8, n_train=20_000, n_test=20_000, n_recon=20_000, leak_factors=(1.25, 1.5, 2.0, 2.5, 3.0),
+                   power_repeats=20)
 
     def validate(self) -> None:
-        if list(self.leak_excess) != sorted(set(self.leak_excess)):
-            raise ValueError(f"leak_excess must be strictly increasing, got {self.leak_excess}")
+        if list(self.leak_factors) != sorted(set(self.leak_factors)):
+            raise ValueError(f"leak_factors must be strictly increasing, got {self.leak_factors}")
         if self.code_dim < 2:
             raise ValueError("code_dim must be >= 2: the planted leaks write the label into two code coordinates")
         chance = _chance()
-        if self.control_factor * self.leak_excess[-1] > 1 - chance:
-            raise ValueError(f"leak_excess: the control needs a leak of {self.control_factor} x "
-                             f"{self.leak_excess[-1]:g}, more than the largest possible excess {1 - chance:.4g}")
-        top = clopper_pearson(int(self.n_test * (chance + self.leak_excess[-1])), self.n_test,
-                              confidence=self.confidence, sides=1)
-        if top.ci_low <= chance:
-            raise ValueError(f"n_test: with {self.n_test} test points even the largest planted leak "
-                             f"({self.leak_excess[-1]:g}) could not be detected; the margin cannot be calibrated")
+        top = max(self.control_factor, self.leak_factors[-1]) * self.margin
+        if top > 1 - chance:
+            raise ValueError(f"leak_factors: the planted leaks need a best excess of {top:.4g} over chance, more "
+                             f"than the largest possible {1 - chance:.4g} (lower margin or the factors)")
+        best = clopper_pearson(int(self.n_test * (chance + top)), self.n_test, confidence=self.confidence, sides=1)
+        if best.ci_low <= chance + self.margin:
+            raise ValueError(f"n_test: with {self.n_test} test points even the largest planted leak (excess "
+                             f"{top:.4g}) could not be seen above chance + margin = {chance + self.margin:.4g}")
 
 
 def _chance() -> float:
     """The population chance level max_c pi_c of the digits (best label-blind accuracy)."""
     return float(np.max(class_probabilities(digits())))
+
+
+def leak_accuracy(rate: float, chance: float, *, n_classes: int = 10, radius: float = 20.0) -> tuple[float, float]:
+    r"""The best label accuracy from the code of a :class:`~ganlimits.constructions.LabelLeakingEncoder`, certified
+    from both sides: ``(lower, upper)``.
+
+    .. math::
+
+
+ho\,(1 - e^{-a^2/2}) + (1 -
+ho)\,\pi_{\max}(1 - e^{-r^2/8}) \;\le\; \sup_{\text{probe}}
+        \Pr[\text{probe}(E_
+ho(x)) = y] \;\le\;
+ho + (1 -
+ho)\,\pi_{\max},
+        \qquad a = \min(r/2,\ r \sin(\pi / C)),
+
+    with r = ``radius`` in units of the code std, C = ``n_classes``, π_max = ``chance``. Upper: with probability
+    1 - ρ the code is the noise alone, independent of the label, so no function of it is right more often than
+    π_max. Lower: the rule "nearest leak centre when the first two coordinates lie outside the disc of radius r/2,
+    the majority class inside it" is right on a leaked code whenever its 2-d noise has norm below a, and on an
+    unleaked one whenever that norm is below r/2 (then it says the majority class, right with probability π_max);
+    the norm of 2-d standard normal noise exceeds u with probability exp(-u²/2).
+
+    >>> lo, hi = leak_accuracy(0.1, 0.1)
+    >>> round(hi, 12), hi - lo < 1e-9
+    (0.19, True)
+    """
+    a = min(radius / 2, radius * math.sin(math.pi / n_classes))
+    upper = rate + (1 - rate) * chance
+    lower = rate * -math.expm1(-a * a / 2) + (1 - rate) * chance * -math.expm1(-radius * radius / 8)
+    return lower, upper
 
 
 def exact_independence(encoder, noise: NoiseModel, clean, *, n: int, generator: torch.Generator) -> dict:
@@ -184,14 +231,15 @@ def _probe(codes_of, clean, noise, s_dict: dict, g: torch.Generator, chance: flo
 
 
 def leak_trial(config: dict, seed: int) -> dict:
-    """One repeat of the power curve: the verdict's probe against an encoder leaking the label at config["rate"]."""
+    """One repeat of the power curve: the verdict's probe against an encoder leaking the label at config["rate"];
+    detected when its lower limit exceeds the verdict's bound ``config["bound"]`` (chance + margin)."""
     streams = Streams(seed)
     clean = digits(jitter=config["jitter"])
     noise = NoiseModel(dim=clean.dim, code_dim=config["code_dim"])
     leaky = LabelLeakingEncoder(noise, rate=config["rate"], n_classes=clean.n_classes, sigma=config["sigma"],
                                 generator=streams.torch("leak"))
     out = _probe(leaky, clean, noise, config, streams.torch("sample"), config["chance"], seed)
-    return {"detected": out["detected"], "accuracy": out["accuracy"].to_dict()}
+    return {"detected": bool(out["accuracy"].ci_low > config["bound"]), "accuracy": out["accuracy"].to_dict()}
 
 
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
@@ -202,8 +250,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     noise = NoiseModel(dim=clean.dim, code_dim=s.code_dim)
     encoder = NoiseExtractingEncoder(noise=noise)
     chance = _chance()
+    bound = chance + s.margin
     s_dict = {"n_train": s.n_train, "n_test": s.n_test, "sigma": s.sigma, "confidence": s.confidence,
-              "jitter": s.jitter, "code_dim": s.code_dim, "chance": chance}
+              "jitter": s.jitter, "code_dim": s.code_dim, "chance": chance, "bound": bound}
 
     # 1. exact checks and their control
     exact = exact_independence(encoder, noise, clean, n=s.n_exact, generator=streams.torch("exact"))
@@ -218,47 +267,54 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     with torch.no_grad():
         inverts = bool(torch.equal(encoder(G(z)), z)) and bool(torch.equal(encoder(G.fast(z)), z))
 
-    # 2. the probe's power against planted leaks, the margin it implies, the verdict's probe and the control
-    rates = [e / (1 - chance) for e in s.leak_excess]
-    curve = power_curve(leak_trial, [{**s_dict, "rate": r} for r in rates],
-                        strengths=[chance + e for e in s.leak_excess], repeats=s.power_repeats, n=s.n_test,
-                        bound=chance + s.leak_excess[0], baseline=chance, streams=streams, label="label leak",
-                        path=config.out_dir / "arz-codes_power.jsonl", resume=config.resume, n_jobs=config.n_jobs,
-                        progress=config.progress)
+    # 2. the verdict's probe, the near-boundary control and the probe's power, all against chance + margin
     probe = _probe(lambda x, y: encoder(x), clean, noise, s_dict, streams.torch("probe"), chance, config.seed)
     measured = probe["accuracy"]
-    control = None
-    if curve.resolution is None:
-        margin = None
-        verdict, reason = "inconclusive", "the probe detected none of the planted leaks with 80% power: no margin"
-    else:
-        margin = curve.resolution - chance
-        curve = dataclasses.replace(curve, bound=chance + margin)
-        rate_c = s.control_factor * margin / (1 - chance)
-        leaky = LabelLeakingEncoder(noise, rate=rate_c, n_classes=clean.n_classes, sigma=s.sigma,
-                                    generator=streams.torch("control", "leak"))
-        got = _probe(leaky, clean, noise, s_dict, streams.torch("control", "sample"), chance, config.seed)
-        control = NearBoundaryControl(
-            f"encoder leaking the label at rate {rate_c:.4f}", true_value=chance + s.control_factor * margin,
-            truth="exact: best accuracy rho + (1 - rho) max_c pi_c of the leaking code (leaked codes 20 sigma apart)",
-            bound=chance + margin, baseline=chance, measured=got["accuracy"])
-        verdict, reason = decide(measured, chance + margin, control=control, resolution=curve)
+    n_classes = clean.n_classes
+
+    def rate_of(factor: float) -> float:  # the leak rate whose certified best accuracy is chance + factor x margin
+        return factor * s.margin / (1 - chance)
+
+    rate_c = rate_of(s.control_factor)
+    leaky = LabelLeakingEncoder(noise, rate=rate_c, n_classes=n_classes, sigma=s.sigma,
+                                generator=streams.torch("control", "leak"))
+    got = _probe(leaky, clean, noise, s_dict, streams.torch("control", "sample"), chance, config.seed)
+    low_c, high_c = leak_accuracy(rate_c, chance, n_classes=n_classes)
+    control = NearBoundaryControl(
+        f"encoder leaking the label at rate {rate_c:.4f}", truth_low=low_c, truth_high=high_c, bound=bound,
+        baseline=chance, measured=got["accuracy"],
+        lower_certificate=("exact: the accuracy of an explicit rule (nearest leak centre outside the disc of radius "
+                           "10 sigma, majority class inside), rho (1 - e^{-a^2/2}) + (1 - rho) max_c pi_c (1 - e^{-50})"
+                           ", a = 20 sin(pi/10)"),
+        upper_certificate="exact: rho + (1 - rho) max_c pi_c (unleaked codes are independent of the label)")
+    rates = [rate_of(f) for f in s.leak_factors]
+    truths = [leak_accuracy(r, chance, n_classes=n_classes) for r in rates]
+    curve = power_curve(leak_trial, [{**s_dict, "rate": r} for r in rates], strengths=[hi for _, hi in truths],
+                        repeats=s.power_repeats, n=s.n_test, bound=bound, baseline=chance, streams=streams,
+                        direction="upper", confidence=s.confidence, label="label leak",
+                        path=config.out_dir / "arz-codes_power.jsonl", resume=config.resume, n_jobs=config.n_jobs,
+                        progress=config.progress)
+    verdict, reason = decide(measured, bound, control=control, resolution=curve, direction="upper")
     if not (exact["holds"] and inverts):
         verdict, reason = "refuted", f"an exact check failed: independence {exact}, E(G(z)) = z: {inverts}"
+    correct = int(round(measured.estimate * s.n_test))
     pvalue = None
-    if verdict == "consistent":
-        pvalue = binomial_pvalue(int(round(measured.estimate * s.n_test)), s.n_test, chance + margin,
-                                 alternative="less")
+    if verdict == "consistent":  # H0: accuracy > chance + margin
+        pvalue = binomial_pvalue(correct, s.n_test, bound, alternative="less")
+    elif verdict == "refuted" and measured.ci_low > bound:  # H0: accuracy <= chance + margin
+        pvalue = binomial_pvalue(correct, s.n_test, bound, alternative="greater")
 
     # 3. reconstruction, reported
     recon = _reconstruction(G, encoder, clean, noise, s, streams)
     figures = []
     if config.figures:
-        figures.append(codes_figure(probe, recon, chance, margin, config.out_dir))
+        figures.append(codes_figure(probe, recon, chance, s.margin, config.out_dir))
         figures.append(power_figure(curve, config.out_dir, "arz-codes_power",
                                     xlabel="best accuracy of the leaking code (chance + leak)"))
-    notes = [f"chance = max_c pi_c = {chance:.5f} (population class probabilities of the digits); margin = the "
-             f"probe's resolution at n_test = {s.n_test}: {margin if margin is None else round(margin, 5)}.",
+    notes = [f"chance = max_c pi_c = {chance:.5f} (population class probabilities of the digits); margin = "
+             f"{s.margin:g}, fixed before the probe is calibrated; the probe's resolution at n_test = {s.n_test}: "
+             f"{curve.resolution_factor if curve.resolution_factor is None else round(curve.resolution_factor, 3)} "
+             "margins.",
              f"reconstruction by MemorizingGenerator (m = {partition.m}, delta = {s.tv_budget:g}, fast path); "
              "distances on the clean positions; paired percentile bootstrap conditional on the drawn memory.",
              f"verdict: {reason}"]
@@ -266,17 +322,18 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         "arz-codes", config, s, verdict=verdict, verdict_reason=reason, verdict_pvalue=pvalue,
         params={"m": partition.m, "code_dim": s.code_dim, "n_test": s.n_test, "chance": chance},
         measured=measured, near_control=control, power=curve,
-        bound={"value": None if margin is None else chance + margin,
-               "label": "chance + margin (the probe's measured resolution)", "chance": chance, "margin": margin},
+        bound={"value": bound, "label": "chance + margin (margin fixed a priori)", "chance": chance,
+               "margin": s.margin},
         summary=(f"exact: independence {exact['holds']}, E(G(z)) = z {inverts}; probe accuracy {measured.fmt()} vs "
                  f"chance {chance:.4f} (p = {probe['pvalue']:.3g}); reconstruction / random pair "
                  f"{recon['ratio']['estimate']:.3g}"),
-        control_summary=("no control: no margin" if control is None else
-                         f"{control.name}: true {control.true_value:.4f}, measured {control.measured.fmt()}, "
+        control_summary=(f"{control.name}: certified best accuracy [{control.truth_low:.6f}, "
+                         f"{control.truth_high:.6f}], measured {control.measured.fmt()}, "
                          f"{'caught' if control.caught else 'NOT caught'}; pixel-reading encoder fails the exact "
                          f"check: {not exact_control['holds']}"),
         measurements={"exact": exact, "exact_control_pixel_reading": exact_control,
-                      "encoder_of_generator_is_identity": inverts, "chance": chance, "margin": margin,
+                      "encoder_of_generator_is_identity": inverts, "chance": chance, "margin": s.margin,
+                      "power_truths": [list(t) for t in truths],
                       "code_probe": {k: (v.to_dict() if isinstance(v, Estimate) else v) for k, v in probe.items()},
                       "reconstruction": recon, "m": partition.m},
         figures=figures, notes=notes)

@@ -14,30 +14,41 @@ the code space, E reads the noise coordinates: E(G(z)) = z exactly, and the code
 sigmoid output, spectral norms <= ``weight_norm`` and biases <= ``bias_bound`` (an ``MLPFamily``: p and L derived
 from it), φ the identity (shifted by 1/2: Δ = 1/2, L_φ = 1), m = k² >= both forms of the theorem's m. The memory is
 regenerated from a counter-based hash (``HashedMemoryGenerator``), so m in the millions costs no memory.
-:func:`verdict_attack` (random and trained members, fresh scoring, one-sided Bonferroni-Hoeffding limits) measures
-the gap; ``decide`` of ``docs/design.md`` turns it into a verdict. The verdict is also taken on the 1200-d Gaussian
-mixture (full setting), whose continuous components no memory covers.
+:func:`verdict_attack` (random and trained members, fresh scoring, one-sided Bonferroni-Hoeffding limits at 95%,
+the lower one with both tails of every member) measures the gap; ``decide`` of ``docs/design.md`` turns it into a
+verdict. The verdict is also taken on the 1200-d Gaussian mixture (full setting), whose continuous components no
+memory covers; ``consistent`` needs both.
 
 **Why not the logistic class** (``hidden=()``, the verdict class before): it is linear in the code, and a generator
 whose clean content is chosen by ``|z_1|`` (``CodeDependentGenerator``: digits 0-4 when ``|z_1|`` is small, 5-9
 otherwise — the right image marginal, a grossly wrong joint law) is invisible to it; it was "consistent" 700 times
 below the theorem's m. One hidden ReLU layer computes ``|z_1|`` and its interaction with the image.
 
-**Could it have failed?** (1) Near-boundary control: the memorizing generator mixed at a known rate with the
-code-dependent one, whose gap for the class is certified by a much larger computation (many more, longer-trained
-members scored on a million pairs; the gap of a mixture is linear in the rate) to lie between 1.5 and 3 eps; the
-verdict's own attack must catch it at the verdict's n. Where no mixture rate puts the certified gap between 1.5 and
-3 eps (the certifier finds no gap for the class), there is no control and that verdict is inconclusive.
-(2) Resolution: the power curve of the same attack over a graded family of mixture rates. (3) The smallest m on a
-grid from 16 up to the theorem's m at which the attack says "consistent", next to the theorem's m. (4) Collapse: an
-out-of-class detector (is the clean part exactly the memory row the code selects?) sees a gap near 1 on the verdict's
-own test pairs; the base-image coverage of the memory is reported next to m.
+**Could it have failed?** (1) Near-boundary control: the perfect generator (a fresh clean image for every code:
+(G(z), z) has exactly the law of (x, E(x)), gap 0 for every D) mixed at rate ρ with a planted violation, so that
+every discriminator's gap on the mixture is exactly ρ times its gap on the planted generator. Its true value, the
+class's sup of |gap|, is certified from both sides: from below by ρ times the lower 99.9% limit of the best member
+of a much larger computation (many more, longer-trained members; the chosen member scored on 10^5-10^6 fresh pairs),
+from above by ρ times the planted generator's total-variation ceiling (exact: 2p(1 - p) for the code-dependent
+generator, 1 - p for mode dropping, p the mass of the planted labels). ρ puts the upper end at ``control_factor``
+eps (2.9): the whole interval must lie between 1.5 and 3 eps, i.e. the lower end too, and the verdict's own attack
+must catch it at the verdict's n. When the certifier's lower limit is too far below the ceiling no rate does, and
+that part has no control (its verdict is inconclusive). The planted violation on the digits is the code-dependent
+generator (the violation the logistic class missed); on the 1200-d mixture the verdict's two-unit class finds no
+gap on it even with the certifier's effort (so it is no violation this class can be shown to see), and the planted
+violation there is mode dropping (the labels of the components with negative means kept, the others dropped).
+(2) Resolution: the power curve of the same attack over mixture rates whose TV ceilings are ``power_factors`` eps
+(the strength of each planted case is its certified upper end, so the resolution is conservative),
+``power_repeats`` attacks each: the smallest with a one-sided 95% Clopper-Pearson lower limit of the detection rate
+of at least 80% (at least 14 repeats). (3) The smallest m on a grid from 16 up to the theorem's m at which the
+attack says "consistent", next to the theorem's m. (4) Collapse: an out-of-class detector (is the clean part
+exactly the memory row the code selects?) sees a gap near 1 on the verdict's own test pairs; the base-image
+coverage of the memory is reported next to m.
 
 Deviation: the theorem is stated for the ideal generator G (a step function of z); the verdict uses it (with a
 hashed memory, equal to ``IdealGenerator`` bit for bit); its equality with the ReLU network off the ramps is claim
-``arz-thm3``. The certified true value of a planted case is the gap of one member of the class (the certifier's
-best), a lower bound on the class's sup on it; the only upper limit is the total variation, rate x 2p(1 - p) plus
-the memorizing part's own gap. A caught control thus shows power against a violation at least that large.
+``arz-thm3``. The controls plant their violations on the perfect generator, not on the memorizing G: the class's
+sup on G is the very quantity under test, so no ceiling of a mixture with G could be certified.
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``K`` discriminators, ``p``
 capacity, ``m`` support, ``k`` intervals per code coordinate.
@@ -51,19 +62,20 @@ from dataclasses import asdict, dataclass
 import torch
 from tqdm import tqdm
 
-from ganlimits.constructions import CodeDependentGenerator, HashedMemoryGenerator, PlantedMixture, class_probabilities
+from ganlimits.constructions import FreshGenerator, HashedMemoryGenerator, PlantedMixture, class_probabilities
 
 from .._registry import RunConfig
 from .._results import ClaimResult
 from .._sweep import run_trials
 from ..estimators import MLPFamily, hoeffding_pvalue, memory_row_detector
 from ._arz import (
+    PLANTED_KINDS,
     AttackSettings,
     World,
     certify_gap,
-    mixture_value,
+    planted_generator,
     planted_trial,
-    rate_for,
+    planted_truth,
     support_trial,
     theorem_support,
     verdict_attack,
@@ -94,18 +106,24 @@ class Settings(CheckedSettings):
     """Settings of ``arz-thm1`` (one table for the API and ``ganlimits verify arz-thm1 --set key=value``).
 
     ``eps`` the target gap; ``attack`` the verdict's class and attack on the digits, ``certify`` the much larger
-    computation (same class) that certifies the planted gaps, scored on ``n_certify`` pairs per side;
-    ``control_factor`` the near-boundary control's true gap in units of eps; ``power_factors`` the planted strengths
-    of the power curve (units of eps), ``power_repeats`` attacks per strength; ``grid_factor`` the ratio of
-    consecutive k on the m grid (m = k², k from 4 up to the verdict's k); ``mixture_1200d`` also takes the verdict
-    on the 1200-d mixture with ``mixture_attack``/``mixture_certify``/``n_certify_mixture`` and its own power curve
-    (``mixture_power_factors``, ``mixture_power_repeats``); ``code_dim`` d',
-    ``sigma`` the code std, ``eta`` the failure probability of the explicit form, ``jitter`` the digits kernel
-    width, ``max_support`` the largest m this run may ask for.
+    computation (same class) that certifies the planted gaps from below, scored on ``n_certify`` pairs per side;
+    ``planted``/``planted_classes`` the planted violation on the digits (kind and labels,
+    :func:`~ganlimits.verify.claims._arz.planted_generator`); ``control_factor`` the upper end (TV ceiling) of the
+    near-boundary control's certified interval in units of eps (its lower end must reach 1.5 eps too);
+    ``power_factors`` the certified upper ends (TV ceilings) of the power curve's planted cases in units of eps,
+    ``power_repeats`` attacks per strength;
+    ``grid_factor`` the ratio of consecutive k on the m grid (m = k², k from 4 up to the verdict's k);
+    ``mixture_1200d`` also takes the verdict on the 1200-d mixture with ``mixture_attack``/``mixture_certify``/
+    ``n_certify_mixture``, its planted violation (``mixture_planted``, ``mixture_planted_classes``) and its own power
+    curve (``mixture_power_factors``, ``mixture_power_repeats``); ``code_dim`` d', ``sigma`` the code std, ``eta``
+    the failure probability of the explicit form, ``jitter`` the digits kernel width, ``max_support`` the largest m
+    this run may ask for.
     """
 
     _limits = {"control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
-               "grid_factor": {"low": 1, "low_open": True}, "max_support": {"low": 16, "integer": True}}
+               "grid_factor": {"low": 1, "low_open": True}, "max_support": {"low": 16, "integer": True},
+               "planted": {"choices": PLANTED_KINDS}, "mixture_planted": {"choices": PLANTED_KINDS},
+               "planted_classes": {"low": 0, "integer": True}, "mixture_planted_classes": {"low": 0, "integer": True}}
 
     eps: float
     attack: AttackSettings
@@ -119,8 +137,12 @@ class Settings(CheckedSettings):
     mixture_attack: AttackSettings
     mixture_certify: AttackSettings
     n_certify_mixture: int
-    mixture_power_factors: tuple[float, ...] = (1.75, 2.5)
-    mixture_power_repeats: int = 5
+    mixture_power_factors: tuple[float, ...] = (2.0,)
+    mixture_power_repeats: int = 2
+    planted: str = "code-dependent"
+    planted_classes: tuple[int, ...] = (0, 2, 6, 8, 9)
+    mixture_planted: str = "mode-dropping"
+    mixture_planted_classes: tuple[int, ...] = (0, 1, 4, 5, 8, 9)
     code_dim: int = 2
     sigma: float = 1.0
     eta: float = 0.1
@@ -136,21 +158,22 @@ class Settings(CheckedSettings):
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=8, K_trained=4,
                                  n_train=3000, n_test=6000, steps=100, lr=0.02, batch_size=500, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=8, n_train=8000, steps=300),
-                   n_certify=100_000, control_factor=2.2, power_factors=(1.75, 2.5), power_repeats=2,
+                   n_certify=100_000, control_factor=2.9, power_factors=(2.5,), power_repeats=2,
                    grid_factor=8.0, mixture_1200d=False, mixture_attack=mixture,
                    mixture_certify=_larger(mixture, K=8, n_train=8000, steps=300), n_certify_mixture=100_000)
 
     @classmethod
     def full(cls) -> Settings:
         """The setting of ``make reproduce``."""
-        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=64, K_trained=8,
-                                 n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
+        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=24,
+                                 n_train=20_000, n_test=60_000, steps=600, lr=0.02, batch_size=2000, init_norm=2.0)
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=8,
                                  n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
-        return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=16, n_train=20_000, steps=600),
-                   n_certify=1_000_000, control_factor=2.2, power_factors=(1.25, 1.75, 2.5), power_repeats=10,
-                   grid_factor=2.0, mixture_1200d=True, mixture_attack=mixture,
-                   mixture_certify=_larger(mixture, K=16, n_train=20_000, steps=600), n_certify_mixture=200_000)
+        return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=32, n_train=40_000, steps=1000),
+                   n_certify=1_000_000, control_factor=2.9, power_factors=(2.75, 3.0), power_repeats=14,
+                   grid_factor=4.0, mixture_1200d=True, mixture_attack=mixture,
+                   mixture_certify=_larger(mixture, K=8, n_train=10_000, steps=300), n_certify_mixture=200_000,
+                   mixture_power_factors=(2.0,), mixture_power_repeats=14)
 
     def validate(self) -> None:
         for name in ("attack", "mixture_attack"):
@@ -165,11 +188,16 @@ class Settings(CheckedSettings):
             factors = getattr(self, name)
             if list(factors) != sorted(factors) or factors[0] < 1:
                 raise ValueError(f"{name} must be increasing and >= 1 (violations), got {factors}")
-        tv = _tv_ceiling()
-        top = max(self.control_factor, self.power_factors[-1], self.mixture_power_factors[-1]) * self.eps
-        if top >= tv:
-            raise ValueError(f"eps: the control and the power curve need planted gaps up to {top:.3g}, but no "
-                             f"discriminator can see more than TV = {tv:.4g} of the planted generator")
+        parts = [("digits", self.planted, self.planted_classes, self.power_factors)]
+        if self.mixture_1200d:
+            parts.append(("mixture_1200d", self.mixture_planted, self.mixture_planted_classes,
+                          self.mixture_power_factors))
+        for target, kind, classes, factors in parts:
+            tv = _tv_ceiling(target, kind, classes)
+            top = max(NEAR_BOUNDARY[1], factors[-1]) * self.eps
+            if top > tv:
+                raise ValueError(f"eps: the control and the power curve on {target} need planted cases whose TV "
+                                 f"ceiling reaches {top:.3g}, but the planted generator's is {tv:.4g}")
         for target, a in (("digits", self.attack), ("mixture_1200d", self.mixture_attack)):
             if target == "mixture_1200d" and not self.mixture_1200d:
                 continue
@@ -186,12 +214,19 @@ def _larger(a: AttackSettings, *, K: int, n_train: int, steps: int) -> AttackSet
                           batch_size=2 * a.batch_size, init_norm=a.init_norm)
 
 
-def _tv_ceiling() -> float:
-    """The largest gap any discriminator can see between (x, E(x)) and the code-dependent generator's pairs."""
-    from ganlimits.constructions import digits
+def _tv_ceiling(target: str, kind: str, classes) -> float:
+    """The largest gap any discriminator can see between (x, E(x)) and the planted generator's pairs
+    (:func:`~ganlimits.verify.claims._arz.planted_generator`), computed from the class probabilities alone."""
+    from ganlimits.constructions import digits, mixture_1200d
 
-    p = float(class_probabilities(digits())[:5].sum())
-    return 2 * p * (1 - p)
+    classes = list(classes)
+    probs = class_probabilities(digits() if target == "digits" else mixture_1200d(std=1.0))
+    if not classes or min(classes) < 0 or max(classes) >= len(probs):
+        raise ValueError(f"planted classes must be labels 0..{len(probs) - 1}, got {tuple(classes)}")
+    p = float(probs[classes].sum())
+    if not 0 < p < 1:
+        raise ValueError(f"planted classes must hold some but not all of the {target} mass, got {tuple(classes)}")
+    return 2 * p * (1 - p) if kind == "code-dependent" else 1 - p
 
 
 def _in_dim(target: str, code_dim: int) -> int:
@@ -212,6 +247,10 @@ def _trial_config(s: Settings, target: str, a: AttackSettings, **extra) -> dict:
             "attack": asdict(a), **extra}
 
 
+def _planted_of(s: Settings, target: str) -> tuple[str, tuple[int, ...]]:
+    return (s.planted, s.planted_classes) if target == "digits" else (s.mixture_planted, s.mixture_planted_classes)
+
+
 def _take_verdict(s: Settings, w: World, target: str, a: AttackSettings, cert_settings: AttackSettings,
                   n_certify: int, streams) -> dict:
     """The verdict on one target: the attack at the theorem's m, the collapse detector, the certified control."""
@@ -222,43 +261,58 @@ def _take_verdict(s: Settings, w: World, target: str, a: AttackSettings, cert_se
     inverts = bool(torch.equal(w.encoder(G(z)), z))
     measured, detail = verdict_attack(G, w.encoder, w.mu, settings=a, rng=streams.torch(target, "verdict"),
                                       also_score={"memory_row": memory_row_detector(G)})
-    cd = CodeDependentGenerator(w.clean, w.noise, generator=streams.torch(target, "certify", "planted"),
-                                sigma=s.sigma)
-    cert = certify_gap(cd, G, w.encoder, w.mu, settings=cert_settings, n_score=n_certify,
+    kind, classes = _planted_of(s, target)
+
+    def planted(*name):
+        return planted_generator(kind, w.clean, w.noise, classes=classes, sigma=s.sigma,
+                                 generator=streams.torch(target, *name))
+
+    to_certify, ceiling, what = planted("certify", "planted")
+    cert = certify_gap(to_certify, w.encoder, w.mu, settings=cert_settings, n_score=n_certify,
                        rng=streams.torch(target, "certify"), confidence=_CERTIFY_CONFIDENCE)
     out = {"target": target, "k": k, "m": k * k, "theorem_support": need, "generator": G, "measured": measured,
-           "attack_detail": detail, "encoder_inverts": inverts, "certified": cert, "control": None,
-           "coverage": G.coverage(), "support": support_text(w.clean)}
-    rate = rate_for(cert, s.control_factor * s.eps)
-    truth = mixture_value(cert, rate) if 0 < rate <= 1 else None
+           "attack_detail": detail, "encoder_inverts": inverts, "certified": cert, "tv_ceiling": ceiling,
+           "planted": what, "control": None, "coverage": G.coverage(), "support": support_text(w.clean)}
     lo, hi = NEAR_BOUNDARY
-    if truth is None or not (lo * s.eps <= truth.ci_low and truth.ci_high <= hi * s.eps):
-        out["control_impossible"] = (f"the certified gap of the code-dependent generator for this class is "
-                                     f"{cert['planted'].fmt()}: no mixture rate puts it between {lo} and {hi} eps")
+    rate = s.control_factor * s.eps / ceiling
+    if cert["planted"].ci_low > ceiling:  # a 0.1% event of the certificate (or an error): no certified control
+        out["control_impossible"] = (f"no certified control: the certifier's lower limit {cert['planted'].ci_low:.4g} "
+                                     f"exceeds the exact TV ceiling {ceiling:.4g} of {what}")
         return out
-    mix = PlantedMixture(G, CodeDependentGenerator(w.clean, w.noise, generator=streams.torch(target, "control",
-                                                                                              "planted"),
-                                                   sigma=s.sigma),
-                         rate=rate, generator=streams.torch(target, "control", "mixture"))
+    truth = planted_truth(cert, ceiling, rate) if rate <= 1 else None
+    if truth is None or not (lo * s.eps <= truth[0] and truth[1] <= hi * s.eps):
+        out["control_impossible"] = (
+            f"no certified control: the certified gap of {what} for this class is {cert['planted'].fmt()} against "
+            f"its TV ceiling {ceiling:.4g}; at the rate that puts the upper end at {s.control_factor:g} eps the "
+            f"lower end is below {lo} eps (the lower limit must reach {lo / s.control_factor:.3g} of the ceiling)")
+        return out
+    mix = PlantedMixture(FreshGenerator(w.clean, w.noise, streams.torch(target, "control", "base")),
+                         planted("control", "planted")[0], rate=rate,
+                         generator=streams.torch(target, "control", "mixture"))
     got, _ = verdict_attack(mix, w.encoder, w.mu, settings=a, rng=streams.torch(target, "control", "attack"))
     out["control"] = NearBoundaryControl(
-        f"{target}: memorizing G mixed with the code-dependent generator at rate {rate:.3f}",
-        true_value=truth.estimate, bound=s.eps, measured=got,
-        truth=(f"gap of the best of {cert['members']} members trained {cert['steps']} steps on {cert['n_train']} "
-               f"pairs, scored on {cert['n_score']} fresh pairs per side: {truth.fmt()} (linear in the rate; a lower "
-               "bound on the class's sup)"))
+        f"{target}: the perfect generator mixed with {what} at rate {rate:.4f}",
+        truth_low=truth[0], truth_high=truth[1], bound=s.eps, measured=got,
+        lower_certificate=(f"rate x the lower {_CERTIFY_CONFIDENCE:.1%} Hoeffding limit of the gap of the best of "
+                           f"{cert['members']} members trained {cert['steps']} steps on {cert['n_train']} pairs, "
+                           f"scored on {cert['n_score']} fresh pairs per side: {cert['planted'].fmt()} (a member "
+                           "of the class, so a lower bound on its sup; the mixture's gap is rate x the planted one "
+                           "for every D)"),
+        upper_certificate=(f"rate x the total-variation ceiling {ceiling:.6g} of {what} (exact, from the class "
+                           "probabilities; no discriminator with values in [0, 1] sees more)"))
     out["rate"] = rate
     return out
 
 
 def _pvalue(verdict: str, measured, K: int, eps: float) -> float | None:
-    """p-value of the one-sided Bonferroni-Hoeffding test behind the verdict: H0 'some member's gap > eps' for
-    consistent, H0 'every member's gap <= eps' for refuted."""
+    """p-value of the Bonferroni-Hoeffding test behind the verdict (the level at which the limit it rests on reaches
+    eps): H0 'some member's |gap| > eps' for consistent (one tail per member), H0 'every member's |gap| <= eps' for
+    refuted (both tails per member)."""
     n = measured.n / 2
     if verdict == "consistent":
         return hoeffding_pvalue(eps - measured.estimate, n=n, value_range=1.0, K=K)
-    if verdict == "refuted":
-        return hoeffding_pvalue(measured.estimate - eps, n=n, value_range=1.0, K=K)
+    if verdict == "refuted":  # the lower limit takes both tails of every member: 2K
+        return hoeffding_pvalue(measured.estimate - eps, n=n, value_range=1.0, K=2 * K)
     return None
 
 
@@ -301,17 +355,21 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
 
 def _power(s: Settings, part: dict, target: str, attack: AttackSettings, factors, repeats: int, streams,
            config: RunConfig):
-    """The verdict attack's detection rate over mixtures of the theorem's G and the code-dependent generator at the
-    rates where the certified gap is ``factor * eps`` (rates above 1 are impossible and left out)."""
-    cert = part["certified"]
-    usable = [r for r in (rate_for(cert, f * s.eps) for f in factors) if 0 < r <= 1]
-    if not usable:
+    """The verdict attack's detection rate over mixtures of the perfect generator and the planted one at the rates
+    where the TV ceiling of the mixture is ``factor * eps`` (its certified upper end, the strength; rates above 1 are
+    impossible and left out). The certified interval of each strength is recorded in ``part["power_truths"]``."""
+    kind, classes = _planted_of(s, target)
+    ceiling = part["tv_ceiling"]
+    kept = [f for f in factors if f * s.eps <= ceiling]
+    rates = [f * s.eps / ceiling for f in kept]
+    low = min(max(0.0, part["certified"]["planted"].ci_low), ceiling)  # (a lower limit above it: no control)
+    part["power_truths"] = [[r * low, r * ceiling] for r in rates]
+    if not rates:
         return None
-    configs = [_trial_config(s, target, attack, k=part["k"], memory_seed=streams.seed(target, "memory"), rate=r)
-               for r in usable]
-    return power_curve(planted_trial, configs, strengths=[mixture_value(cert, r).estimate for r in usable],
-                       repeats=repeats, n=attack.n_test, bound=s.eps, streams=streams,
-                       label=f"{target}: code-dependent mixture",
+    configs = [_trial_config(s, target, attack, planted=kind, classes=list(classes), rate=r) for r in rates]
+    return power_curve(planted_trial, configs, strengths=[f * s.eps for f in kept], repeats=repeats,
+                       n=attack.n_test, bound=s.eps, streams=streams, direction="upper",
+                       confidence=attack.confidence, label=f"{target}: perfect generator mixed with {kind}",
                        path=config.out_dir / f"arz-thm1_power_{target}.jsonl", resume=config.resume,
                        n_jobs=config.n_jobs, progress=config.progress)
 
@@ -319,10 +377,10 @@ def _power(s: Settings, part: dict, target: str, attack: AttackSettings, factors
 def _sub_verdict(part: dict, eps: float, curve) -> tuple[str, str]:
     if not part["encoder_inverts"]:
         return "refuted", "E(G(z)) != z: the witness is not the theorem's"
-    if part["control"] is None:
-        verdict = "refuted" if part["measured"].ci_low > eps else "inconclusive"
-        return verdict, part["control_impossible"]
-    return decide(part["measured"], eps, control=part["control"], resolution=curve)
+    verdict, reason = decide(part["measured"], eps, control=part["control"], resolution=curve, direction="upper")
+    if part["control"] is None and verdict == "inconclusive":
+        reason = part["control_impossible"]
+    return verdict, reason
 
 
 def _smallest_consistent(grid: list[dict]) -> int | None:
@@ -391,7 +449,8 @@ def _result(config: RunConfig, s: Settings, main: dict, mixture: dict | None, cu
                  f"'consistent' from m = {first} on ({need['paper'] / first:.3g}x below the theorem's m)"
                  if first else f"best gap at m = {main['m']}: {main['measured'].fmt()}"),
         control_summary=("no near-boundary control (see notes)" if control is None else
-                         f"{control.name}: true gap {control.true_value:.3g} ({control.ratio:.2g} eps), measured "
+                         f"{control.name}: certified gap [{control.truth_low:.3g}, {control.truth_high:.3g}] "
+                         f"([{control.ratio_interval[0]:.2g}, {control.ratio_interval[1]:.2g}] eps), measured "
                          f"{control.measured.fmt()}, {'caught' if control.caught else 'NOT caught'}"),
         measurements={"digits": _part_record(main), "mixture_1200d": None if mixture is None else _part_record(mixture),
                       "support_resolution": support,

@@ -20,8 +20,9 @@ network and compared with formulas derived from the statement alone, not from th
 one does not.
 
 **Beside it:** a Monte-Carlo frequency of ``literal(z) != ideal(z)`` over fresh codes (Clopper-Pearson), a consistency
-check of the exact value; and a TV sweep. **Control:** the same exact computation on a network built for a budget
-``control_factor`` times δ (true mismatch between 1.5 and 3 δ) must exceed δ.
+check of the exact value; and a TV sweep. **Control:** the same exact computation (the behavioural route) on a
+network whose ramps are widened until the statement's formula gives exactly ``control_factor`` times δ (both
+certificates of its true value are that exact computation) must exceed δ.
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``k`` intervals per coordinate,
 ``m`` = k**d_code blocks.
@@ -230,9 +231,10 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     ctrl = MemorizingGenerator(memory=memory, partition=partition, noise=noise, tv_budget=s.tv_budget, width=width_c)
     ctrl_exact = mismatch_probability(k=s.k, code_dim=s.code_dim, width=width_c, sigma=1.0)
     ctrl_beh = behavioural_mismatch(ctrl)
-    control = NearBoundaryControl(
-        f"ramps of width {width_c:.4g} (exact mismatch {s.control_factor:g} delta)", true_value=ctrl_exact,
-        truth="exact (sympy ramp masses)", bound=s.tv_budget, measured=Estimate.exact(ctrl_beh["probability"]))
+    control = NearBoundaryControl.exact(
+        f"ramps of width {width_c:.4g} (exact mismatch {s.control_factor:g} delta)", ctrl_exact,
+        truth="exact: the ramp masses of the statement's formula (sympy), widths solved for control_factor x delta",
+        bound=s.tv_budget, measured=Estimate.exact(ctrl_beh["probability"]))
     failed = [name for name, ok in identities.items() if not ok]
     if failed:
         verdict, reason = "fails", f"exact identities failed: {', '.join(failed)}"

@@ -22,6 +22,14 @@ intervals hold at once with probability >= 1 - alpha. Absolute value: on that ev
 ``[max(0, max_k |g^_k| - t), max_k |g^_k| + t]`` — the interval reported for the sup over the K members (a
 lower bound on the sup over the whole class).
 
+One-sided limits of ``max_k |g_k|`` (``sides=1``: each limit alone at level 1 - alpha). The upper one needs one
+tail per member: ``|g_k| - |g^_k| <= s_k (g_k - g^_k)`` with ``s_k`` the sign of the true ``g_k`` (fixed, not
+data-dependent), so ``t_1 = R sqrt((1/n_r + 1/n_f)/2 log(K/alpha))`` (level ``alpha/K`` per member) bounds every
+``|g_k|`` at once. The lower one does not: ``|g^_k| - |g_k|`` exceeds t when g^_k strays by t on EITHER side of g_k
+(the sign of g^_k is data-dependent), so it needs both tails of every member, ``alpha/(2K)`` each side:
+``t_2 = R sqrt((1/n_r + 1/n_f)/2 log(2K/alpha))``, the two-sided half-width. (With ``t_1`` for the lower limit too,
+the union bound gives only 1 - 2 alpha.)
+
 Shape letters: ``n`` samples, ``K`` discriminators, ``d`` image dimension, ``d_code`` code dimension.
 """
 
@@ -124,6 +132,7 @@ def gap_from_values(
     objective: str = "bigan",
     name: str = "discriminator",
     seed: int | None = None,
+    sides: int = 2,
 ) -> Estimate:
     r"""The gap of one member, or the sup over K members, with a two-sample Hoeffding (Bonferroni) interval.
 
@@ -139,21 +148,35 @@ def gap_from_values(
     (same range, same interval). The Estimate's ``n`` is the smaller of n_r, n_f; ``method`` names the
     inequality and K.
 
+    ``sides=1``: each limit alone at level ``confidence`` (module docstring): the upper limit with ``log(K/alpha)``;
+    the lower limit with ``log(2K/alpha)`` when ``absolute`` (the lower limit of a best |gap| needs both tails of
+    every member), with ``log(K/alpha)`` for the signed maximum.
+
     >>> gap_from_values(torch.full((1000,), 0.75), torch.full((1000,), 0.25)).fmt()
     '0.5 [0.439, 0.561] (95%, n=1000)'
+    >>> gap_from_values(torch.full((1000,), 0.75), torch.full((1000,), 0.25), sides=1).fmt()
+    '0.5 [0.439, 0.555] (95% one-sided, n=1000)'
     """
     phi = as_phi(phi)
     confidence = _check_confidence(confidence)
+    if isinstance(sides, bool) or sides not in (1, 2):
+        raise ValueError(f"sides must be 1 or 2, got {sides!r}")
     gaps = member_gaps(real_values, fake_values, phi=phi, objective=objective, name=name)
     n_r = torch.as_tensor(real_values).shape[-1]
     n_f = torch.as_tensor(fake_values).shape[-1]
     K = gaps.numel()
     n_eff = n_r * n_f / (n_r + n_f)
     scores = gaps.abs() if absolute else gaps
-    est = bonferroni_max(scores, n=n_eff, value_range=phi.value_range, confidence=confidence, seed=seed)
-    low = max(0.0, est.ci_low) if absolute else est.ci_low
+    est = bonferroni_max(scores, n=n_eff, value_range=phi.value_range, confidence=confidence, seed=seed,
+                         sides=sides)
+    low = est.ci_low
+    if sides == 1 and absolute:  # both tails of every member: the two-sided half-width (module docstring)
+        low = bonferroni_max(scores, n=n_eff, value_range=phi.value_range, confidence=confidence, sides=2).ci_low
+    low = max(0.0, low) if absolute else low
     method = ("bonferroni-" if K > 1 else "") + "hoeffding-two-sample" + (f"(K={K})" if K > 1 else "")
     method += ", |gap|" if absolute else ""
+    if sides == 1:
+        method += ", one-sided" + (f" (lower limit: alpha/{2 * K} per member and side)" if absolute else "")
     return dataclasses.replace(est, ci_low=low, n=int(min(n_r, n_f)), method=method)
 
 

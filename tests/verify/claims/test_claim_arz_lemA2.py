@@ -21,9 +21,15 @@ from ganlimits.constructions import (
 )
 from ganlimits.theory import MCDIARMID_TAIL
 from ganlimits.theory._arz_lemA2 import MCDIARMID_VARIANCE_PROXY, SUBGAUSSIAN_TAIL, SUBGAUSSIAN_VARIANCE_CEILING
-from ganlimits.verify import MLPFamily, RunConfig, phi_log, run_claim
+from ganlimits.verify import Estimate, MLPFamily, RunConfig, phi_log, run_claim
 from ganlimits.verify.claims._arz_lemma import max_variance_member, planted_tail_sd, solve_t, tail_trial
-from ganlimits.verify.claims._common import NEAR_BOUNDARY
+from ganlimits.verify.claims._common import (
+    NEAR_BOUNDARY,
+    NearBoundaryControl,
+    PowerCurve,
+    check_decision_inputs,
+    decide,
+)
 from ganlimits.verify.claims.arz_lemA2 import Settings, identity_check, objective_draws, tail_test, target_mean
 
 CLIP = 0.1
@@ -158,9 +164,45 @@ def test_tail_test_counts_are_exact_on_a_small_case():
     out = tail_test(f, centre=0.0, centre_half_width=0.05, t_grid=[0.0, 0.1, 0.2], bound=[1.0, 1.0, 1.0],
                     confidence_each=0.95)
     # |f| >= t + 0.05: t = 0 -> {0.1, 0.2, 0.3, 0.05} = 4; t = 0.1 -> {0.2, 0.3} = 2; t = 0.2 -> {0.3} = 1.
+    # |f| >= t - 0.05: t = 0 -> all 5; t = 0.1 -> {0.1, 0.2, 0.3, 0.05} = 4; t = 0.2 -> {0.2, 0.3} = 2.
     assert out["count"].tolist() == [4, 2, 1]
+    assert out["count_upper"].tolist() == [5, 4, 2]
     assert out["raw_tail"].tolist() == [1.0, 0.6, 0.4]
     assert not out["violated"].any() and all(e.sides == 1 for e in out["estimates"])
+    from ganlimits.verify import clopper_pearson
+
+    for e, c, cu in zip(out["estimates"], [4, 2, 1], [5, 4, 2], strict=True):
+        assert e.ci_low == clopper_pearson(c, 5, confidence=0.95, sides=1).ci_low
+        assert e.ci_high == clopper_pearson(cu, 5, confidence=0.95, sides=1).ci_high
+
+
+def test_tail_limits_hold_whatever_the_centre_error_within_h():
+    """Coverage of both one-sided limits of the tail at the stated level when the centre is off by h (the worst case
+    the centring interval allows). f ~ N(0, 1), t = 1.6 (true tail 2 Phi(-1.6) = 0.1096), h = 0.2, centre = +h.
+    Statistical test: R = 400 draws per repeat, 300 repeats, per-limit level 95% (alpha = 0.05), numpy seed 31;
+    misses of each limit must stay <= the 0.999 quantile of Binomial(300, 0.05). Negative control: the upper limit
+    taken from the +h count (the interval before this fix) misses far more often than that."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(31)
+    t, h, truth = 1.6, 0.2, float(2 * st.norm.sf(1.6))
+    low_miss = high_miss = wrong_miss = 0
+    for _ in range(300):
+        f = torch.from_numpy(rng.normal(size=400))
+        out = tail_test(f, centre=h, centre_half_width=h, t_grid=[t], bound=[1.0], confidence_each=0.95)
+        est = out["estimates"][0]
+        low_miss += est.ci_low > truth
+        high_miss += est.ci_high < truth
+        wrong_miss += clopper_pearson_high(int(out["count"][0]), 400) < truth
+    threshold = int(st.binom.ppf(0.999, 300, 0.05))
+    assert low_miss <= threshold and high_miss <= threshold, (low_miss, high_miss, threshold)
+    assert wrong_miss > 3 * threshold, wrong_miss
+
+
+def clopper_pearson_high(count: int, n: int) -> float:
+    from ganlimits.verify import clopper_pearson
+
+    return clopper_pearson(count, n, confidence=0.95, sides=1).ci_high
 
 
 def test_planted_tail_law_is_exact_and_its_power_grows_with_the_tail():
@@ -244,14 +286,38 @@ def test_the_run_records_the_controls_and_the_spread(small_result):
     # The spread discriminator's f really spreads: far more than the random member's.
     assert m["max-variance"]["std_f"] > 10 * m["random"]["std_f"]
     ctrl = m["near_boundary_control"]
-    assert NEAR_BOUNDARY[0] <= ctrl["ratio"] <= NEAR_BOUNDARY[1] and ctrl["measured"]["n"] == _small().R
+    assert ctrl["ratio_interval"] == [_small().control_factor] * 2 and ctrl["truth_low"] == ctrl["truth_high"]
+    assert NEAR_BOUNDARY[0] <= _small().control_factor <= NEAR_BOUNDARY[1] and ctrl["measured"]["n"] == _small().R
     assert r.control_caught == (r.control.ci_low > r.bound["value"])
+    # The control and the curve serve the measurement (the tail at t95, its per-limit level, R draws), and the
+    # verdict follows the rule from the recorded numbers unless a refutation or the identity check overrides it.
+    control, curve = _rebuild(r)
+    check_decision_inputs(r.measured, r.bound["value"], control=control, resolution=curve, direction="upper")
+    assert r.measured.confidence == r.resolution["confidence"] == r.measurements["tail_confidence_each"]
+    for bad in (dict(resolution=dataclasses.replace(curve, confidence=0.95)),
+                dict(resolution=dataclasses.replace(curve, n=curve.n + 1)),
+                dict(control=dataclasses.replace(control, measured=dataclasses.replace(control.measured, sides=2)))):
+        with pytest.raises(ValueError):
+            decide(r.measured, r.bound["value"], direction="upper", **(dict(control=control, resolution=curve) | bad))
+    if not any(any(m[nm]["violated"]) for nm in ("random", "trained", "max-variance")) and \
+            m["identity_control"]["caught"]:
+        assert r.verdict == decide(r.measured, r.bound["value"], control=control, resolution=curve)[0]
     # At this R the tail test catches a tail twice McDiarmid's (seed 0), and the identity check the biased sampler.
     assert r.control_caught and m["identity_control"]["caught"]
     assert m["identity_control"]["bias"]["ci_low"] * m["identity_control"]["bias"]["ci_high"] > 0  # known sign
     assert len(m["variance_vs_m"]["m"]) >= 4 and m["variance_vs_m"]["slope"]["n"] == 4 * _small().R_var
     assert r.resolution["n"] == _small().R and r.verdict_reason
     assert r.figures == ["arz-lemA2_tail.png", "arz-lemA2_power.png", "arz-lemA2_variance.png"]
+
+
+def _rebuild(r) -> tuple[NearBoundaryControl, PowerCurve]:
+    c = r.measurements["near_boundary_control"]
+    control = NearBoundaryControl(**{k: c[k] for k in ("name", "truth_low", "truth_high", "lower_certificate",
+                                                       "upper_certificate", "bound", "baseline", "direction")},
+                                  measured=Estimate(**c["measured"]))
+    keep = ("strengths", "detected", "repeats", "n", "bound", "baseline", "label", "confidence", "direction")
+    res = {k: v for k, v in r.resolution.items() if k in keep}
+    return control, PowerCurve(**{**res, "strengths": tuple(res["strengths"]), "detected": tuple(res["detected"])})
 
 
 @pytest.mark.parametrize("change,match", [

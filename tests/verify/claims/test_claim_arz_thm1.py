@@ -1,10 +1,13 @@
 """Claim arz-thm1: the procedure behind the verdict, not its outcome.
 
 The verdict attack must catch the joint-law-breaking (code-dependent) generator; the logistic class it replaced must
-be blind to it (why the class changed); the near-boundary control must be caught by the verdict's own attack; the
-quick run must record the theorem's m, the collapse detector, the coverage, the control, the power curve and the m
-grid; bad settings fail before any computation. Every gap is the best member's |gap| with one-sided Bonferroni
-two-sample Hoeffding limits at 95% (alpha = 0.05); every test fixes its seeds, so none can flake.
+be blind to it (why the class changed); the planted cases' TV ceilings (the controls' upper certificates) are the
+right numbers, attained by an out-of-class oracle; the near-boundary control, certified from both sides, must be
+caught by the verdict's own attack at the full setting's n; the quick run must record the theorem's m, the collapse
+detector, the coverage, the control, the power curve and the m grid, and its control and curve must serve its
+measurement; bad settings fail before any computation. Every gap is the best member's |gap| with one-sided
+Bonferroni two-sample Hoeffding limits at 95% (alpha = 0.05; the lower one with both tails of every member); every
+test fixes its seeds, so none can flake.
 """
 
 import dataclasses
@@ -17,11 +20,16 @@ from ganlimits.constructions import (
     CodeDependentGenerator,
     FreshGenerator,
     HashedMemoryGenerator,
-    PlantedMixture,
 )
 from ganlimits.verify import Estimate, MLPFamily, RunConfig, run_claim
-from ganlimits.verify.claims._arz import World, certify_gap, mixture_value, rate_for
-from ganlimits.verify.claims._common import NEAR_BOUNDARY, NearBoundaryControl, PowerCurve, decide
+from ganlimits.verify.claims._arz import World, certify_gap, planted_generator, planted_truth
+from ganlimits.verify.claims._common import (
+    NEAR_BOUNDARY,
+    NearBoundaryControl,
+    PowerCurve,
+    check_decision_inputs,
+    decide,
+)
 from ganlimits.verify.claims.arz_thm1 import AttackSettings, Settings, theorem_support, verdict_attack
 
 EPS = Settings.quick().eps
@@ -48,6 +56,7 @@ def test_verdict_attack_catches_the_code_dependent_generator_and_the_linear_clas
     assert seen.ci_low > EPS, seen
     assert detail["best_member_trained"] and detail["p"] == 66 * 8 + 8 + 8 + 1
     assert seen.estimate == max(abs(g) for g in detail["member_gaps"]) and seen.sides == 1
+    assert seen.method.endswith(f"one-sided (lower limit: alpha/{2 * detail['K']} per member and side)")
     blind = dataclasses.replace(MID, hidden=())
     missed, detail = verdict_attack(_cd(world, 3), world.encoder, world.mu, settings=blind,
                                     rng=torch.Generator().manual_seed(4))
@@ -63,21 +72,70 @@ def test_verdict_attack_does_not_flag_a_perfect_generator(world):
     assert est.ci_high < EPS and est.sides == 1, est
 
 
-def test_near_boundary_control_is_caught_by_the_verdict_attack(world):
-    """The control of the full setting at the verdict's n: the memorizing generator at m = 64^2 mixed with the
-    code-dependent one at the rate where the certified gap is 2.2 eps (certifier: 8 members, 300 steps, 8000 pairs,
-    scored on 100,000 pairs per side); the full setting's trained members, at its n, must see it (lower limit >
-    eps). Seeds 7-11."""
-    G = HashedMemoryGenerator(world.clean, world.noise, k=64, seed=7)
-    cert = certify_gap(_cd(world, 8), G, world.encoder, world.mu, settings=Settings.quick().certify, n_score=100_000,
+@pytest.mark.parametrize("kind,classes", [("code-dependent", (0, 1, 2, 3, 4)), ("mode-dropping", (0, 1, 4, 5, 8, 9))])
+def test_the_tv_ceilings_of_the_planted_cases_are_attained_by_an_oracle(kind, classes):
+    """The upper certificate of every control is the planted generator's total-variation ceiling, 2p(1 - p)
+    (code-dependent) or 1 - p (mode-dropping). On the 1200-d mixture, whose components are told apart exactly by
+    the mean of coordinates 700..1199 (the component's mean b), an out-of-class oracle attains it: 1[(|z_1| < q) xor
+    (label in A)] for the code-dependent generator (never 1 on its pairs, probability 2p(1 - p) on real pairs),
+    1[label dropped] for mode dropping. Its measured gap must lie within a two-sided 95% Hoeffding interval of the
+    ceiling (n = 4000 pairs per side, seeds 21, 22), so the ceiling is the TV and not a loose number."""
+    w = World.build("mixture_1200d", code_dim=2, sigma=1.0)
+    G, ceiling, _ = planted_generator(kind, w.clean, w.noise, classes=classes, sigma=1.0,
+                                      generator=torch.Generator().manual_seed(21))
+    means = w.clean.means[:, -1]  # the component means b (coordinates 700.. equal b exactly)
+    in_a = torch.zeros(means.numel(), dtype=torch.bool)
+    in_a[list(classes)] = True
+
+    def label_in_a(x):
+        b = x[:, 700:1199].mean(dim=1)  # position 1199 carries the code
+        return in_a[(b[:, None] - means[None, :]).abs().argmin(dim=1)]
+
+    def oracle(x, code):
+        if kind == "mode-dropping":
+            return (~label_in_a(x)).double()
+        return ((code[:, 0].abs() < G.threshold) ^ label_in_a(x)).double()
+
+    from ganlimits.verify import bigan_gap
+
+    est = bigan_gap(oracle, G, w.encoder, w.mu, n=4000, phi="identity", generator_rng=torch.Generator().manual_seed(22))
+    assert est.ci_low <= ceiling <= est.ci_high, (kind, est, ceiling)
+    p = float(sum(w.clean.weights[list(classes)]))
+    assert ceiling == pytest.approx(2 * p * (1 - p) if kind == "code-dependent" else 1 - p, rel=1e-12)
+
+
+def test_the_controls_certified_interval_fits_between_1_5_and_3_eps(world):
+    """The two certificates of the digits control: the certifier's lower limit (quick certifier, 100,000 pairs per
+    side at 99.9%, seeds 8, 9) and the TV ceiling sandwich the class's sup; at the claim's rate (upper end at 2.9 eps)
+    the whole interval lies in [1.5, 3] eps: rate times the certified gap and rate times the ceiling, since the
+    perfect generator contributes exactly 0 to every discriminator's gap."""
+    s = Settings.quick()
+    planted, ceiling, _ = planted_generator(s.planted, world.clean, world.noise, classes=s.planted_classes,
+                                            sigma=1.0, generator=torch.Generator().manual_seed(8))
+    cert = certify_gap(planted, world.encoder, world.mu, settings=s.certify, n_score=100_000,
                        rng=torch.Generator().manual_seed(9), confidence=0.999)
-    rate = rate_for(cert, 2.2 * EPS)
-    truth = mixture_value(cert, rate)
-    assert 0 < rate <= 1 and NEAR_BOUNDARY[0] * EPS <= truth.ci_low <= truth.ci_high <= NEAR_BOUNDARY[1] * EPS
-    mix = PlantedMixture(G, _cd(world, 10), rate=rate, generator=torch.Generator().manual_seed(10))
-    attack = dataclasses.replace(Settings.full().attack, K_random=0)  # the random members never find it
-    est, _ = verdict_attack(mix, world.encoder, world.mu, settings=attack, rng=torch.Generator().manual_seed(11))
-    assert est.ci_low > EPS, (est, truth)
+    low = cert["planted"].ci_low
+    assert 0 < low <= ceiling and low / ceiling >= NEAR_BOUNDARY[0] / s.control_factor  # room for a control
+    rate = s.control_factor * EPS / ceiling
+    lo, hi = planted_truth(cert, ceiling, rate)
+    assert NEAR_BOUNDARY[0] * EPS <= lo <= hi <= NEAR_BOUNDARY[1] * EPS
+    assert hi == pytest.approx(s.control_factor * EPS) and lo == pytest.approx(rate * low)
+
+
+@pytest.mark.slow
+def test_near_boundary_control_is_caught_by_the_full_verdict_attack(world):
+    """The digits control of the full setting at the verdict's n: the perfect generator mixed with the code-dependent
+    one at the rate where the TV ceiling is 2.9 eps (the claim's control; certified interval about [2.0, 2.9] eps
+    with the full certifier); the full setting's attack must see it (lower limit > eps). Seeds 10, 11."""
+    from ganlimits.verify.claims._arz import planted_trial
+    from ganlimits.verify.claims.arz_thm1 import _trial_config, _tv_ceiling
+
+    s = Settings.full()
+    rate = s.control_factor * EPS / _tv_ceiling("digits", s.planted, s.planted_classes)
+    cfg = _trial_config(s, "digits", s.attack, planted=s.planted, classes=list(s.planted_classes), rate=rate)
+    for seed in (10, 11):
+        row = planted_trial(cfg, seed)
+        assert row["detected"] and row["gap"]["ci_low"] > EPS, row
 
 
 def _small() -> Settings:
@@ -98,16 +156,22 @@ def test_the_run_records_everything_the_verdict_rests_on_and_follows_the_rule(sm
     assert r.params["p"] == need["p"] == 66 * 8 + 8 + 8 + 1
     assert r.measurements["digits"]["encoder_inverts"] is True  # E(G(z)) == z, bit for bit
     # The measurement is the verdict attack's: one-sided Bonferroni limits over all its members, at its n.
+    K = s.attack.K_random + s.attack.K_trained
     assert r.measured.sides == 1 and r.measured.n == s.attack.n_test
-    assert r.measured.method.startswith(f"one-sided bonferroni-hoeffding-two-sample(K={s.attack.K_random + 4})")
+    assert r.measured.method.startswith(f"bonferroni-hoeffding-two-sample(K={K}), |gap|, one-sided")
     # Collapse at the verdict's m: the memory-row detector sees a gap near 1 on the verdict's own test pairs.
     assert r.measurements["collapse"]["memory_row_gap"]["ci_low"] > 0.95
     cov = r.params["memory_coverage"]
     assert r.params["target_support"] == "unbounded" and cov["m"] == r.params["m"] and cov["components"] == 1797
     assert cov["covered"] == 1797 and cov["mean_copies"] > 100  # every base image memorized hundreds of times
-    # The near-boundary control's true value lies in [1.5, 3] eps and was attacked at the verdict's n.
-    ctrl = r.measurements["near_boundary_control"]
-    assert NEAR_BOUNDARY[0] <= ctrl["ratio"] <= NEAR_BOUNDARY[1] and r.control_true_value == ctrl["true_value"]
+    # The near-boundary control's certified interval lies in [1.5, 3] eps, its upper end is rate x the TV ceiling,
+    # its lower end rate x the certifier's lower limit; it was attacked at the verdict's n.
+    ctrl, digits = r.measurements["near_boundary_control"], r.measurements["digits"]
+    lo, hi = ctrl["ratio_interval"]
+    assert NEAR_BOUNDARY[0] <= lo <= hi <= NEAR_BOUNDARY[1] and r.control_true_value == ctrl["true_value"]
+    assert ctrl["truth_high"] == pytest.approx(digits["rate"] * digits["tv_ceiling"], rel=1e-12)
+    assert ctrl["truth_low"] == pytest.approx(digits["rate"] * digits["certified"]["planted"]["ci_low"], rel=1e-12)
+    assert "total-variation ceiling" in ctrl["upper_certificate"] and "Hoeffding" in ctrl["lower_certificate"]
     assert ctrl["measured"]["n"] == s.attack.n_test and r.control_caught == (r.control.ci_low > s.eps)
     # The power curve and the m grid, from 16 up to the theorem's m.
     assert r.resolution["n"] == s.attack.n_test and len(r.resolution["strengths"]) == 1
@@ -118,15 +182,38 @@ def test_the_run_records_everything_the_verdict_rests_on_and_follows_the_rule(sm
         assert all(row["consistent"] for row in grid if row["m"] >= first)
         assert math.isclose(r.measurements["support_resolution"]["ratio_paper"], need["paper"] / first)
     assert grid[0]["gap"]["ci_low"] > s.eps  # m = 16 memorized images are seen at once
-    # The verdict follows the rule of docs/design.md from the recorded numbers (whatever it is).
-    c = r.measurements["near_boundary_control"]
-    control = NearBoundaryControl(c["name"], true_value=c["true_value"], truth=c["truth"], bound=c["bound"],
-                                  measured=Estimate(**c["measured"]))
-    res = {k: v for k, v in r.resolution.items() if k in ("strengths", "detected", "repeats", "n", "bound")}
-    curve = PowerCurve(**{**res, "strengths": tuple(res["strengths"]), "detected": tuple(res["detected"])})
+    # The control and the curve serve the measurement (bound, direction, n, confidence, sides), and the verdict
+    # follows the rule of docs/design.md from the recorded numbers (whatever it is).
+    control, curve = _rebuild(r)
+    check_decision_inputs(r.measured, r.bound["value"], control=control, resolution=curve, direction="upper")
     assert (r.verdict, r.verdict_reason.split("; ")[0]) == decide(r.measured, r.bound["value"], control=control,
-                                                                  resolution=curve)
+                                                                  resolution=curve, direction="upper")
     assert r.figures == ["arz-thm1_gap_vs_m.png", "arz-thm1_power.png"]
+
+
+def _rebuild(r) -> tuple[NearBoundaryControl, PowerCurve]:
+    c = r.measurements["near_boundary_control"]
+    control = NearBoundaryControl(**{k: c[k] for k in ("name", "truth_low", "truth_high", "lower_certificate",
+                                                       "upper_certificate", "bound", "baseline", "direction")},
+                                  measured=Estimate(**c["measured"]))
+    keep = ("strengths", "detected", "repeats", "n", "bound", "baseline", "label", "confidence", "direction")
+    res = {k: v for k, v in r.resolution.items() if k in keep}
+    return control, PowerCurve(**{**res, "strengths": tuple(res["strengths"]), "detected": tuple(res["detected"])})
+
+
+def test_the_claims_control_and_curve_refuse_another_bound_n_confidence_or_direction(small_result):
+    """The same records, altered one field at a time, no longer serve the measurement: decide raises."""
+    r = small_result
+    control, curve = _rebuild(r)
+    eps = r.bound["value"]
+    for bad in (dict(control=dataclasses.replace(control, measured=dataclasses.replace(control.measured, n=100))),
+                dict(resolution=dataclasses.replace(curve, n=2 * curve.n)),
+                dict(resolution=dataclasses.replace(curve, confidence=0.9)),
+                dict(resolution=dataclasses.replace(curve, direction="lower")),
+                dict(resolution=dataclasses.replace(curve, bound=2 * eps))):
+        inputs = dict(control=control, resolution=curve) | bad
+        with pytest.raises(ValueError):
+            decide(r.measured, eps, direction="upper", **inputs)
 
 
 def test_same_seed_gives_identical_numbers_and_another_seed_does_not(world):
@@ -143,6 +230,9 @@ def test_same_seed_gives_identical_numbers_and_another_seed_does_not(world):
 @pytest.mark.parametrize("change,match", [
     ({"max_support": 1000}, "eps"),  # the theorem's m unreachable
     ({"eps": 0.3}, "eps"),  # the control would need a gap above the TV of the planted generator
+    ({"planted_classes": (10,)}, "planted classes"),  # not a label of the digits
+    ({"planted_classes": tuple(range(10))}, "planted classes"),  # all the mass: no violation
+    ({"planted": "shifted"}, "planted"),
     ({"control_factor": 3.5}, "control_factor"),
     ({"power_factors": (2.0, 1.5)}, "power_factors"),
 ])

@@ -99,6 +99,9 @@ def test_the_run_records_both_routes_and_the_exact_control(quick_result):
     # The control's exact mismatch is control_factor x delta, and the exact check flags it.
     assert m["control_exact"] == pytest.approx(s.control_factor * s.tv_budget, rel=1e-9)
     assert r.control_caught is True and r.control_true_value == m["control_exact"]
+    ctrl = m["near_boundary_control"]  # an exact truth: both certificates are the same computation
+    assert ctrl["truth_low"] == ctrl["truth_high"] == m["control_exact"]
+    assert ctrl["lower_certificate"] == ctrl["upper_certificate"] and ctrl["lower_certificate"].startswith("exact")
     # The Monte-Carlo consistency check (Clopper-Pearson 95%, n = 20000, seed 0) and the sweep (n = 5000 each).
     assert m["mismatch_exact_in_mc_interval"]
     for row in m["tv_sweep"]:
