@@ -399,7 +399,7 @@ def decide(measured: Estimate, bound: float, *, control: NearBoundaryControl | N
         repeats = "no power curve" if resolution is None else f"{resolution.repeats} repeats per strength"
         return "inconclusive", (f"no resolution: no planted strength was detected with a 95% lower limit of "
                                 f"{POWER:.0%} power ({repeats}; at least {need} are needed)")
-    if factor > MAX_RESOLUTION_FACTOR:
+    if factor > MAX_RESOLUTION_FACTOR * (1 + 1e-12):
         return "inconclusive", (f"the resolution is {factor:.2g} times the bound, coarser than "
                                 f"{MAX_RESOLUTION_FACTOR:g} times")
     if not within:
