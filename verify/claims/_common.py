@@ -390,9 +390,10 @@ def decide(measured: Estimate, bound: float, *, control: NearBoundaryControl | N
     if control is None:
         return "inconclusive", "no near-boundary control with a certified true value: the verdict could not fail"
     r_lo, r_hi = control.ratio_interval
+    span = f"{r_lo:.2g}" if f"{r_lo:.2g}" == f"{r_hi:.2g}" else f"{r_lo:.2g} to {r_hi:.2g}"
     if not control.caught:
-        return "inconclusive", (f"the near-boundary control {control.name!r} (certified true value {r_lo:.2g} to "
-                                f"{r_hi:.2g} times the bound) was not caught: the attack lacks power at this n")
+        return "inconclusive", (f"the near-boundary control {control.name!r} (certified true value {span} times the "
+                                "bound) was not caught: the attack lacks power at this n")
     factor = None if resolution is None else resolution.resolution_factor
     if factor is None:
         need = min_power_repeats()
@@ -405,8 +406,8 @@ def decide(measured: Estimate, bound: float, *, control: NearBoundaryControl | N
     if not within:
         side = "upper" if upper else "lower"
         return "inconclusive", f"the measurement's {side} limit is not within the bound {bound:.4g}"
-    return "consistent", (f"within the bound, near-boundary control caught (certified true value {r_lo:.2g} to "
-                          f"{r_hi:.2g} times the bound), resolution {factor:.2g} times the bound")
+    return "consistent", (f"within the bound, near-boundary control caught (certified true value {span} times the "
+                          f"bound), resolution {factor:.2g} times the bound")
 
 
 def power_figure(curve: PowerCurve, out_dir, name: str, *, xlabel: str, title: str = "") -> str:
