@@ -40,7 +40,9 @@ class LabConfig:
     Method-specific: ``unroll_steps`` differentiable inner Adam steps of D (Unrolled GAN, K = 5 as in Metz et
     al. and VEEGAN's Table 1), ``n_critic`` critic updates per generator update and ``gp_weight`` the
     gradient-penalty weight (WGAN-GP, Gulrajani et al.'s defaults 5 and 10), ``recon_weight`` the weight of
-    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective).
+    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective) and ``recon_std`` the standard deviation
+    sigma of VEEGAN's reconstructor p_theta(z | x) = N(F_theta(x), sigma^2 I) (1, as in VEEGAN's released
+    notebook).
 
     Every field is checked on construction; a bad value is a ``ValueError`` naming the field.
 
@@ -62,6 +64,7 @@ class LabConfig:
     n_critic: int = 5
     gp_weight: float = 10.0
     recon_weight: float = 1.0
+    recon_std: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("width", "depth", "noise_dim", "batch_size", "unroll_steps", "n_critic"):
@@ -69,6 +72,7 @@ class LabConfig:
         # A learning rate of 0 is allowed: it freezes a player (the lab's tests use it as a broken trainer).
         for name in ("lr_g", "lr_d", "gp_weight", "recon_weight"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0))
+        object.__setattr__(self, "recon_std", check_number("recon_std", self.recon_std, low=0, low_open=True))
         for name in ("beta1", "beta2"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0, high=1,
                                                         high_open=True))

@@ -24,7 +24,7 @@ from ganlimits.constructions import GaussianMixtureTarget, grid, mixture_1200d, 
 from ganlimits.theory import check_number, check_seed
 
 from .._streams import Streams
-from ._gan_joint import VEEGAN, BiGAN
+from ._gan_joint import ALI, VEEGAN, BiGAN
 from ._gan_steps import WGANGP, LabMethod, PacGAN, VanillaGAN
 from ._gan_unrolled import UnrolledGAN
 from ._mode_metrics import ModeMetrics, mode_metrics
@@ -34,15 +34,17 @@ __all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method"
            "TrainResult", "train_gan", "run_steps", "train_with_snapshots", "score_samples"]
 
 MODELS = ("gan", "ali", "unrolled", "veegan", "pacgan2", "pacgan4", "wgan-gp")
-"""The lab's methods, by the name :func:`train_gan` takes."""
+"""The lab's methods of the mode-collapse benchmarks, by the name :func:`train_gan` takes (it also takes
+``"bigan"``: ALI's game with a deterministic encoder)."""
 
 MODEL_LABELS = {"gan": "GAN", "ali": "ALI", "unrolled": "Unrolled GAN", "veegan": "VEEGAN", "pacgan2": "PacGAN2",
-                "pacgan4": "PacGAN4", "wgan-gp": "WGAN-GP"}
+                "pacgan4": "PacGAN4", "wgan-gp": "WGAN-GP", "bigan": "BiGAN"}
 
 LAB_TARGETS = ("ring", "grid", "mixture_1200d")
 """VEEGAN's three synthetic targets, by name."""
 
-_CLASSES = {"gan": VanillaGAN, "ali": BiGAN, "unrolled": UnrolledGAN, "veegan": VEEGAN, "wgan-gp": WGANGP}
+_CLASSES = {"gan": VanillaGAN, "ali": ALI, "bigan": BiGAN, "unrolled": UnrolledGAN, "veegan": VEEGAN,
+            "wgan-gp": WGANGP}
 _PACKS = {"pacgan2": 2, "pacgan4": 4}
 _CHUNK_STEPS = 25
 
@@ -111,7 +113,7 @@ class Snapshot:
 @dataclass
 class TrainResult:
     """One training run: what was trained, how, its scores over training and at the end, and the trained
-    networks as callables (``generator``: z -> x; ``encoder``: x -> z for ALI and VEEGAN, else None)."""
+    networks as callables (``generator``: z -> x; ``encoder``: x -> z for ALI, BiGAN and VEEGAN, else None)."""
 
     model: str
     label: str
