@@ -32,8 +32,9 @@ class LabConfig:
     ``G: R^{d_code} -> R^d``, the discriminator (or critic) and the encoder / reconstructor; noise
     ``z ~ N(0, I_{d_code})`` with ``d_code = noise_dim``. Optimiser: Adam for every network, learning rate
     ``lr_g`` for the generator (and the encoder / reconstructor), ``lr_d`` for the discriminator, betas
-    ``(beta1, beta2)``, and ``lr_schedule``: ``"linear"`` decays every learning rate linearly from its value at
-    the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``), ``"constant"`` keeps it. One
+    ``(beta1, beta2)``, and ``lr_schedule``: ``"constant"`` (the default, and the papers' schedule: VEEGAN's,
+    Unrolled GAN's and PacGAN's code train at a fixed rate) keeps it, ``"linear"`` decays every learning rate
+    linearly from its value at the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``). One
     training *step* is one generator update, after the method's discriminator update(s), on minibatches of
     ``batch_size`` samples (PacGAN: ``batch_size`` packs).
 
@@ -47,7 +48,7 @@ class LabConfig:
     Every field is checked on construction; a bad value is a ``ValueError`` naming the field.
 
     >>> LabConfig().describe()
-    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (linear schedule)'
+    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (constant schedule)'
     """
 
     width: int = 128
@@ -59,7 +60,7 @@ class LabConfig:
     lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "linear"
+    lr_schedule: str = "constant"
     unroll_steps: int = 5
     n_critic: int = 5
     gp_weight: float = 10.0
