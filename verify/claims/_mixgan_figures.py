@@ -59,8 +59,7 @@ def table_markdown(target: str, rows: dict, budget: dict, regime: dict | None = 
                      f"{100 * regime['diffuse_high_quality_mean']:.1f} | — | — | — | — | — | — | — | — |")
     for key, agg in rows.items():
         b = budget[key]
-        ok = "—" if regime is None else sum(
-            bool(v["in_regime"]) for r, v in regime["runs"].items() if r.rsplit("/", 1)[0] == key)
+        ok = "—" if regime is None else sum(bool(v["in_regime"]) for v in regime["runs"][key])
         lines.append(f"| {key} | {_cell(agg['modes'])} | {_cell(agg['high_quality'], 100.0)} | "
                      f"{_cell(agg['reverse_kl'], digits=2)} | {_cell(agg['gap_log'], digits=3)} | "
                      f"{_cell(agg['gap_identity'], digits=3)} | {ok}/{n_seeds} | "

@@ -82,7 +82,8 @@ def _support(b: dict | None) -> str:
 
 
 def _regime_cell(regime: dict | None, target: str, i: int) -> str:
-    run = None if regime is None else regime.get(target, {}).get("runs", {}).get(f"bigan/seed {i}")
+    runs = None if regime is None else regime.get(target, {}).get("runs", {}).get("bigan")
+    run = None if runs is None or i >= len(runs) else runs[i]
     if run is None:
         return "—"
     return (f"{'settled' if run['settled'] else 'not settled'}, {100 * run['high_quality']:.1f}% HQ (floor "

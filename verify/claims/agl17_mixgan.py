@@ -71,6 +71,7 @@ from ..lab import (
     SettleRule,
     comparison_gate,
     equilibrium_gap,
+    gate_controls,
     lab_target,
     run_regime,
     target_regime,
@@ -160,7 +161,7 @@ class Settings(CheckedSettings):
     @classmethod
     def quick(cls) -> Settings:
         return cls(seeds=2, steps_2d=60, steps_1200d=15, eval_every=20, power_repeats=2, gap_steps=30,
-                   n_eval=500, regime_repeats=1, gap_n_train=512, gap_n_fresh=1024)
+                   n_eval=500, regime_repeats=1, gap_n_train=512, gap_n_fresh=1024, settle_window=2)
 
     @classmethod
     def full(cls) -> Settings:
@@ -194,8 +195,10 @@ class Settings(CheckedSettings):
     def steps_for(self, target: str) -> int:
         return self.steps_1200d if target == "mixture_1200d" else self.steps_2d
 
-    def settle_rule(self) -> SettleRule:
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol)
+    def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
+        """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a run still at the
+        diffuse level keeps training)."""
+        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, hq_floor=hq_floor)
 
 
 def train_trial(config: dict, seed: int) -> dict:
@@ -228,9 +231,9 @@ def _run_key(k: int, arm: str) -> str:
     return "k=1" if k == 1 else f"k={k} {arm}"
 
 
-def _trial_configs(s: Settings, streams) -> tuple[list[tuple], list[tuple[dict, int]]]:
+def _trial_configs(s: Settings, streams, floors: dict[str, float]) -> tuple[list[tuple], list[tuple[dict, int]]]:
     """The sweep: ``(keys, jobs)`` with key ``(run key, target, seed index)``; seed i of a target is shared by every
-    run."""
+    run; ``floors[target]`` the regime's high-quality floor of the settle rule."""
     keys, jobs = [], []
     lab = s.lab_config().to_dict()
     for target in s.targets:
@@ -243,7 +246,7 @@ def _trial_configs(s: Settings, streams) -> tuple[list[tuple], list[tuple[dict, 
                 jobs.append(({"k": k, "target": target, "constants": s.constants(), "steps": steps,
                               "eval_every": s.eval_every, "n_eval": s.n_eval, "lab": lab,
                               "entropy_weight": s.entropy_weight, "equal_params": arm == "equal" and k > 1,
-                              "settle": s.settle_rule().to_dict(), "gap_steps": s.gap_steps,
+                              "settle": s.settle_rule(floors[target]).to_dict(), "gap_steps": s.gap_steps,
                               "gap_n_train": s.gap_n_train, "gap_n_fresh": s.gap_n_fresh}, seed))
     return keys, jobs
 
@@ -325,7 +328,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     streams = streams_for(config)
     out_dir = Path(config.out_dir)
     tag = "-quick" if config.quick else ""
-    keys, jobs = _trial_configs(s, streams)
+    refs = {t: target_regime(lab_target(t, **s.constants()), rng=streams.torch("regime", t), n_eval=s.n_eval,
+                             repeats=s.regime_repeats, name=t) for t in s.targets}
+    keys, jobs = _trial_configs(s, streams, {t: r.hq_floor for t, r in refs.items()})
     rows = run_trials(train_trial, jobs, path=out_dir / f"{CLAIM}{tag}.trials.jsonl", resume=config.resume,
                       n_jobs=config.n_jobs, scheduler=config.scheduler, desc=CLAIM, progress=config.progress)
     trials = dict(zip(keys, rows, strict=True))
@@ -335,18 +340,25 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
 
     regimes, gates = {}, {}
     for t in s.targets:
-        ref = target_regime(lab_target(t, **s.constants()), rng=streams.torch("regime", t), n_eval=s.n_eval,
-                            repeats=s.regime_repeats, name=t)
+        ref = refs[t]
         checks = {r: [run_regime(x["final"], x["horizon"], ref) for x in per_target[t][r]] for r in run_keys}
-        regimes[t] = {**ref.to_dict(), "runs": {f"{r}/seed {i}": c.to_dict() for r in run_keys
-                                                for i, c in enumerate(checks[r])},
-                      "published_regime": {"baseline": "k=1 (GAN)", "high_quality_floor": s.baseline_hq,
-                                           "source": "PacGAN Table 1: GAN 94.8% high quality on the grid"}}
+        controls_ok = gate_controls(lab_target(t, **s.constants()), ref, s.settle_rule(ref.hq_floor),
+                                    cap=s.steps_for(t), eval_every=s.eval_every, rng=streams.torch("gate", t))
+        regimes[t] = {**ref.to_dict(), "runs": {r: [c.to_dict() for c in checks[r]] for r in run_keys},
+                      "gate_controls": controls_ok, "rule": s.settle_rule(ref.hq_floor).describe(n_modes[t]),
+                      "published_hq": s.baseline_hq,
+                      "published_source": "PacGAN Table 1: GAN 94.8% high quality on the grid"}
+        broken = [name for name, c in controls_ok.items() if not c["ok"]]
         for arm in s.arms:
             arm_key = _run_key(s.k_max, arm)
-            gates[(arm, t)] = comparison_gate({"gan": checks["k=1"], f"MIX+GAN {arm_key}": checks[arm_key]},
-                                              regime=ref, baseline="gan", published_hq=s.baseline_hq,
-                                              published_source="PacGAN's GAN: 94.8% on the grid")
+            ok, why = comparison_gate({"gan": checks["k=1"], f"MIX+GAN {arm_key}": checks[arm_key]},
+                                      regime=ref, baseline="gan", published_hq=s.baseline_hq,
+                                      published_source="PacGAN's GAN: 94.8% on the grid")
+            if broken:
+                ok, why = False, (f"the regime gate misread planted runs ({', '.join(broken)})"
+                                  + ("" if ok else f"; {why}"))
+            gates[(arm, t)] = (ok, why)
+            regimes[t].setdefault("comparisons", {})[arm] = {"decided": ok, "reason": why}
 
     comparisons, controls, curves, planted, decisions = {}, {}, {}, {}, {}
     for arm in s.arms:
@@ -402,7 +414,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     setting = (f"{s.lab_config().describe()}; entropy weight {s.entropy_weight:g}; arms "
                + ", ".join(s.arms) + f" (verdict: {s.verdict_arm}); step caps "
                + ", ".join(f"{t} {s.steps_for(t)}" for t in s.targets)
-               + f", stopped when settled ({s.settle_rule().describe()}); {s.n_eval} samples scored; best response "
+               + f", stopped when settled ({s.settle_rule().describe()}, floor the regime's); {s.n_eval} samples "
+               "scored; best response "
                f"{s.gap_steps} steps on {s.gap_n_train} draws per side, scored on {s.gap_n_fresh}")
     (out_dir / f"{CLAIM}-table.md").write_text(
         f"# {CLAIM}: MIX+GAN modes, % high quality, reverse KL and equilibrium gap over {s.seeds} seeds\n\n"
@@ -423,7 +436,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         params={"architecture": s.lab_config().describe(), "lab_config": s.lab_config().to_dict(), "ks": list(s.ks),
                 "arms": list(s.arms), "verdict_arm": s.verdict_arm,
                 "budget": budget, "caps": {t: s.steps_for(t) for t in s.targets},
-                "settle_rule": s.settle_rule().describe(), "seeds": s.seeds, "n_eval": s.n_eval,
+                "settle_rule": {t: s.settle_rule(refs[t].hq_floor).describe(n_modes[t]) for t in s.targets},
+                "seeds": s.seeds, "n_eval": s.n_eval,
                 "targets": {t: lab_target(t, **s.constants()).description for t in s.targets},
                 "distance_rule": DISTANCE_RULE, "objective": trials[(run_keys[-1], s.targets[0], 0)]["objective"],
                 "weights_scheme": "w = softmax(logits), logits trained by the player's Adam (exponentiated-gradient "

@@ -219,7 +219,7 @@ class Settings(CheckedSettings):
                    certifier=_verdict_attack(2000, 4000, 0, 4, 150, 500), witness_ks=(2, 8, 64),
                    n_train=1000, n_test=2000, power_repeats=1, certify_n=40_000, gap_rates=(0.12, 0.2),
                    leak_margins=(1.5, 3.0), n_recon=500, bootstrap=200, reference_n=1024, n_sizes=4, pilot_repeats=3,
-                   repeats=8, max_size=512, calibration_draws=100, n_eval=1000)
+                   repeats=8, max_size=512, calibration_draws=100, n_eval=1000, settle_window=2)
 
     @classmethod
     def full(cls) -> Settings:
@@ -261,8 +261,10 @@ class Settings(CheckedSettings):
     def lab_config(self) -> LabConfig:
         return LabConfig(noise_dim=self.code_dim, **{f: getattr(self, f) for f in _LAB_FIELDS})
 
-    def settle_rule(self) -> SettleRule:
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol)
+    def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
+        """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a pair still at
+        the diffuse level keeps training)."""
+        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, hq_floor=hq_floor)
 
     @property
     def probe_bound(self) -> float:
@@ -301,17 +303,17 @@ def _base_cfg(s: Settings) -> dict:
             "confidence": s.confidence, "n_recon": s.n_recon, "bootstrap": s.bootstrap}
 
 
-def _pair_jobs(s: Settings, streams: Streams) -> tuple[list[tuple[str, int]], list[tuple[dict, int]]]:
+def _pair_jobs(s: Settings, streams: Streams, refs: dict) -> tuple[list[tuple[str, int]], list[tuple[dict, int]]]:
     keys, jobs = [], []
     common = {**_base_cfg(s), "lab": s.lab_config().to_dict(), "model": MODEL,
               "attack": asdict(s.attack), "strong": asdict(s.strong), "reference_n": s.reference_n,
               "n_sizes": s.n_sizes, "pilot_repeats": s.pilot_repeats, "repeats": s.repeats, "max_size": s.max_size,
-              "calibration_draws": s.calibration_draws, "n_eval": s.n_eval, "eval_every": s.eval_every,
-              "settle": s.settle_rule().to_dict()}
+              "calibration_draws": s.calibration_draws, "n_eval": s.n_eval, "eval_every": s.eval_every}
     for target, cap in (("digits", s.steps_digits), (s.mixture, s.steps_mixture)):
         for i in range(s.seeds):
             keys.append((target, i))
-            jobs.append(({**common, "target": target, "cap": cap}, streams.seed("pair", target, i)))
+            jobs.append(({**common, "target": target, "cap": cap,
+                          "settle": s.settle_rule(refs[target].hq_floor).to_dict()}, streams.seed("pair", target, i)))
     return keys, jobs
 
 
@@ -394,16 +396,21 @@ def _probe_calibration(s: Settings, streams: Streams, config: RunConfig):
     return curve, control
 
 
-def _regime(s: Settings, rows: dict, streams: Streams) -> dict:
+def _references(s: Settings, streams: Streams) -> dict:
+    """Each target's regime reference (the target's own draws and the diffuse baseline scored like a pair)."""
+    return {t: regime_reference({"target": t, "code_dim": s.code_dim, "jitter": s.jitter, "n_eval": s.n_eval},
+                                streams.seed("regime", t)) for t in ("digits", s.mixture)}
+
+
+def _regime(s: Settings, rows: dict, refs: dict) -> dict:
     """``measurements["regime"]``: per target the target's own draws and the diffuse baseline scored like a pair
-    (the lab's regime reference), and per (model, seed) whether the pair settled and is in regime, with the
-    reason."""
+    (the lab's regime reference), and per model the seeds' regime readings (settled, in regime, the reason)."""
     out = {}
     for target, pairs in rows.items():
-        ref = regime_reference({"target": target, "code_dim": s.code_dim, "jitter": s.jitter, "n_eval": s.n_eval},
-                               streams.seed("regime", target))
-        runs = {f"{MODEL}/seed {i}": run_regime(r["final"], r["horizon"], ref).to_dict() for i, r in enumerate(pairs)}
-        out[target] = {**ref.to_dict(), "runs": runs, "published_regime": None,
+        ref = refs[target]
+        out[target] = {**ref.to_dict(), "runs": {MODEL: [run_regime(r["final"], r["horizon"], ref).to_dict()
+                                                         for r in pairs]},
+                       "rule": s.settle_rule(ref.hq_floor).describe(ref.n_components), "published_hq": None,
                        "note": "no published regime for a BiGAN on this target: each pair is gated on its own"}
     return out
 
@@ -437,10 +444,10 @@ def decide_claim(s: Settings, digits_rows: list[dict], regime: dict, witness: di
         return ("refuted", "witness informative",
                 f"a witness near-optimal at eps = {s.eps} (m = {near[0]['m']}) has codes the probe calls informative "
                 f"({w_reason})", _probe_pvalue(acc, s.probe_bound, "greater"), decisions)
-    runs = regime["digits"]["runs"]
+    runs = regime["digits"]["runs"][MODEL]
     pvalues = []
     for i, r in enumerate(digits_rows):
-        gate = runs[f"{MODEL}/seed {i}"]
+        gate = runs[i]
         g_verdict, g_reason = gap_q(_est(r["gap"]))
         c_verdict, c_reason = codes_q(_est(r["probe"]["codes"]["accuracy"]))
         decisions["pairs"].append({"seed": i, "in_regime": gate["in_regime"], "regime_reason": gate["reason"],
@@ -488,7 +495,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     s = resolve_settings(Settings, config, settings)
     streams = streams_for(config)
     out_dir = Path(config.out_dir)
-    keys, jobs = _pair_jobs(s, streams)
+    refs = _references(s, streams)
+    keys, jobs = _pair_jobs(s, streams, refs)
     rows = run_trials(pair_trial, jobs, path=out_dir / f"{CLAIM}{'-quick' if config.quick else ''}.pairs.jsonl",
                       resume=config.resume, n_jobs=config.n_jobs, scheduler=config.scheduler, desc=CLAIM,
                       progress=config.progress)
@@ -499,7 +507,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     witness = _witness(s, streams, config, trained_gap)
     gap_curve, gap_control, cert = _gap_calibration(s, streams, config)
     probe_curve, probe_control = _probe_calibration(s, streams, config)
-    regime = _regime(s, {"digits": digits_rows, s.mixture: mix_rows}, streams)
+    regime = _regime(s, {"digits": digits_rows, s.mixture: mix_rows}, refs)
     chance, bound = _digits_chance(), s.probe_bound
 
     def gap_q(e: Estimate):
@@ -515,7 +523,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     (out_dir / f"{CLAIM}-table.md").write_text(
         f"# {CLAIM}: trained BiGAN pairs beside the memorizing witness\n\n"
         f"Setting: {s.lab_config().describe()}; at most {s.steps_digits} steps on the digits and {s.steps_mixture} "
-        f"on the {s.mixture}, stopped when settled ({s.settle_rule().describe()}); eps = {s.eps} (arz-thm1); "
+        f"on the {s.mixture}, stopped when settled ({s.settle_rule().describe()}, floor the regime's); eps = "
+        f"{s.eps} (arz-thm1); "
         f"verdict: **{verdict}** ({reason}).\n\n{table}\n")
     figures = []
     if config.figures:
@@ -548,7 +557,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                "probe_bound": bound, "chance": chance, "probe_margin": s.probe_margin},
         params={"eps": s.eps, "code_dim": s.code_dim, "model": MODEL, "architecture": s.lab_config().describe(),
                 "lab_config": s.lab_config().to_dict(), "caps": {"digits": s.steps_digits, s.mixture: s.steps_mixture},
-                "settle_rule": s.settle_rule().describe(), "seeds": s.seeds,
+                "settle_rule": {t: regime[t]["rule"] for t in regime}, "seeds": s.seeds,
                 "targets": {"digits": digits_rows[0]["description"], s.mixture: mix_rows[0]["description"]},
                 "attack": asdict(s.attack), "strong": asdict(s.strong), "certifier": asdict(s.certifier),
                 "trial_seeds": {t: [streams.seed("pair", t, i) for i in range(s.seeds)]

@@ -70,7 +70,15 @@ from .._registry import RunConfig
 from .._results import ClaimResult, Estimate
 from .._sweep import run_trials
 from ..estimators import clopper_pearson, threshold_from_noise
-from ..lab import LR_SCHEDULES, LabConfig, SettleRule, discriminator_parameters, run_regime, target_regime
+from ..lab import (
+    LR_SCHEDULES,
+    LabConfig,
+    SettleRule,
+    discriminator_parameters,
+    gate_controls,
+    run_regime,
+    target_regime,
+)
 from ._common import (
     CONFIDENCE,
     NEAR_BOUNDARY,
@@ -184,7 +192,7 @@ class Settings(CheckedSettings):
         return cls(d_widths=(4, 8, 16, 32, 64), seeds=2, steps=300, eval_every=50, coverage_repeats=1,
                    power_repeats=1, calibration_draws=100, bootstrap=200, n_eval=1000, regime_repeats=1,
                    coverage_ks=(4, 64), coverage_spreads=(1.0,), coverage_uneven=False, repeats=15, n_sizes=6,
-                   pilot_repeats=6, holdout_draws=4000, figure_points=200)
+                   pilot_repeats=6, holdout_draws=4000, figure_points=200, settle_window=2)
 
     @classmethod
     def full(cls) -> Settings:
@@ -344,6 +352,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     regime = target_regime(target, rng=streams.torch("regime"), n_eval=st.n_eval, repeats=st.regime_repeats,
                            name=f"{st.side}x{st.side} grid")
     settle = SettleRule(window=st.settle_window, hq_tol=st.settle_hq_tol, hq_floor=regime.hq_floor)
+    gate_checks = gate_controls(target, regime, settle, cap=st.steps, eval_every=st.eval_every,
+                                rng=streams.torch("gate-controls"), n_eval=st.n_eval)
+    broken = [name for name, c in gate_checks.items() if not c["ok"]]
     lab = st.lab_config().to_dict()
     params = st.d_params()
 
@@ -420,6 +431,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     verdict, reason = decide_fit(st, fit, measured, n_measured=len(measured_widths), control=near, power=power,
                                  max_valid_support=max_valid, target_support=target_support,
                                  coverage_ok=coverage_ok, coverage_reason=coverage_reason)
+    if broken:
+        verdict, reason = "inconclusive", f"the regime gate misread planted runs ({', '.join(broken)}); {reason}"
     per_width = width_rows(st, trained, CONFIDENCE, gates)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = table_markdown(st, per_width, fit, line, coverage, target_support, holdout, near, power, verdict,
@@ -456,7 +469,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                          f"planted growth slope {1 - st.near_strength * st.tolerance:.2f}: |b - 1| lower limit "
                          f"{near.measured.ci_low:.2f} vs {st.tolerance:g}; caught: {near.caught}"),
         measurements={"regime": {"target": {**regime.to_dict(),
-                                            "runs": {f"gan D{w}/seed {j}": gates[(w, j)] for w, j in train_keys}},
+                                            "runs": {f"gan D{w}": [gates[(w, j)] for j in range(st.seeds)]
+                                                     for w in st.d_widths},
+                                            "gate_controls": gate_checks},
                                  "rule": settle.describe(st.side ** 2)},
                       "exclusions": excluded, "valid_runs": [list(k) for k in keys],
                       "measured_widths": measured_widths, "fit": fit, "ols_line": line, "per_width": per_width,

@@ -40,7 +40,9 @@ k: one step of k components is k steps' work of one GAN of the components' size,
 and corresponding training time". One Adam step of all D's and :math:`\alpha^D`, then one Adam step of all G's and
 :math:`\alpha^G` through the updated D's (the generators' loss on the same blocks). Deviation: the authors' code
 scores every generator's whole batch with every discriminator (k² pairs of full batches per step); the blocks give
-the same expected payoff at k times less work. With k = 1 (c = b) the weights are exactly 1, R is a constant and the
+the same expected payoff at k times less work. With k > 1 the k generators and the k discriminators are held as
+batched weights (one batched matrix product per layer for all k; the same losses up to float rounding). With k = 1
+(c = b) the weights are exactly 1, R is a constant and the
 step is bit-for-bit :class:`VanillaGAN`'s (tested).
 
 Sampling the mixture. :class:`MixtureLabGenerator` takes noise of dimension ``d_code + 1``: the last coordinate
@@ -65,6 +67,7 @@ import time
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from ganlimits.constructions import GaussianMixtureTarget
@@ -74,7 +77,7 @@ from .._streams import Streams
 from ._gan_steps import LabMethod
 from ._horizon import SettleRule, assess_horizon
 from ._mode_metrics import mode_metrics
-from ._models import LabConfig, LabGenerator, mlp
+from ._models import _ACTIVATIONS, LabConfig, LabGenerator, mlp
 from ._trainer import (
     LAB_TARGETS,
     TrainResult,
@@ -118,6 +121,47 @@ def component_width(config: LabConfig, k: int, data_dim: int, *, equal_params: b
     return w
 
 
+class _ComponentStack(nn.Module):
+    """k MLPs of one shape as batched weights: ``forward(x)`` maps x (k, n, in) to (k, n, out), member i through
+    its own weights (one ``baddbmm`` per layer). Built from k ``nn.Sequential`` MLPs of :func:`mlp` (their weights
+    copied, so the draws that initialised them are unchanged); :meth:`member` gives member i back as an
+    ``nn.Sequential``."""
+
+    def __init__(self, nets: list[nn.Sequential], activation: str) -> None:
+        super().__init__()
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.k, self.activation = len(nets), activation
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.stack([lin[i].weight.detach().T for lin in layers]).contiguous())
+             for i in range(len(layers[0]))])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.stack([lin[i].bias.detach()[None, :] for lin in layers]).contiguous())
+             for i in range(len(layers[0]))])
+        self.act = _ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self.act(x)
+        return x
+
+    def member(self, i: int) -> nn.Sequential:
+        """Member i as an ``nn.Sequential`` of ``nn.Linear`` layers (a copy)."""
+        mods: list[nn.Module] = []
+        last = len(self.weights) - 1
+        for j, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            lin = nn.Linear(w.shape[1], w.shape[2]).to(w.device)
+            with torch.no_grad():
+                lin.weight.copy_(w[i].T)
+                lin.bias.copy_(b[i, 0])
+            mods.append(lin)
+            if j < last:
+                mods.append(_ACTIVATIONS[self.activation]())
+        return nn.Sequential(*mods)
+
+
 class MixGAN(LabMethod):
     """MIX+GAN with k components (module docstring: objective, weights, step). ``self.G`` is component 0."""
 
@@ -143,8 +187,14 @@ class MixGAN(LabMethod):
         self.D = self.Ds[0]
         self.alpha_g = torch.zeros(self.k, device=self.device, requires_grad=True)
         self.alpha_d = torch.zeros(self.k, device=self.device, requires_grad=True)
-        self.opt_g = self._adam([*(p for G in self.Gs for p in G.parameters()), self.alpha_g], self.config.lr_g)
-        self.opt_d = self._adam([*(p for D in self.Ds for p in D.parameters()), self.alpha_d], self.config.lr_d)
+        if self.k == 1:
+            g_params, d_params = list(self.G.parameters()), list(self.D.parameters())
+        else:  # the components as batched weights: one batched product per layer for all k
+            self.G_stack = _ComponentStack(self.Gs, self.config.activation)
+            self.D_stack = _ComponentStack(self.Ds, self.config.activation)
+            g_params, d_params = list(self.G_stack.parameters()), list(self.D_stack.parameters())
+        self.opt_g = self._adam([*g_params, self.alpha_g], self.config.lr_g)
+        self.opt_d = self._adam([*d_params, self.alpha_d], self.config.lr_d)
 
     @property
     def weights_g(self) -> torch.Tensor:
@@ -162,6 +212,11 @@ class MixGAN(LabMethod):
         return math.ceil(self.config.batch_size / self.k)
 
     def step(self, x, gen):
+        return self._step_loop(x, gen) if self.k == 1 else self._step_stacked(x, gen)
+
+    def _step_loop(self, x, gen):
+        """The step one component at a time (the module docstring's sums as written): used at k = 1, where it is
+        :class:`VanillaGAN`'s step bit for bit; with k > 1 the networks live in the stacks."""
         k, b, c = self.k, x.shape[-2], self.block
         z = self._noise(k * k * c, gen)  # generator i draws rows [i k c, (i + 1) k c)
         fakes = [G(z[..., i * k * c:(i + 1) * k * c, :]) for i, G in enumerate(self.Gs)]  # each (k c, d)
@@ -187,12 +242,39 @@ class MixGAN(LabMethod):
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
+    def _step_stacked(self, x, gen):
+        """The step above with the k components as batched weights (the same losses; float rounding aside)."""
+        k, b, c = self.k, x.shape[0], self.block
+        z = self._noise(k * k * c, gen).view(k, k * c, self.config.noise_dim)
+        fakes = self.G_stack(z).view(k, k, c, self.data_dim)  # (i, j, c, d): block j of generator i
+        by_d = fakes.permute(1, 0, 2, 3).reshape(k, k * c, self.data_dim)  # (j, i c, d): what D_j scores
+        wg, wd = torch.softmax(self.alpha_g, 0), torch.softmax(self.alpha_d, 0)
+        out = self.D_stack(torch.cat([x.expand(k, b, self.data_dim), by_d.detach()], dim=1))  # (j, b + k c, 1)
+        real = F.softplus(-out[:, :b, 0]).mean(dim=1)  # (j,)
+        fake = F.softplus(out[:, b:, 0]).view(k, k, c).mean(dim=2)  # (j, i)
+        loss_d = self.entropy_weight * mix_entropy(wd) + (wd * (real + fake @ wg.detach())).sum()
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
+        out = self.D_stack(by_d)  # through the updated discriminators
+        gen_loss = F.softplus(-out[..., 0]).view(k, k, c).mean(dim=2)  # (j, i)
+        loss_g = self.entropy_weight * mix_entropy(wg) + (wd.detach() @ gen_loss @ wg)
+        self.opt_g.zero_grad()
+        loss_g.backward()
+        self.opt_g.step()
+        return loss_d.detach(), loss_g.detach()
+
+    def _components(self) -> list[nn.Module]:
+        return self.Gs if self.k == 1 else [self.G_stack.member(i) for i in range(self.k)]
+
     def generator_callable(self) -> MixtureLabGenerator:
         return MixtureLabGenerator([LabGenerator(G, noise_dim=self.config.noise_dim, name=f"component {i}")
-                                    for i, G in enumerate(self.Gs)], self.weights_g, name=self.label)
+                                    for i, G in enumerate(self._components())], self.weights_g, name=self.label)
 
     def networks(self) -> dict[str, torch.nn.Module]:
-        return {"generator": torch.nn.ModuleList(self.Gs), "discriminator": torch.nn.ModuleList(self.Ds)}
+        if self.k == 1:
+            return {"generator": torch.nn.ModuleList(self.Gs), "discriminator": torch.nn.ModuleList(self.Ds)}
+        return {"generator": self.G_stack, "discriminator": self.D_stack}
 
 
 class MixtureLabGenerator:
