@@ -197,7 +197,7 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         return cls(d_widths=(4, 8, 16, 32, 64, 128), seeds=5, steps=6000, eval_every=250, coverage_repeats=4,
-                   power_repeats=min_power_repeats(), calibration_draws=300, bootstrap=1000)
+                   power_repeats=min_power_repeats(), calibration_draws=300, bootstrap=1000, n_eval=4000)
 
     def d_params(self) -> list[int]:
         return [discriminator_parameters(2, w, self.d_depth) for w in self.d_widths]
@@ -433,6 +433,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                                  coverage_ok=coverage_ok, coverage_reason=coverage_reason)
     if broken:
         verdict, reason = "inconclusive", f"the regime gate misread planted runs ({', '.join(broken)}); {reason}"
+    if not regime.target_scores_every_component:
+        verdict, reason = "inconclusive", (f"the target's own {st.n_eval} draws score {min(regime.target_modes)} of "
+                                           f"{st.side ** 2} modes: the metric's sample is too small; {reason}")
     per_width = width_rows(st, trained, CONFIDENCE, gates)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = table_markdown(st, per_width, fit, line, coverage, target_support, holdout, near, power, verdict,
