@@ -471,11 +471,11 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         control_summary=("no control: no hinge fit" if near is None else
                          f"planted growth slope {1 - st.near_strength * st.tolerance:.2f}: |b - 1| lower limit "
                          f"{near.measured.ci_low:.2f} vs {st.tolerance:g}; caught: {near.caught}"),
-        measurements={"regime": {"target": {**regime.to_dict(),
+        measurements={"regime": {f"grid{st.side}x{st.side}": {**regime.to_dict(),
                                             "runs": {f"gan D{w}": [gates[(w, j)] for j in range(st.seeds)]
                                                      for w in st.d_widths},
                                             "gate_controls": gate_checks},
-                                 "rule": settle.describe(st.side ** 2)},
+                                 "rule": settle.describe(st.side ** 2), "published_hq": None},
                       "exclusions": excluded, "valid_runs": [list(k) for k in keys],
                       "measured_widths": measured_widths, "fit": fit, "ols_line": line, "per_width": per_width,
                       "coverage": coverage, "holdout_rule": holdout, "target_support_exact": target_support,

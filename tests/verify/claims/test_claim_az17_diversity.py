@@ -261,7 +261,7 @@ def test_a_training_trial_is_deterministic_and_records_its_horizon():
 @pytest.mark.slow  # an end-to-end run: half a minute on a loaded 2-core machine
 def test_a_tiny_run_records_regime_exclusions_and_stays_undecided(tmp_path):
     a = ad.run(RunConfig(quick=True, out_dir=tmp_path, progress=False), TINY)
-    reg = a.measurements["regime"]["target"]
+    reg = a.measurements["regime"]["grid16x16"]
     assert len(reg["target_modes"]) == 1 and set(reg["gate_controls"]) >= {"sharp", "diffuse"}
     excl = a.measurements["exclusions"]
     assert sum(e["runs"] for e in excl.values()) == 10
