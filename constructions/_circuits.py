@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganlimits.theory import check_count, check_positive, ramp_width_for_tv
+from ganlimits.theory import check_allocation, check_count, check_positive, ramp_width_for_tv
 
 from ._noise import NoiseModel
 
@@ -87,6 +87,7 @@ class AbsLayer(Circuit):
     def __init__(self, *, code_dim: int) -> None:
         super().__init__()
         self.code_dim = check_count("code_dim", code_dim, low=1)
+        check_allocation("code_dim", self.code_dim, elements=2 * self.code_dim)
         signs = torch.tensor([1.0, -1.0], dtype=torch.float64)[:, None]
         self.register_buffer("in_weight", signs.repeat(1, self.code_dim))
         self.register_buffer("sum_weight", torch.ones(2, code_dim, dtype=torch.float64))
@@ -138,6 +139,7 @@ class StepLayer(Circuit):
         self.width = check_positive("width", width)
         self.code_dim = check_count("code_dim", code_dim, low=1)
         steps = tau.numel()
+        check_allocation("code_dim", self.code_dim, elements=max(steps, 1) * self.code_dim)
         shape = (steps, self.code_dim)  # (threshold j, coordinate i): sums run over j, vectorised over i
         self.register_buffer("thresholds", tau)  # the reference (intended) thresholds
         self.register_buffer("shift_weight", torch.ones(shape, dtype=torch.float64))
@@ -199,6 +201,7 @@ class IndexLayer(Circuit):
         super().__init__()
         self.k = check_count("k", k, low=2)
         self.code_dim = check_count("code_dim", code_dim, low=1)
+        check_allocation("code_dim", self.code_dim, elements=self.code_dim)
         self.register_buffer("weight", torch.tensor([float(self.k**i) for i in range(self.code_dim)],
                                                     dtype=torch.float64))
 
@@ -231,6 +234,7 @@ class HatLayer(Circuit):
     def __init__(self, *, m: int) -> None:
         super().__init__()
         self.m = check_count("m", m, low=1)
+        check_allocation("m", self.m, elements=3 * self.m)
         # Buffers of shape (3, m): unit c in {0: u + 1, 1: u, 2: u - 1} of indicator l.
         ell = torch.arange(self.m, dtype=torch.float64)[None, :]
         self.register_buffer("in_weight", torch.ones(3, self.m, dtype=torch.float64))

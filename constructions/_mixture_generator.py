@@ -21,6 +21,7 @@ from torch import nn
 
 from ganlimits.theory import (
     agl17_selector_width,
+    check_allocation,
     check_count,
     check_number,
     check_open_unit,
@@ -268,6 +269,7 @@ class FoldedMixtureGenerator(nn.Module):
     def sample_seeds(self, n: int, *, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw the seeds: first h (n,) ~ N(0, 1), then g (n, d) ~ N(0, I), both float64."""
         n = check_count("n", n, low=1)
+        check_allocation("n", n, elements=n * (self.dim + 1))
         check_generator(generator)
         h = torch.randn(int(n), dtype=torch.float64, generator=generator)
         g = torch.randn(int(n), self.dim, dtype=torch.float64, generator=generator)
@@ -320,6 +322,7 @@ def mixture_generator_from_target(
     Draw order: T component indices, then one (T, d) normal block. ``kwargs`` go to the constructor.
     """
     T = check_count("T", T, low=1)
+    check_allocation("T", T, elements=6 * T * target.dim if isinstance(target, Target) else T)
     s = check_number("std", std, low=0, low_open=True)
     if isinstance(target, GaussianMixtureTarget):
         sigma = target.std
@@ -371,6 +374,7 @@ def mixture_generator_from_sample(
     if x.ndim != 2 or x.shape[0] < n_components or not torch.isfinite(x).all():
         raise ValueError(f"sample must be a finite (n, d) array with n >= n_components = {n_components}, got shape "
                          f"{tuple(x.shape)}")
+    check_allocation("T", T, elements=6 * T * x.shape[1])
     check_generator(generator)
     em_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     fit = GaussianMixture(n_components=int(n_components), covariance_type="diag", random_state=em_seed,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ganlimits.theory import check_count
+from ganlimits.theory import check_allocation, check_count
 
 __all__ = ["NoiseModel", "noise_positions"]
 
@@ -28,6 +28,7 @@ def noise_positions(*, dim: int, code_dim: int) -> torch.Tensor:
     """
     dim = check_count("dim", dim, low=2)
     code_dim = check_count("code_dim", code_dim, low=1, high=dim - 1)
+    check_allocation("code_dim", code_dim, elements=code_dim)
     return torch.tensor([(j + 1) * dim // code_dim - 1 for j in range(code_dim)], dtype=torch.long)
 
 
@@ -58,6 +59,7 @@ class NoiseModel:
 
     def __init__(self, *, dim: int, code_dim: int) -> None:
         self.dim = check_count("dim", dim, low=2)
+        check_allocation("dim", self.dim, elements=self.dim)
         self.code_dim = check_count("code_dim", code_dim, low=1, high=self.dim - 1)
         self.positions = noise_positions(dim=self.dim, code_dim=self.code_dim)
         mask = torch.ones(self.dim, dtype=torch.bool)

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from ganlimits.theory._validate import check_count, check_number
+from ganlimits.theory._validate import check_allocation, check_count, check_number
 
 from ._checks import check_generator
 from ._noise import NoiseModel
@@ -63,6 +63,7 @@ class NoisedTarget(Target):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Draw ``n`` noised points with their codes: ``(x, z, labels)``, x (n, d), z (n, d'), float64."""
         n = check_count("n", n, low=1)
+        check_allocation("n", n, elements=n * self.dim)
         generator = check_generator(generator)
         x_clean, labels = self.clean.sample(n, generator=generator)
         z = self.sigma * torch.randn(n, self.code_dim, dtype=torch.float64, generator=generator)

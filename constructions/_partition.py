@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from scipy import special, stats
 
-from ganlimits.theory import arz_thm3_block_count, check_count, check_positive
+from ganlimits.theory import arz_thm3_block_count, check_allocation, check_count, check_positive
 
 from ._checks import check_generator
 
@@ -32,6 +32,7 @@ def gaussian_thresholds(*, k: int, sigma: float = 1.0) -> torch.Tensor:
     Returns a float64 tensor of shape ``(k + 1,)``.
     """
     k = check_count("k", k, low=2)
+    check_allocation("k", k, elements=k + 1)
     sigma = check_positive("sigma", sigma)
     j = np.arange(k + 1)
     tau = sigma * stats.norm.isf((k - j) / (2.0 * k))
@@ -147,6 +148,7 @@ class GaussianBlockPartition:
     def sample_codes(self, n: int, *, generator: torch.Generator) -> torch.Tensor:
         """n codes from nu = N(0, sigma^2 I_{d'}): float64 ``(n, d_code)``."""
         n = check_count("n", n, low=0)
+        check_allocation("n", n, elements=n * self.code_dim)
         return self.sigma * torch.randn(n, self.code_dim, generator=generator, dtype=torch.float64)
 
     def sample_in_blocks(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from scipy import special
 
-from ganlimits.theory import check_number, check_positive
+from ganlimits.theory import arz_thm3_block_count, check_allocation, check_number, check_positive
 
 from ._generator import IdealGenerator
 from ._noise import NoiseModel
@@ -94,6 +94,9 @@ def memorizing_generator(target, noise: NoiseModel, *, k: int, generator: torch.
     5
     """
     k = check_number("k", k, low=1, integer=True)
+    if k >= 2:  # the memory holds m = k**code_dim draws of d values
+        m = arz_thm3_block_count(k=k, code_dim=noise.code_dim)
+        check_allocation("k", k, elements=2 * m * noise.dim)
     partition = GaussianBlockPartition(k=k, code_dim=noise.code_dim, sigma=check_positive("sigma", sigma))
     memory, _ = target.sample(partition.m, generator=generator)
     return IdealGenerator(memory=memory, partition=partition, noise=noise)
@@ -170,6 +173,7 @@ class HashedMemoryGenerator:
 
     def materialize(self) -> IdealGenerator:
         """The same generator with its m x d memory stored (8 m d bytes): for tests and small m."""
+        check_allocation("m", self.m, elements=2 * self.m * self.noise.dim)
         return IdealGenerator(memory=self.memory_rows(torch.arange(self.m)), partition=self.partition,
                               noise=self.noise)
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ganlimits.theory._validate import check_count, check_number
+from ganlimits.theory._validate import check_allocation, check_count, check_number
 
 from ._checks import as_float64, check_generator
 
@@ -61,7 +61,9 @@ class Target(ABC):
 
         Returns ``(x, labels)``: ``x`` float64 of shape (n, d); ``labels`` int64 of shape (n,) or ``None``.
         """
-        return self._sample(check_count("n", n, low=1), check_generator(generator))
+        n = check_count("n", n, low=1)
+        check_allocation("n", n, elements=n * self.dim)
+        return self._sample(n, check_generator(generator))
 
     @abstractmethod
     def _sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]: ...
@@ -196,6 +198,7 @@ class GaussianMixtureTarget(Target):
     def sample_components(self, n: int, *, generator: torch.Generator) -> torch.Tensor:
         """(n,) int64 component indices drawn from the weights (inverse CDF of ``n`` float64 uniforms)."""
         n = check_count("n", n, low=1)
+        check_allocation("n", n, elements=n)
         u = torch.rand(n, dtype=torch.float64, generator=check_generator(generator))
         comp = torch.searchsorted(self._cum_weights, u, right=True)
         return comp.clamp_(max=self._last_positive)
@@ -319,9 +322,9 @@ def digits(*, jitter: float = 0.0) -> DigitsTarget:
     return DigitsTarget(jitter=jitter)
 
 
-def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> GaussianMixtureTarget:
+def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMixtureTarget:
     r"""``n_modes`` equally weighted Gaussians on a circle (VEEGAN's 2-D ring; ``docs/papers/veegan.md``); labels
-    = mode.
+    = mode. The default std 0.01 is PacGAN's, the one the lab's ``lab_target("ring")`` uses.
 
     .. math::
 
@@ -330,6 +333,7 @@ def ring(*, n_modes: int = 8, radius: float = 1.0, std: float = 0.02) -> Gaussia
     """
     if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)) or n_modes < 1:
         raise ValueError(f"n_modes must be an integer >= 1, got {n_modes!r}")
+    check_allocation("n_modes", n_modes, elements=2 * int(n_modes))
     r = check_number("radius", radius, low=0, low_open=True)
     s = check_number("std", std, low=0)
     angle = 2 * math.pi * torch.arange(int(n_modes), dtype=torch.float64) / int(n_modes)

@@ -26,7 +26,7 @@ import sympy as sp
 from scipy import special
 
 from ._bound import Bound
-from ._validate import check_number, check_open_unit, check_positive
+from ._validate import check_allocation, check_number, check_open_unit, check_positive
 
 __all__ = [
     "AGL17_THM31_SAMPLES",
@@ -239,6 +239,7 @@ def normal_quantile_thresholds(*, T: int) -> np.ndarray:
     With these thresholds each of the T intervals of h ~ N(0, 1) has probability exactly 1/T (Theorem 4.3).
     """
     T = _check_count("T", T, minimum=1)
+    check_allocation("T", T, elements=T)
     return special.ndtri(np.arange(1, T, dtype=np.float64) / T)
 
 

@@ -2,7 +2,9 @@
 
 Every bound of the project is a :class:`Bound`. The symbolic expression is the single definition;
 ``Bound.__call__`` evaluates a ``lambdify``-ed version of it, built after ``expand_log(force=True)`` so
-that products inside logarithms become sums and large arguments do not overflow.
+that products inside logarithms become sums and large arguments do not overflow, and with ``1 - exp(x)`` and
+``log(1 + x)`` rewritten as ``-expm1(x)`` and ``log1p(x)`` (sympy's code-generation rewrites), so that a small tail
+such as ``1 - exp(-1e-18)`` is ``1e-18`` in float64, not ``0``.
 
 Extreme but valid inputs: :meth:`Bound.value` evaluates the fast form under strict floating-point checks and, when
 it overflows, underflows or loses its digits, evaluates the same expression with mpmath at high precision; a
@@ -45,6 +47,20 @@ def float_or_raise(quantity: str, log10: float, value: float | None = None) -> f
         raise ResultOutOfRange(quantity, log10)
     return float(10.0**log10) if value is None else float(value)
 
+def float64_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` rewritten for float64 evaluation: logs of products expanded (no overflow of the product), and
+    ``1 - exp(x)``, ``log(1 + x)`` as ``-expm1(x)``, ``log1p(x)`` (no cancellation to 0 of a small tail).
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> float64_form(1 - sp.exp(-x))
+    -expm1(-x)
+    """
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+    expanded = sp.expand_log(expr, force=True)
+    return optimize(expanded, [expm1_opt, log1p_opt])
+
+
 LATEX_NAMES = {"phi_range": r"\Delta", "tv_budget": r"\delta", "eps": r"\varepsilon", "L_phi": r"L_{\phi}",
                "eta": r"\eta", "alpha": r"\alpha"}
 """The papers' letters for the symbols this project spells out (one name per idea in code, the paper's in print)."""
@@ -82,8 +98,7 @@ class Bound:
 
     @cached_property
     def _numeric(self) -> Callable[..., float]:
-        expanded = sp.expand_log(self.expr, force=True)
-        return sp.lambdify(self.symbols, expanded, modules=["numpy", "scipy"])
+        return sp.lambdify(self.symbols, float64_form(self.expr), modules=["numpy", "scipy"])
 
     def __call__(self, **values: float) -> float | np.ndarray:
         """Evaluate numerically (fast float64 form); every parameter must be given by name and be > 0."""

@@ -21,6 +21,6 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    ["._results", "._registry", "._report", "._sweep", "._streams", ".estimators", ".lab"],
+    ["._results", "._registry", "._report", "._sweep", "._streams", ".estimators", ".lab", "._audit"],
     eager=["__version__"],
 )

@@ -1,8 +1,10 @@
 """The ``ganlimits`` command: ``list``, ``verify``, ``reproduce``, ``bound``.
 
 Exit status: 0 when every verdict is ``consistent`` or an identity ``holds``; 1 when something is refuted or
-inconclusive; 2 on a usage error (one line on stderr, no traceback); 130 when interrupted (finished results kept).
-Every argument, the output folder and the scheduler are checked before any computation.
+inconclusive; 2 on a usage error (one line on stderr, no traceback); 74 when output could not be written (a closed
+pipe, a full disk: one line); 130 when interrupted (SIGINT) and 143 when terminated (SIGTERM), finished results
+kept and worker processes stopped. Every argument, the scheduler and then the output folder are checked before
+anything is computed, written or waited for.
 
 Results layout: ``reproduce`` writes into ``--out`` (default ``results/``); ``verify`` without ``--out`` writes into
 ``results/verify/``, so it never replaces a reproduction; a full ``reproduce`` writes the extra seeds into
@@ -15,13 +17,17 @@ and the validators are cheap, and everything else is imported by the command tha
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ganlimits.theory import CLAIMS, SEED_LIMIT
 
+from ._cli_audit import add_audit, run_audit
 from ._cli_bound import BOUND_COMMANDS, UsageError, jsonable_bound, number, seed
 
 __all__ = ["main"]
@@ -30,7 +36,9 @@ EXIT_CODES = """exit status:
   0    every verdict is consistent (or an exact identity holds); bound: values printed
   1    something is refuted or inconclusive
   2    usage error (one line on stderr naming the parameter, no traceback, nothing computed or written)
-  130  interrupted (finished claims are kept; run again with --resume)"""
+  74   output could not be written (a closed pipe, a full disk): one line on stderr
+  130  interrupted by SIGINT, 143 terminated by SIGTERM (finished claims are kept, worker processes stopped;
+       run again with --resume)"""
 
 VERIFY_OUT = Path("results") / "verify"
 REPRODUCE_OUT = Path("results")
@@ -49,6 +57,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # one line, no usage dump
         raise UsageError(message)
+
+    def _print_message(self, message: str, file=None) -> None:  # argparse drops a failed write of --help silently
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _out_path(text: str) -> Path:
@@ -78,8 +90,9 @@ def _add_run_options(p: argparse.ArgumentParser, default_out: Path) -> None:
     p.add_argument("--jobs", type=number("--jobs", low=1, high=4096, integer=True), default=1,
                    help="run sweep trials in N local worker processes, one torch thread each (default 1)")
     p.add_argument("--scheduler", type=_scheduler, default=None, metavar="ADDRESS",
-                   help="run sweep trials on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786; needs the "
-                        "'distributed' package); results equal the local run's")
+                   help="run sweep trials on the Dask cluster at ADDRESS (tcp://host:port or host:port, e.g. "
+                        "tcp://10.0.0.5:8786; needs the 'distributed' package; it must answer within 10 s, before "
+                        "anything is written); results equal the local run's")
 
 
 def _build_parser() -> tuple[_Parser, dict]:
@@ -92,7 +105,8 @@ def _build_parser() -> tuple[_Parser, dict]:
                     "  list       the claims with their sources and statements\n"
                     "  verify     attack one claim and report the verdict\n"
                     "  reproduce  run every claim and write REPORT.md\n"
-                    "  bound      evaluate a theorem's formulas",
+                    "  bound      evaluate a theorem's formulas\n"
+                    "  audit      the instruments on your own samples or model",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexamples:\n  ganlimits list\n"
                "  ganlimits verify arz-thm3 --quick\n  ganlimits reproduce --quick --out results-quick --resume\n"
                "  ganlimits bound arz-thm3 --k 100 --code-dim 2 --dim 64 --tv-budget 0.01\n\n"
@@ -111,7 +125,7 @@ def _build_parser() -> tuple[_Parser, dict]:
                     f"the verdict. Writes <out>/CLAIM.json, its figures and <out>/REPORT.md (default out: "
                     f"{VERIFY_OUT}/, apart from a reproduction's results/).",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexamples:\n  ganlimits verify arz-thm3 --quick\n"
-               "  ganlimits verify arz-thm1 --quick --set eps=0.2 --set verdict_attack.steps=50 --json")
+               "  ganlimits verify arz-thm1 --quick --set eps=0.1 --set attack.steps=50 --json")
     v.add_argument("claim", metavar="CLAIM", help="claim id (listed below and by `ganlimits list`)")
     v.add_argument("--json", action="store_true", help="print one JSON document on stdout and nothing else")
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -127,7 +141,8 @@ def _build_parser() -> tuple[_Parser, dict]:
                     "seeds. REPORT.md is regenerated after every claim.",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexample:\n"
                "  ganlimits reproduce --quick --out results-quick --resume --only arz-thm3 lecture-optimal-d")
-    r.add_argument("--only", nargs="+", default=None, metavar="CLAIM", help="run only these claims")
+    r.add_argument("--only", nargs="+", action="extend", default=None, metavar="CLAIM",
+                   help="run only these claims (repeatable: every claim given is run)")
     r.add_argument("--replicates", type=number("--replicates", low=1, high=100, integer=True), default=None,
                    help=f"seeds per claim (default {FULL_SEEDS} in the full setting, 1 with --quick)")
     _add_run_options(r, REPRODUCE_OUT)
@@ -149,6 +164,7 @@ def _build_parser() -> tuple[_Parser, dict]:
                                       '{"overflows_float64": true, "log10": ...}.')
         sub.add_argument("--json", action="store_true", help="print one JSON document on stdout")
         bound_runs[name] = make(sub)
+    add_audit(subs)
     return parser, bound_runs
 
 
@@ -176,13 +192,10 @@ def _check_claims(claims: list[str]) -> None:
 
 
 def _check_out(a: argparse.Namespace) -> None:
-    """The output folder and the scheduler, checked (after the claims and settings) before any computation."""
+    """The scheduler (reached within one bounded timeout), then the output folder (created only now), checked after
+    the claims and settings and before any computation."""
     from ._results import check_out_dir
 
-    try:
-        check_out_dir(a.out, "--out")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     if a.scheduler is not None:
         from ._sweep import dask_client
 
@@ -190,6 +203,10 @@ def _check_out(a: argparse.Namespace) -> None:
             dask_client(a.scheduler).close()
         except ValueError as exc:
             raise UsageError(f"--{exc}") from None
+    try:
+        check_out_dir(a.out, "--out")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _run_config(a: argparse.Namespace, *, seed: int | None = None, out: Path | None = None):
@@ -298,24 +315,95 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ganlimits`` console script."""
+_OUTPUT_ERRORS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
+"""The errors of writing output (stdout, result files) that end a run with one line and exit 74."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops as on SIGINT: finished work kept, workers stopped."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut the clean-up short
+    raise Terminated
+
+
+def _stop_workers() -> None:
+    """Stop the local worker processes a sweep started (joblib's reusable loky executor), so that none outlives an
+    interrupted run; their resource tracker exits with them. Nothing is started when there are none."""
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None) if loky is not None else None
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
+def _quiet_stdout() -> None:
+    """Point the standard output at /dev/null, so that the interpreter's last flush of a closed pipe or a full disk
+    does not print a second error."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout (a test's capture)
+        pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser, bound_runs = _build_parser()
     try:
         a = parser.parse_args(argv)
-        if a.command == "list":
-            return _cmd_list()
-        if a.command == "verify":
-            return _cmd_verify(a)
-        if a.command == "reproduce":
-            return _cmd_reproduce(a)
-        return _cmd_bound(a, bound_runs)
+    except SystemExit:  # --help, --version: their text must reach its reader too
+        sys.stdout.flush()
+        raise
+    if a.command == "list":
+        return _cmd_list()
+    if a.command == "verify":
+        return _cmd_verify(a)
+    if a.command == "reproduce":
+        return _cmd_reproduce(a)
+    if a.command == "audit":
+        return run_audit(a)
+    return _cmd_bound(a, bound_runs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ganlimits`` console script."""
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: SIGTERM keeps its default
+        pass
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
     except UsageError as exc:
         print(f"ganlimits: error: {_printable(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("ganlimits: interrupted; finished claims are kept (run again with --resume)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        _stop_workers()
+        how = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        print(f"ganlimits: {how[0]}; finished claims are kept (run again with --resume)", file=sys.stderr)
+        return how[1]
+    except OSError as exc:  # a closed pipe, a full or read-only disk: one line, finished results kept
+        if not isinstance(exc, BrokenPipeError) and exc.errno not in _OUTPUT_ERRORS:
+            raise
+        _stop_workers()
+        _quiet_stdout()
+        what = "the output was closed: " if isinstance(exc, BrokenPipeError) else ""
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        try:
+            print(f"ganlimits: error: {what}{exc.strerror or exc}{where}", file=sys.stderr, flush=True)
+        except OSError:
+            pass
+        return 74
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -197,6 +197,11 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
         out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
         out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
         if a.rho is not None:
+            from ganlimits.theory import MAX_SUM_TERMS
+
+            if s > MAX_SUM_TERMS:
+                raise UsageError(f"--rho: the mass-on-a-set bound sums over M = {s} draws (--samples, default "
+                                 f"s_half of --support), evaluated for M <= {MAX_SUM_TERMS:.0e}: pass --samples")
             # the valid lower bound (sum over K ~ Bin(M, rho)), and the rho^2 Poisson form, an approximation only
             out["mass_set_collision_lower"] = mass_set_collision_lower(N=a.support, rho=a.rho, M=s)
             out["mass_set_collision_approx"] = mass_set_collision_approx(N=a.support, rho=a.rho, M=s)

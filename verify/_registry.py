@@ -5,8 +5,10 @@ underscores); it is imported only when the claim runs, so ``ganlimits list`` sta
 claim's ``run``, adds provenance and writes ``<out>/<claim>.json`` atomically, then regenerates ``REPORT.md``.
 
 A result's identity is (claim, settings, seed, code version) (:func:`result_identity`). With ``resume`` a stored
-result is reused only when its identity is exactly that of the run asked for; a stored result of another identity
-is moved to ``<out>/superseded/`` before the new one takes its place, so no result is ever lost.
+result is reused only when it is intact (its digest and its figures' digests match:
+:func:`~ganlimits.verify.read_result`), its identity is exactly that of the run asked for, and it has figures when
+the run wants them; an altered file is set aside as ``<claim>.json.corrupt-<n>``, and a stored result of another
+identity is moved to ``<out>/superseded/`` before the new one takes its place, so no result is ever lost.
 """
 
 from __future__ import annotations
@@ -145,32 +147,36 @@ def reusable_result(claim_id: str, config: RunConfig, settings=None, *, log: Cal
         say(f"[{claim_id}] {exc}; computing it again")
         return None
     want = result_identity(claim_id, settings, config.seed)
-    if prev.identity == want:
-        say(f"[{claim_id}] reused {path}: same claim, settings, seed {config.seed} and code version "
-            f"{want['code_version']} ({prev.verdict})")
-        return prev
-    say(f"[{claim_id}] not reusing {path}: {_difference(prev.identity, want)}")
-    return None
+    if prev.identity != want:
+        say(f"[{claim_id}] not reusing {path}: {_difference(prev.identity, want)}")
+        return None
+    if config.figures and prev.with_figures is not True:
+        say(f"[{claim_id}] not reusing {path}: it was made without figures (--no-figures) and this run wants them")
+        return None
+    say(f"[{claim_id}] reused {path}: same claim, settings, seed {config.seed} and code version "
+        f"{want['code_version']}, digest intact ({prev.verdict})")
+    return prev
 
 
-def _supersede(path: Path, identity: dict) -> Path | None:
-    """Move a stored result of another identity to ``superseded/`` beside it (nothing is overwritten)."""
+def _supersede(path: Path, identity: dict) -> str | None:
+    """Move a stored result of another identity to ``superseded/`` beside it, and an altered or unreadable one to
+    ``<claim>.json.corrupt-<n>`` (nothing is overwritten); say where, or None when nothing was moved."""
     from ._results import CorruptResult, read_result
 
     if not path.exists():
         return None
     try:
-        if read_result(path, set_aside=False).identity == identity:
+        if read_result(path).identity == identity:  # an altered file is set aside as it is read
             return None
-    except CorruptResult:
-        pass
+    except CorruptResult as exc:
+        return str(exc)
     folder = path.parent / "superseded"
     folder.mkdir(exist_ok=True)
     i = 1
     while (target := folder / f"{path.stem}-{i}.json").exists():
         i += 1
     path.rename(target)
-    return target
+    return f"the previous {path.name} (another identity) was kept as {target}"
 
 
 def run_claim(claim_id: str, config: RunConfig | None = None, settings=None, *, write: bool = True,
@@ -203,7 +209,7 @@ def run_claim(claim_id: str, config: RunConfig | None = None, settings=None, *, 
                 return prev
     identity = result_identity(claim_id, settings, config.seed)
     start = time.perf_counter()
-    with sweep_defaults(n_jobs=config.n_jobs, scheduler=config.scheduler):
+    with sweep_defaults(n_jobs=config.n_jobs, scheduler=config.scheduler, log=log):
         result = module.run(config, settings)
     result.elapsed_s = time.perf_counter() - start
     prov = provenance()
@@ -213,13 +219,15 @@ def run_claim(claim_id: str, config: RunConfig | None = None, settings=None, *, 
     result.quick = config.quick
     result.code_version = code_version()
     result.identity = identity
+    result.with_figures = config.figures
+    result.attach_figures(config.out_dir)
     if write:
         from ._report import write_report
 
         path = Path(config.out_dir) / f"{claim_id}.json"
         moved = _supersede(path, identity)
         if moved is not None and log is not None:
-            log(f"[{claim_id}] the previous {path.name} (another identity) was kept as {moved}")
+            log(f"[{claim_id}] {moved}")
         write_json_atomic(path, result.to_dict())
         write_report(Path(report_dir) if report_dir is not None else Path(config.out_dir))
     return result

@@ -67,9 +67,18 @@ def load_replicates(out_dir: str | Path, *, problems: list[str] | None = None) -
 def holm(pvalues: dict[str, float], alpha: float = FAMILY_ALPHA) -> dict[str, tuple[float, bool]]:
     """Holm's step-down procedure: ``{name: (adjusted p-value, rejected at family-wise level alpha)}``.
 
+    Every p-value must be a number in [0, 1] and ``alpha`` in (0, 1): a NaN (which would sort anywhere and hide
+    a real rejection) or a value out of range is a ``ValueError`` naming it.
+
     >>> holm({"a": 0.01, "b": 0.04, "c": 0.03})
     {'a': (0.03, True), 'c': (0.06, False), 'b': (0.06, False)}
     """
+    from ganlimits.theory import check_number
+
+    if not isinstance(pvalues, dict):
+        raise ValueError(f"pvalues must be a dict {{name: p-value}}, got {type(pvalues).__name__}")
+    pvalues = {name: check_number(f"p-value of {name!r}", p, low=0, high=1) for name, p in pvalues.items()}
+    alpha = check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     order = sorted(pvalues, key=lambda k: pvalues[k])
     m = len(order)
     out, running, still = {}, 0.0, True

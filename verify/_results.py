@@ -3,10 +3,17 @@
 A :class:`ClaimResult` is what one ``ganlimits verify CLAIM`` run produces and what ``REPORT.md`` is generated
 from. Its JSON form holds the fields docs/design.md promises (claim, source, verdict, params, seed, measured, bound,
 control, elapsed_s, versions, threads, git_commit) plus free-form ``measurements``.
+
+A result carries its own digest: ``digest`` is the SHA-256 of the rest of its JSON form (canonical: sorted keys,
+no spaces), and ``figure_digests`` holds the SHA-256 of every figure it lists. :func:`read_result` (what
+``--resume`` and the report load) accepts a file only when both still match and every field has its type; anything
+else is set aside as ``<name>.corrupt-<n>`` and named, so a hand-edited or damaged result is never reused or
+reported. The digest detects an edit made without recomputing it (it is a checksum, not a signature).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -21,10 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganlimits.theory import check_number, check_seed
+from ganlimits.theory import CLAIMS, check_number, check_seed
 
 __all__ = ["Estimate", "ClaimResult", "VERDICTS", "code_version", "check_out_dir", "read_result",
-           "CorruptResult"]
+           "CorruptResult", "body_digest", "file_digest"]
 
 VERDICTS = ("consistent", "refuted", "inconclusive", "holds", "fails")
 PASSING = ("consistent", "holds")
@@ -122,8 +129,11 @@ class ClaimResult:
     git_commit: str | None = None
     code_version: str = ""
     identity: dict[str, Any] = field(default_factory=dict)
+    with_figures: bool | None = None
+    figure_digests: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_fields(self)
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
         if self.control_caught is False and self.verdict == "consistent":
@@ -137,31 +147,157 @@ class ClaimResult:
         return self.verdict in PASSING
 
     def to_dict(self) -> dict[str, Any]:
+        """The strict-JSON form, with ``digest``: the SHA-256 of everything else in it (:func:`body_digest`)."""
         d = asdict(self)
         d["measured"] = self.measured.to_dict()
         d["control"] = None if self.control is None else self.control.to_dict()
-        return to_jsonable(d)
+        d = to_jsonable(d)
+        d["digest"] = body_digest(d)
+        return d
+
+    def attach_figures(self, folder: str | os.PathLike) -> None:
+        """Record the digest of every figure in ``figures`` (files in ``folder``, the result's own folder); a figure
+        that is not there is dropped from ``figures`` with a note."""
+        folder = Path(folder)
+        missing = [name for name in self.figures if not (folder / name).is_file()]
+        self.figures = [name for name in self.figures if name not in missing]
+        self.figure_digests = {name: file_digest(folder / name) for name in self.figures}
+        self.notes = [*self.notes, *(f"figure {name} was not written" for name in missing)]
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ClaimResult:
-        """Rebuild a result from its JSON form (``ValueError`` / ``KeyError`` / ``TypeError`` when it is not one)."""
+    def from_dict(cls, d: dict[str, Any], *, check_digest: bool = True) -> ClaimResult:
+        """Rebuild a result from its JSON form; ``ValueError`` naming what is wrong when it is not one: not an
+        object, no ``digest`` or one that does not match the body (with ``check_digest``), a field missing or of
+        the wrong type."""
         if not isinstance(d, dict):
             raise ValueError(f"a result must be a JSON object, got {type(d).__name__}")
         d = dict(d)
-        d["measured"] = Estimate(**_nan_in(d["measured"]))
-        d["control"] = None if d.get("control") is None else Estimate(**_nan_in(d["control"]))
+        digest = d.pop("digest", None)
+        if check_digest:
+            if digest is None:
+                raise ValueError("it carries no digest (written by hand or by an older version)")
+            if digest != body_digest(d):
+                raise ValueError("its content does not match its digest (altered after it was written)")
+        missing = [k for k in ("claim", "source", "verdict", "params", "seed", "measured", "bound") if k not in d]
+        if missing:
+            raise ValueError(f"field(s) {', '.join(missing)} missing")
+        d["measured"] = _estimate_in("measured", d["measured"])
+        d["control"] = None if d.get("control") is None else _estimate_in("control", d["control"])
+        if "elapsed_s" in d:
+            d["elapsed_s"] = _float_in("elapsed_s", d["elapsed_s"], none=math.nan)
+        if d.get("control_true_value") is not None:
+            d["control_true_value"] = _float_in("control_true_value", d["control_true_value"])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-def _nan_in(d: dict[str, Any]) -> dict[str, Any]:
-    """Undo :func:`to_jsonable` on the float fields of an Estimate: null is NaN, "inf"/"-inf" are infinities."""
-    out = {}
-    for k, v in d.items():
-        if k in ("estimate", "ci_low", "ci_high"):
-            v = float("nan") if v is None else float(v)
-        out[k] = v
-    return out
+def _float_in(name: str, value: Any, *, none: float | None = None) -> float:
+    """A float field read back from strict JSON: a number, ``"inf"``/``"-inf"``, or ``null`` when ``none`` says
+    what it stands for (NaN)."""
+    if value is None and none is not None:
+        return none
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _estimate_in(name: str, d: Any) -> Estimate:
+    """An :class:`Estimate` read back from strict JSON (``null`` is NaN, ``"inf"``/``"-inf"`` infinities)."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{name} must be an object, got {d!r}")
+    fields = set(Estimate.__dataclass_fields__)
+    if not {"estimate", "ci_low", "ci_high", "confidence", "n"} <= set(d) <= fields:
+        raise ValueError(f"{name} must hold estimate, ci_low, ci_high, confidence and n (and only Estimate fields)")
+    out = dict(d)
+    for k in ("estimate", "ci_low", "ci_high"):
+        out[k] = _float_in(f"{name}.{k}", d[k], none=math.nan)
+    for k in ("confidence", "n", "sides"):
+        if isinstance(d.get(k), bool) or (k in d and not isinstance(d[k], (int, float))):
+            raise ValueError(f"{name}.{k} must be a number, got {d[k]!r}")
+    if d.get("seed") is not None and (isinstance(d["seed"], bool) or not isinstance(d["seed"], int)):
+        raise ValueError(f"{name}.seed must be an integer, got {d['seed']!r}")
+    return Estimate(**out)
+
+
+_DICTS = ("params", "bound", "settings", "measurements", "versions", "identity")
+_STRINGS = ("source", "verdict_reason", "summary", "control_summary", "code_version")
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _check_fields(r: ClaimResult) -> None:
+    """Every field of ``r`` of its declared type (numpy scalars and tuples taken as their Python kind); a
+    ``ValueError`` naming the first that is not."""
+    if not isinstance(r.claim, str) or r.claim not in CLAIMS:
+        raise ValueError(f"claim must be a registered claim id ({', '.join(CLAIMS)}), got {r.claim!r}")
+    r.seed = check_seed("seed", r.seed)
+    for name in _STRINGS:
+        if not isinstance(getattr(r, name), str):
+            raise ValueError(f"{name} must be a string, got {getattr(r, name)!r}")
+    for name in _DICTS:
+        if not isinstance(getattr(r, name), dict):
+            raise ValueError(f"{name} must be a dict, got {getattr(r, name)!r}")
+    for name in ("resolution",):
+        if getattr(r, name) is not None and not isinstance(getattr(r, name), dict):
+            raise ValueError(f"{name} must be a dict or None, got {getattr(r, name)!r}")
+    if not isinstance(r.measured, Estimate):
+        raise ValueError(f"measured must be an Estimate, got {r.measured!r}")
+    if r.control is not None and not isinstance(r.control, Estimate):
+        raise ValueError(f"control must be an Estimate or None, got {r.control!r}")
+    for name in ("control_caught", "with_figures"):
+        value = getattr(r, name)
+        if isinstance(value, np.bool_):
+            setattr(r, name, bool(value))
+        elif value is not None and not isinstance(value, bool):
+            raise ValueError(f"{name} must be true, false or None, got {value!r}")
+    if not isinstance(r.quick, (bool, np.bool_)):
+        raise ValueError(f"quick must be true or false, got {r.quick!r}")
+    r.quick = bool(r.quick)
+    if r.control_true_value is not None:
+        r.control_true_value = _real("control_true_value", r.control_true_value)
+    if r.verdict_pvalue is not None:
+        r.verdict_pvalue = check_number("verdict_pvalue", r.verdict_pvalue, low=0, high=1)
+    elapsed = _real("elapsed_s", r.elapsed_s)
+    if elapsed < 0:
+        raise ValueError(f"elapsed_s must be >= 0 (or NaN), got {r.elapsed_s!r}")
+    r.elapsed_s = elapsed
+    r.threads = check_number("threads", r.threads, low=0, integer=True)
+    if r.git_commit is not None and not isinstance(r.git_commit, str):
+        raise ValueError(f"git_commit must be a string or None, got {r.git_commit!r}")
+    for name in ("figures", "notes"):
+        value = getattr(r, name)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name} must be a list of strings, got {value!r}")
+        setattr(r, name, list(value))
+    if not isinstance(r.figure_digests, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in r.figure_digests.items()):
+        raise ValueError(f"figure_digests must map figure names to digests, got {r.figure_digests!r}")
+
+
+def body_digest(body: dict[str, Any]) -> str:
+    """``"sha256:<hex>"`` of ``body`` as canonical strict JSON (sorted keys, no spaces): what a result or a trial
+    record holds about itself, so that an edit is seen.
+
+    >>> body_digest({"b": 1, "a": [0.5, None]}) == body_digest({"a": [0.5, None], "b": 1})
+    True
+    """
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """``"sha256:<hex>"`` of a file's bytes (a figure's digest)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -266,24 +402,56 @@ class CorruptResult(ValueError):
         self.path = path
 
 
+def move_aside(path: str | os.PathLike) -> Path:
+    """Rename ``path`` to ``<name>.corrupt-<n>`` beside itself (the first free n): nothing reads it again, nothing
+    is lost."""
+    path = Path(path)
+    i = 1
+    while (aside := path.with_name(f"{path.name}.corrupt-{i}")).exists():
+        i += 1
+    path.rename(aside)
+    return aside
+
+
+def _check_place(path: Path, r: ClaimResult) -> None:
+    """A result file named after a claim holds that claim; one in ``seeds/seed-<S>/`` holds seed S; every figure
+    it lists lies beside it with the digest it recorded."""
+    if path.suffix == ".json" and path.stem in CLAIMS and r.claim != path.stem:
+        raise ValueError(f"it holds claim {r.claim!r}, not {path.stem!r}")
+    parent = path.parent.name
+    if parent.startswith("seed-") and parent[5:].isdigit() and r.seed != int(parent[5:]):
+        raise ValueError(f"it holds seed {r.seed}, not {parent[5:]}")
+    if set(r.figure_digests) != set(r.figures):
+        raise ValueError("its figures and their digests do not match")
+    for name in r.figures:
+        figure = path.parent / name
+        if Path(name).name != name or not figure.is_file():
+            raise ValueError(f"its figure {name} is missing")
+        if file_digest(figure) != r.figure_digests[name]:
+            raise ValueError(f"its figure {name} does not match its digest (altered after it was written)")
+
+
 def read_result(path: str | os.PathLike, *, set_aside: bool = True) -> ClaimResult:
-    """The :class:`ClaimResult` stored in ``path``. A file that is not one (truncated, hand-edited, not JSON)
-    raises :class:`CorruptResult` naming it; with ``set_aside`` it is first renamed to
-    ``<name>.corrupt-<n>`` beside itself, so that nothing reads it again and nothing is lost."""
+    """The :class:`ClaimResult` stored in ``path``, when it is intact: valid strict JSON, its digest matching its
+    content, every field of its type, its figures matching their digests, and (for ``<claim>.json`` and
+    ``seeds/seed-<S>/``) the claim and seed its place names. Anything else raises :class:`CorruptResult` naming
+    the file and the reason; with ``set_aside`` the file is first renamed to ``<name>.corrupt-<n>`` beside itself,
+    so that nothing reads it again and nothing is lost. This is what ``--resume`` and ``REPORT.md`` load."""
     path = Path(path)
     try:
-        return ClaimResult.from_dict(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        result = ClaimResult.from_dict(json.loads(path.read_bytes()))
+        _check_place(path, result)
+        return result
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError, UnicodeDecodeError,
+            OSError) as exc:
+        plain = isinstance(exc, ValueError) and not isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError))
+        text = (str(exc).splitlines() or [""])[0]
+        reason = text if plain and text else f"{type(exc).__name__}: {text}".rstrip(": ")
         aside = None
-        if set_aside:
-            i = 1
-            while (aside := path.with_name(f"{path.name}.corrupt-{i}")).exists():
-                i += 1
-            path.rename(aside)
+        if set_aside and not isinstance(exc, OSError):
+            aside = move_aside(path)
         where = f"; set aside as {aside.name}" if aside else ""
-        raise CorruptResult(f"{path} is not a readable result ({type(exc).__name__}: {reason}){where}",
-                            aside) from None
+        raise CorruptResult(f"{path} is not a readable result ({reason}){where}", aside) from None
 
 
 @cache

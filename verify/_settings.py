@@ -2,8 +2,10 @@
 
 One defaults table serves the API and the CLI: a claim's frozen ``Settings`` (with ``quick()`` and ``full()``).
 :func:`apply_overrides` parses ``key=value`` strings into the field's declared type (int, float, bool, str, tuples of
-those, ``X | None``, and nested settings through dotted keys such as ``verdict_attack.steps=100``) and rebuilds the
-dataclass, whose own ``__post_init__`` checks the ranges. Every failure is a ``ValueError`` naming the field.
+those, ``X | None``, and nested settings through dotted keys such as ``attack.steps=100``) and rebuilds the
+dataclass, whose own ``__post_init__`` checks the ranges. Every failure is a ``ValueError`` naming the field: a
+number beyond float64, an empty tuple where the claim's own settings never use one, and any error the claim's own
+checks raise.
 """
 
 from __future__ import annotations
@@ -151,7 +153,11 @@ def _coerce(value, tp, key: str):
         raise ValueError(f"{key} must be an integer, got {value!r}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:
+                raise ValueError(f"{key} must be a number within the float64 range, got an integer of "
+                                 f"{len(str(abs(value)))} digits") from None
         raise ValueError(f"{key} must be a number, got {value!r}")
     if tp is str:
         return str(value)
@@ -203,10 +209,36 @@ def apply_overrides(settings, overrides: Iterable[str] | dict[str, Any]):
         if key not in fields:
             raise ValueError(f"setting {key}: unknown; valid settings: {', '.join(sorted(fields))}")
         try:
-            settings = _replace_path(settings, key.split("."), _coerce(value, fields[key], key))
+            typed = _coerce(value, fields[key], key)
+            if typed == () and not _empty_allowed(settings, key):
+                raise ValueError(f"{key} must hold at least one entry, got ()")
+            settings = _replace_path(settings, key.split("."), typed)
         except ValueError as exc:
             raise ValueError(f"setting {key}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a claim's own check failing otherwise is still one named line
+            raise ValueError(f"setting {key}: rejected by the claim's checks ({type(exc).__name__}: "
+                             f"{(str(exc).splitlines() or [''])[0]})") from None
     return settings
+
+
+def _empty_allowed(settings, key: str) -> bool:
+    """An empty tuple is a value of ``key`` only where the settings already hold one, or the class's own
+    ``quick()`` or ``full()`` does (a skipped sweep, a logistic class); elsewhere it is refused by name."""
+    def value(obj):
+        for part in key.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    if value(settings) == ():
+        return True
+    for maker in ("quick", "full"):
+        make = getattr(type(settings), maker, None)
+        try:
+            if callable(make) and value(make()) == ():
+                return True
+        except Exception:  # noqa: BLE001,S112 - a class without a usable default says nothing here
+            continue
+    return False
 
 
 def _replace_path(obj, path: list[str], value):

@@ -141,3 +141,130 @@ def test_fuzzed_command_lines_never_print_a_traceback(argv, tmp_path, monkeypatc
     assert "Traceback" not in err + out
     if code == 2:
         assert len(err.strip().splitlines()) == 1, (argv, err)
+
+
+# ---- hardening II -------------------------------------------------------------------------------------------------
+
+SCHEDULERS = ["foo:bar", "tcp://localhost", "localhost:70000", "tcp://localhost:0", "http://localhost:8786",
+              "inproc://x", "ucx://10.0.0.5:8786", "tls://10.0.0.5:8786", "tcp://::1:8786", "tcp://h:1/x",
+              "tcp://no-such-host.invalid:8786", "tcp://127.0.0.1:{closed}", "tcp://127.0.0.1:{http}",
+              "127.0.0.1:{silent}"]
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """A closed port, an HTTP server (a TCP service that is not Dask) and a socket that accepts and never answers."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Quiet(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # the server's own log would land in the captured stderr
+            pass
+
+    http = HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = probe.getsockname()[1]
+    probe.close()
+    yield {"closed": closed, "http": http.server_port, "silent": silent.getsockname()[1]}
+    http.shutdown()
+    silent.close()
+
+
+@pytest.mark.parametrize("address", SCHEDULERS)
+@pytest.mark.parametrize("command", [["verify", "arz-thm3", "--quick"], ["reproduce", "--quick", "--only", "arz-thm3"]])
+def test_a_bad_scheduler_is_one_line_before_the_output_folder_exists(address, command, servers, tmp_path,
+                                                                    monkeypatch, capsys):
+    """Malformed, unknown, refused, not Dask, or silent: exit 2, one line naming --scheduler, within one bounded
+    timeout (shortened here to 1 s), and the output folder was never created."""
+    import time
+
+    pytest.importorskip("distributed")
+    from ganlimits.verify import _sweep
+
+    monkeypatch.setattr(_sweep, "SCHEDULER_TIMEOUT", 1.0)
+    monkeypatch.setattr(_sweep.dask_client, "__kwdefaults__", {"timeout": 1.0})
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    code = main([*command, "--out", str(tmp_path / "out"), "--scheduler", address.format(**servers)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--scheduler" in err and "Traceback" not in err, err
+    assert time.monotonic() - start < 8 and not (tmp_path / "out").exists()
+
+
+BOUND_EXTREMES = [  # (argv, exit code, needle): values in closed form, or a one-line refusal naming the flag
+    ([*T3[:2], "--k", str(2**53), "--code-dim", "1", "--dim", "64", "--tv-budget", "0.01", "--json"], 0,
+     '"mismatch_probability": null'),
+    ([*T3[:2], "--k", str(10**6), "--code-dim", "1", "--dim", "64", "--tv-budget", "0.01"], 0,
+     "mismatch_probability: 0."),
+    ([*BD[:2], "--support", "1e20", "--rho", "0.5"], 2, "--samples"),
+    ([*BD[:2], "--support", "1e20", "--rho", "0.5", "--samples", "23", "--json"], 0, '"mass_set_collision_lower": 6.'),
+    ([*BD[:2], "--support", "1e20", "--samples", "23"], 0, "collision_probability_lower: 2.53e-18"),
+    ([*BD[:2], "--support", "1e300", "--samples", "2"], 0, "collision_probability_lower: 1e-300"),
+    ([*BD[:2], "--support", str(2**70), "--rho", "1", "--samples", "1000", "--json"], 0,
+     '"mass_set_collision_lower": '),
+]
+
+
+@pytest.mark.parametrize(("argv", "code", "needle"), BOUND_EXTREMES,
+                         ids=[" ".join(a[1:6]) for a, _, _ in BOUND_EXTREMES])
+def test_extreme_bound_inputs_answer_at_once_or_refuse_by_name(argv, code, needle, capsys):
+    import time
+
+    start = time.monotonic()
+    assert main(argv) == code
+    out, err = capsys.readouterr()
+    assert needle in out + err and "Traceback" not in err and time.monotonic() - start < 10, out + err
+    if code == 2:
+        assert out == "" and len(err.strip().splitlines()) == 1
+
+
+SET_VALUES = [("arz-thm3", "tv_sweep=()"), ("arz-thm3", "tv_sweep=[]"), ("arz-thm1", "power_factors=()"),
+              ("arz-thm3", f"control_factor={10**400}"), ("arz-thm3", "control_factor=1e400"),
+              ("arz-thm1", "attack.hidden=()"), ("arz-thm1", "eps=0.2")]
+
+
+@pytest.mark.parametrize(("claim", "setting"), SET_VALUES)
+def test_an_empty_or_overflowing_setting_is_one_line_exit_2(claim, setting, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", claim, "--quick", "--set", setting]) == 2
+    out, err = capsys.readouterr()
+    key = setting.split("=")[0]
+    assert out == "" and err.startswith(f"ganlimits: error: setting {key}") and len(err.splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())
+
+
+OUTPUTS = [["list"], ["--help"], ["--version"], ["verify", "--help"], ["bound", "arz-thm3", "--help"]]
+
+
+@pytest.mark.parametrize("argv", OUTPUTS, ids=[" ".join(a[:2]) for a in OUTPUTS])
+@pytest.mark.parametrize("sink", ["closed pipe", "full disk"])
+def test_output_to_a_closed_pipe_or_a_full_disk_is_one_line_and_a_non_zero_status(argv, sink):
+    """A subprocess (0.1 s of CPU: these commands import neither torch nor sympy) whose standard output is a pipe
+    with no reader, or /dev/full: exit 74, one line on stderr, no traceback. (A bound's or a claim's output goes
+    through the same handler in main.)"""
+    import os
+    import subprocess
+    import sys
+
+    if sink == "full disk" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    if sink == "closed pipe":
+        read, write = os.pipe()
+        os.close(read)
+        target = write
+    else:
+        target = os.open("/dev/full", os.O_WRONLY)
+    try:
+        run = subprocess.run([sys.executable, "-m", "ganlimits.verify._cli", *argv], stdout=target,
+                             stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(target)
+    assert run.returncode == 74, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ganlimits: error: ") and "Traceback" not in run.stderr, lines

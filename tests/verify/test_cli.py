@@ -252,6 +252,8 @@ def test_report_shows_control_resolution_reason_and_the_family_wise_statement(tm
                     control=Estimate(0.19, 0.13, 0.25, 0.95, 9), control_caught=True, control_true_value=0.2,
                     resolution=power, verdict_reason="within the bound", verdict_pvalue=0.004,
                     measurements={"near_boundary_control": near}, figures=["arz-thm1_power.png"])
+    (tmp_path / "arz-thm1_power.png").write_bytes(b"png")
+    a.attach_figures(tmp_path)  # a result lists only figures whose digests it holds
     b = ClaimResult("arz-thm3", "s", "holds", {}, 0, Estimate.exact(0.0), {"value": 0.0})
     for r in (a, b):
         write_json_atomic(tmp_path / f"{r.claim}.json", r.to_dict())

@@ -91,7 +91,7 @@ def test_a_torn_last_line_is_cut_away_before_the_next_record(tmp_path):
     lines = path.read_text().splitlines()
     assert [json.loads(line)["result"]["value"] for line in lines] == [1, 2, 5]  # every line whole
     assert path.read_bytes().startswith(whole) and [r["value"] for r in results] == [1, 2, 5]
-    assert (tmp_path / "sweep.jsonl.corrupt").read_text() == '{"key": "torn\n'  # set aside, not lost
+    assert (tmp_path / "sweep.jsonl.corrupt-1").read_text() == '{"key": "torn\n'  # set aside, not lost
 
 
 def test_a_run_without_resume_appends_and_never_empties_the_log(tmp_path):
@@ -106,7 +106,7 @@ def test_trial_keys_hold_the_code_version(tmp_path):
     from ganlimits.verify._sweep import trial_key
 
     key = json.loads(trial_key({"x": 1}, 3, trial=_square))
-    assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"x": 1}
+    assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"dict": [["x", 1]]}
 
 
 def test_result_files_get_the_permissions_of_ordinary_files(tmp_path):
@@ -135,3 +135,70 @@ def test_holm_matches_a_hand_computation():
     out = holm({"a": 0.02, "b": 0.001, "c": 0.5, "d": 0.01})
     assert out == {"b": (0.004, True), "d": (0.03, True), "a": (0.04, True), "c": (0.5, False)}
     assert holm({"a": 0.03, "b": 0.04})["a"] == (0.06, False)  # control: Holm is stricter than 0.05 each
+
+
+def _canonical(value):
+    """An independent statement of "the same config": kind by kind, numpy scalars as the Python number they hold,
+    NaN equal to NaN, floats compared bit for bit (0.0 and -0.0 apart)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, int):
+        return ("int", value)
+    if isinstance(value, float):
+        return ("float", "nan" if math.isnan(value) else value.hex())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((_canonical(k), _canonical(v)) for k, v in value.items()))
+    raise AssertionError(value)
+
+
+def _configs():
+    import numpy as np
+    from hypothesis import strategies as st
+
+    leaves = (st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([math.nan, math.inf, -math.inf, 0.0,
+                                                                                   -0.0, 1.0, 0.5])
+              | st.sampled_from(["inf", "nan", "None", "1", "1.0", ""])
+              | st.sampled_from([np.float64(0.5), np.int64(1), np.bool_(True), np.float32(0.5)]))
+    values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=2) | st.tuples(inner)
+                          | st.dictionaries(st.sampled_from(["x", "y", "1"]) | st.integers(0, 1), inner, max_size=2),
+                          max_leaves=4)
+    return st.dictionaries(st.sampled_from(["x", "y"]), values, max_size=2)
+
+
+def test_distinct_trial_configs_never_share_a_key():
+    """Property: two configs share a key exactly when they are the same config (compared by an independent rule);
+    run as a hypothesis test over nested configs of None, bools, ints, special floats, look-alike strings, numpy
+    scalars, lists, tuples and dicts."""
+    from hypothesis import example, given, settings
+
+    from ganlimits.verify._sweep import trial_key
+
+    @settings(max_examples=300)
+    @given(a=_configs(), b=_configs())
+    @example(a={"x": math.nan}, b={"x": None})  # these two shared a key, so the second trial never ran
+    @example(a={"x": math.inf}, b={"x": "inf"})
+    @example(a={"x": (1, 2)}, b={"x": [1, 2]})
+    @example(a={"x": {1: 0}}, b={"x": {"1": 0}})
+    def check(a, b):
+        assert (trial_key(a, 0) == trial_key(b, 0)) == (_canonical(a) == _canonical(b)), (a, b)
+
+    check()
+
+
+def test_distinct_configs_run_as_distinct_trials(tmp_path):
+    """The same property end to end: NaN and None, inf and "inf" are four trials, each with its own result."""
+    configs = [({"x": math.nan}, 0), ({"x": None}, 0), ({"x": math.inf}, 0), ({"x": "inf"}, 0)]
+    out = run_trials(lambda c, s: {"kind": type(c["x"]).__name__, "x": repr(c["x"])}, configs,
+                     path=tmp_path / "t.jsonl", progress=False)
+    assert [r["x"] for r in out] == ["nan", "None", "inf", "'inf'"]
+
+
+def test_a_config_a_key_cannot_hold_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"configs\[1\]\['f'\] holds a function"):
+        run_trials(_square, [({"x": 1}, 0), ({"x": 2, "f": _square}, 0)], progress=False)

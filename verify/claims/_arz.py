@@ -43,6 +43,7 @@ from ..estimators import (
     member_gaps,
     train_attacker,
 )
+from ..estimators._inputs import as_rng
 from ._common import CONFIDENCE, DIGITS_JITTER, CheckedSettings
 
 __all__ = ["AttackSettings", "verdict_attack", "certify_gap", "theorem_support", "World", "planted_trial",
@@ -97,8 +98,8 @@ class AttackSettings(CheckedSettings):
 
 def _sides(generator, encoder, target, n: int, rng: torch.Generator):
     """(x_real, code_real, x_fake, code_fake) by :func:`~ganlimits.verify.bigan_samples`, codes of std
-    ``target.sigma``."""
-    return bigan_samples(generator, encoder, target, n=n, generator_rng=rng, sigma=target.sigma)
+    ``target.sigma`` (1 for a target without one)."""
+    return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
 
 
 def _start(a: AttackSettings, spec: dict, K: int, rng: torch.Generator) -> MLPFamily:
@@ -131,7 +132,7 @@ def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator
     test pairs (two-sided Hoeffding each). Returns the Estimate and details (member counts, best random and trained
     gaps, whether the best member was trained, per-member signed gaps, extra scores).
     """
-    a = settings if isinstance(settings, AttackSettings) else settings.attack
+    a, rng = settings if isinstance(settings, AttackSettings) else settings.attack, as_rng(rng)
     x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_train, rng)
     spec = a.spec(x_r.shape[1] + c_r.shape[1])
     members = []

@@ -14,6 +14,7 @@ import torch
 from ganlimits.theory import check_positive
 
 from ._families import MLPFamily
+from ._inputs import as_points, pick_rng
 from ._phi import Phi, as_phi
 
 __all__ = ["train_attacker"]
@@ -50,20 +51,19 @@ class _Adam:
 
 
 def _as_input(sample, name: str) -> torch.Tensor:
+    """The joint input (x, code) or x alone as a float64 (n, d_in) tensor (arrays or tensors; complex values, the
+    meta device and non-finite values refused by name)."""
     if isinstance(sample, (tuple, list)):
         x, code = sample
-        code = torch.as_tensor(code)
-        sample = torch.cat([torch.as_tensor(x).to(torch.float64),
-                            (code[:, None] if code.ndim == 1 else code).to(torch.float64)], dim=1)
-    sample = torch.as_tensor(sample)
-    if sample.ndim != 2 or sample.shape[0] < 1:
-        raise ValueError(f"{name} must be a non-empty tensor of shape (n, d_in) or a tuple (x, code), "
-                         f"got shape {tuple(sample.shape)}")
-    if not bool(torch.isfinite(sample).all()):
-        raise ValueError(f"{name} contains NaN or infinity")
-    return sample
+        x, code = as_points(x, f"{name}'s x"), as_points(code, f"{name}'s code", allow_1d=True)
+        if x.shape[0] != code.shape[0]:
+            raise ValueError(f"{name}: x and code must have the same number of rows, got {x.shape[0]} and "
+                             f"{code.shape[0]}")
+        return torch.cat([x, code], dim=1)
+    return as_points(sample, name)
 
 
+@torch.enable_grad()  # the ascent needs gradients even when the caller runs under torch.no_grad()
 def train_attacker(
     family_or_spec: MLPFamily | dict,
     *,
@@ -72,10 +72,11 @@ def train_attacker(
     phi: Phi | str = "identity",
     steps: int = 200,
     lr: float = 0.01,
-    generator: torch.Generator,
+    rng=None,
     objective: str = "bigan",
     sign: str | None = None,
     batch_size: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> MLPFamily:
     r"""Train all K members of a family at once by projected gradient ascent on the gap (the attack on
     Arora, Risteski & Zhang 2017, Theorem 1; or on the neural-net distance of Arora et al. 2017, §2.1).
@@ -97,9 +98,11 @@ def train_attacker(
     tuple (x, code), or x alone). The trained members must be scored on fresh samples
     (:func:`~ganlimits.verify.family_gap`); the training sample's own gap is biased upwards.
     ``family_or_spec``: a family (trained in a copy) or a dict of :class:`MLPFamily` keyword arguments (its
-    members drawn with ``generator``). ``batch_size``: None for full-batch steps, else rows drawn with
-    ``generator`` each step. Returns the trained family.
+    members drawn with ``rng``). ``batch_size``: None for full-batch steps, else rows drawn with ``rng`` each
+    step. ``rng``: an integer seed or a ``torch.Generator`` (``generator=`` is its former name). Safe under
+    ``torch.no_grad()``. Returns the trained family.
     """
+    generator = pick_rng(rng, generator, "generator")
     phi = as_phi(phi)
     if objective not in ("bigan", "nnd"):
         raise ValueError(f"objective must be 'bigan' or 'nnd', got {objective!r}")

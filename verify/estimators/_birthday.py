@@ -12,17 +12,18 @@ support follows from the uniform model with the intervals of :mod:`._birthday_su
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
+from scipy import optimize, stats
 
 from ganlimits.theory import (
     beta_bound_hypotheses,
     beta_upper_bound,
+    check_allocation,
     check_number,
     check_open_unit,
     support_from_s_half,
@@ -31,6 +32,7 @@ from ganlimits.theory import (
 
 from .._results import Estimate, to_jsonable
 from ._birthday_support import HEADLINE_INTERVAL, crossing, support_fisher_width, support_intervals
+from ._inputs import as_sampler, pick_rng, seed_of
 from ._intervals import clopper_pearson
 from ._pairs import closest_pairs, select_coordinates
 
@@ -78,6 +80,9 @@ class BirthdayResult:
     the upper bound on ``1/sum P(x)^2`` at the size whose collision rate is closest to 1/2 (``beta_size``).
     ``nonuniform``: collisions concentrate on a few points more than any uniform distribution of plausible
     support allows (``nonuniform_pvalue``); ``frequent`` names the points that collide most often.
+    ``pool_size``: the number of points of a fixed pool the samples were drawn from (without replacement; None
+    for a sampler); ``bounded_by_pool``: the support interval reaches the pool's size, so the pool, not the law
+    behind it, bounds what the test saw (``note`` says so in words).
     """
 
     sizes: tuple[int, ...]
@@ -99,6 +104,9 @@ class BirthdayResult:
     frequent: tuple[FrequentPoint, ...]
     min_distances: np.ndarray = field(repr=False)
     seed: int | None = None
+    pool_size: int | None = None
+    bounded_by_pool: bool = False
+    note: str = ""
 
     @property
     def collision_counts(self) -> np.ndarray:
@@ -129,7 +137,8 @@ class BirthdayResult:
             "beta_hypotheses": self.beta_hypotheses, "nonuniform": self.nonuniform,
             "nonuniform_pvalue": self.nonuniform_pvalue,
             "frequent": [{"count": f.count, "share": f.share, "example": f.example} for f in self.frequent],
-            "seed": self.seed,
+            "seed": self.seed, "pool_size": self.pool_size, "bounded_by_pool": self.bounded_by_pool,
+            "note": self.note,
         })
 
 
@@ -200,18 +209,19 @@ def _components(pairs: np.ndarray) -> list[list[int]]:
 
 
 def birthday_test(
-    sample: Callable[[int, Any], torch.Tensor],
+    sample,
     *,
     sizes: Sequence[int],
     repeats: int,
     threshold: float,
-    generator: torch.Generator,
+    rng=None,
     k: int = 20,
     coords=None,
     confidence: float = 0.95,
     nonuniform_alpha: float = 0.01,
     calibration_draws: int = 1000,
     progress: bool = False,
+    generator: torch.Generator | None = None,
 ) -> BirthdayResult:
     """Birthday-paradox estimate of the support size of the law behind ``sample``.
 
@@ -222,10 +232,18 @@ def birthday_test(
         \\qquad s_{1/2} \\approx \\sqrt{2 \\ln 2\\, N} \\approx 1.18\\sqrt N,
         \\qquad \\beta \\le \\frac{2M}{-3 + \\sqrt{9 + \\frac{24}{M}\\log\\frac{1}{1-\\gamma}}}.
 
-    For each size ``s`` and each of ``repeats`` draws, ``sample(s, generator)`` returns ``(s, d)`` points; the
-    ``k`` closest pairs on ``coords`` are found exactly (:func:`~ganlimits.verify.closest_pairs`) and a pair
-    is a duplicate when its distance is ``< threshold``; the sample collides when any flagged pair is a
-    duplicate.
+    ``sample``: the samples as an ``(n, d)`` array or tensor (a finite pool, drawn from without replacement), or
+    a sampler ``sample(s, generator)`` returning ``(s, d)`` points (or ``(x, labels)``), or a target; ``rng``: an
+    integer seed or a ``torch.Generator`` (``generator=`` is its former name). For each size ``s`` and each of
+    ``repeats`` draws, the ``k`` closest pairs on ``coords`` are found exactly
+    (:func:`~ganlimits.verify.closest_pairs`) and a pair is a duplicate when its distance is ``< threshold``; the
+    sample collides when any flagged pair is a duplicate.
+
+    A finite pool of ``n`` points: every size must be ``<= n``, and a support interval that reaches ``n`` is
+    ``bounded_by_pool`` — the samples of one pool are not independent, so the interval becomes ``[N_0, inf)``, its
+    lower limit at most the support at which ``s_max`` (the largest size) independent draws are free of duplicates
+    with probability ``(1 - confidence) / 2`` (what one duplicate-free set of ``s_max`` points shows), and ``note``
+    says so.
 
     The general use is on full output vectors (``coords=None``), with ``threshold`` from held-out real data
     (:func:`~ganlimits.verify.threshold_from_reference`) and ``sizes`` from a pilot run
@@ -263,10 +281,15 @@ def birthday_test(
     confidence = check_open_unit("confidence", confidence)
     nonuniform_alpha = check_open_unit("nonuniform_alpha", nonuniform_alpha)
     calibration_draws = check_number("calibration_draws", calibration_draws, low=100, integer=True)
-    if generator is None:
-        raise ValueError("generator must be an explicit random generator (torch.Generator), got None")
+    generator = pick_rng(rng, generator, "generator")
+    sample = as_sampler(sample, "sample", finite=False)
+    pool = sample.pool_size
+    if pool is not None and sizes_t[-1] > pool:
+        raise ValueError(f"sizes: s = {sizes_t[-1]} is larger than the sample: the pool holds n = {pool} points "
+                         "(a finite pool is sampled without replacement)")
+    check_allocation("sizes", sizes_t[-1], elements=float(sizes_t[-1]) * getattr(sample, "dim", 1))
     threshold = float(threshold)
-    seed = int(generator.initial_seed()) if isinstance(generator, torch.Generator) else None
+    seed = seed_of(generator)
 
     from tqdm import tqdm
 
@@ -321,13 +344,35 @@ def birthday_test(
                       catalogue.counts[i] / max(collided_total, 1), catalogue.first[i][1])
         for i in order
     )
+    bounded = pool is not None and not support.ci_high < pool
+    note = ""
+    if bounded:
+        floor = _pool_floor(sizes_t[-1], confidence)
+        support = Estimate(support.estimate, min(support.ci_low, floor), float("inf"), confidence, support.n,
+                           f"{support.method}; bounded by the pool of n = {pool} points: lower limit at most that of "
+                           f"one duplicate-free set of s = {sizes_t[-1]} draws", seed)
+        note = (f"the samples are a finite pool of n = {pool} points: the support interval reaches n, so the pool "
+                f"bounds what the test can see (support >= {support.ci_low:.3g}); draw more samples to see further")
     return BirthdayResult(
         sizes=sizes_t, repeats=int(repeats), threshold=threshold, k=int(k), confidence=float(confidence),
         curve=tuple(curve), s_half=_s_half_estimate(s_half, s_lo, s_hi, confidence, seed, n),
         support_estimate=support, support_intervals=intervals, fisher_width=width, support_estimate_paper=paper,
         beta_bound=beta, beta_size=beta_size, beta_hypotheses=hyp, nonuniform=bool(pvalue < nonuniform_alpha),
-        nonuniform_pvalue=float(pvalue), frequent=frequent, min_distances=min_dist, seed=seed,
+        nonuniform_pvalue=float(pvalue), frequent=frequent, min_distances=min_dist, seed=seed, pool_size=pool,
+        bounded_by_pool=bool(bounded), note=note,
     )
+
+
+def _pool_floor(n: int, confidence: float) -> float:
+    """The support N at which ``n`` independent uniform draws are free of duplicates with probability
+    ``(1 - confidence) / 2``: smaller supports would almost surely have put a duplicate into a set of n points."""
+    if n < 2:
+        return 1.0
+    target = np.log((1 - confidence) / 2)
+    i = np.arange(1, n, dtype=np.float64)
+    f = lambda log_n: float(np.log1p(-i / np.exp(log_n)).sum()) - target  # noqa: E731  increasing in N
+    lo, hi = np.log(float(n)), np.log(float(n)) + 2 * np.log(float(n)) + 10
+    return float(np.exp(optimize.brentq(f, lo, hi, xtol=1e-9)))
 
 
 def _child_seed(generator) -> int:
@@ -340,13 +385,9 @@ def _child_seed(generator) -> int:
 
 
 def _draw(sample, s: int, generator, coords) -> tuple[torch.Tensor, torch.Tensor]:
-    """One sample ``(s, d)`` and its compared coordinates ``(s, d_coords)`` float64, validated."""
+    """One sample ``(s, d)`` and its compared coordinates ``(s, d_coords)`` float64, validated (the sampler of
+    the input protocol checks values and shape)."""
     x = sample(s, generator)
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(np.asarray(x))
-    if x.ndim != 2 or x.shape[0] != s:
-        raise ValueError(f"sample(s, generator) must return s = {s} points as an (s, d) tensor, got "
-                         f"shape {tuple(x.shape)} (is s larger than the sample?)")
     xs = select_coordinates(x, coords)
     if not bool(torch.isfinite(xs).all()):
         raise ValueError(f"sample(s, generator) returned NaN or infinite values at s = {s}")

@@ -10,14 +10,14 @@ run, so that the test runs on a generator of unknown support (full output vector
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import torch
 from scipy import stats
 
-from ganlimits.theory import check_number
+from ganlimits.theory import check_allocation, check_number
 
+from ._inputs import PoolSampler, as_points, as_sampler, pick_rng
 from ._pairs import closest_pairs, nearest_neighbour_distances, select_coordinates
 
 __all__ = ["threshold_from_reference", "threshold_from_noise", "pool_sampler", "pilot_sizes"]
@@ -41,6 +41,7 @@ def threshold_from_reference(x_real: torch.Tensor, *, quantile: float = 0.01, fa
     """
     quantile = check_number("quantile", quantile, low=0, high=1, low_open=True, high_open=True)
     factor = check_number("factor", factor, low=0, low_open=True)
+    x_real = as_points(x_real, "x_real", min_rows=2)
     nn = nearest_neighbour_distances(x_real, coords=coords).numpy()
     t = float(factor * np.quantile(nn, quantile))
     if not t > 0:
@@ -66,21 +67,11 @@ def threshold_from_noise(*, sigma: float, dim: int, miss: float = 1e-6) -> float
     return float(sigma * np.sqrt(2 * stats.chi2.isf(miss, dim)))
 
 
-def pool_sampler(x: torch.Tensor) -> Callable[[int, torch.Generator], torch.Tensor]:
-    """A ``sample(s, generator)`` that draws ``s`` distinct rows of the fixed pool ``x`` ``(n, d)`` (without
-    replacement, so that the pool's own rows never collide with themselves); ``s > n`` raises
-    ``ValueError``."""
-    x = torch.as_tensor(x)
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D tensor (n, d), got shape {tuple(x.shape)}")
-    n = x.shape[0]
-
-    def sample(s: int, generator: torch.Generator) -> torch.Tensor:
-        if s > n:
-            raise ValueError(f"s = {s} is larger than the sample: the pool holds n = {n} points")
-        return x[torch.randperm(n, generator=generator)[:s]]
-
-    return sample
+def pool_sampler(x) -> Callable[[int, torch.Generator], torch.Tensor]:
+    """A ``sample(s, generator)`` that draws ``s`` distinct rows of the fixed pool ``x`` ``(n, d)`` (an array or
+    a tensor; float64) without replacement, so that the pool's own rows never collide with themselves; ``s > n``
+    raises ``ValueError``. The instruments do this themselves with an array: ``birthday_test(x, ...)``."""
+    return PoolSampler(as_points(x, "x"), "x")
 
 
 def _min_distance(x: torch.Tensor, coords) -> float:
@@ -94,9 +85,9 @@ def _min_distance(x: torch.Tensor, coords) -> float:
     return float(d.min())
 
 
-def pilot_sizes(sample: Callable[[int, Any], torch.Tensor], *, threshold: float, generator: torch.Generator,
-                n_sizes: int = 10, repeats: int = 10, coords=None, max_size: int = 4096,
-                span: tuple[float, float] = (0.6, 2.4)) -> tuple[int, ...]:
+def pilot_sizes(sample, *, threshold: float, rng=None, n_sizes: int = 10, repeats: int = 10, coords=None,
+                max_size: int = 4096, span: tuple[float, float] = (0.6, 2.4),
+                generator: torch.Generator | None = None) -> tuple[int, ...]:
     """Sample sizes for :func:`~ganlimits.verify.birthday_test` on a law of unknown support, from a pilot run.
 
     Doubling ``s = 2, 4, 8, ...``, ``repeats`` samples each, until at least half of them hold a duplicate
@@ -106,9 +97,11 @@ def pilot_sizes(sample: Callable[[int, Any], torch.Tensor], *, threshold: float,
     ``x^2 / (e^x - 1)`` with ``x = s^2 / (2N)``, is at least 1/3 of its peak for ``s`` from about 0.6 to 2.4
     times the crossing ``s_{1/2} = 1.18 sqrt(N)``.
 
-    The pilot's samples are drawn from ``generator`` before the test's own and are not reused, so the test's
-    intervals hold conditionally on the sizes chosen. ``ValueError`` when no size up to ``max_size`` reaches
-    1/2 (the support is beyond this budget: about ``(max_size / 1.18)^2`` or more).
+    ``sample`` and ``rng`` as in :func:`~ganlimits.verify.birthday_test` (an array is a pool: ``max_size`` is
+    then at most its size). No size returned exceeds ``max_size``. The pilot's samples are drawn from ``rng``
+    before the test's own and are not reused, so the test's intervals hold conditionally on the sizes chosen.
+    ``ValueError`` when no size up to ``max_size`` reaches 1/2 (the support is beyond this budget: about
+    ``(max_size / 1.18)^2`` or more).
     """
     threshold = check_number("threshold", threshold, low=0, low_open=True)
     n_sizes = check_number("n_sizes", n_sizes, low=1, integer=True)
@@ -117,6 +110,13 @@ def pilot_sizes(sample: Callable[[int, Any], torch.Tensor], *, threshold: float,
     lo_f, hi_f = (check_number("span", v, low=0, low_open=True) for v in span)
     if not lo_f < hi_f:
         raise ValueError(f"span must be increasing, got {span!r}")
+    generator = pick_rng(rng, generator, "generator")
+    sample = as_sampler(sample, "sample", finite=False)
+    if sample.pool_size is not None:
+        if sample.pool_size < 2:
+            raise ValueError(f"sample: a pool of n = {sample.pool_size} point cannot collide")
+        max_size = min(max_size, sample.pool_size)
+    check_allocation("max_size", max_size, elements=float(max_size) * getattr(sample, "dim", 1))
     prev_s, prev_rate, s = 1.0, 0.0, 2
     while True:
         rate = np.mean([_min_distance(sample(s, generator), coords) < threshold for _ in range(repeats)])
@@ -128,5 +128,6 @@ def pilot_sizes(sample: Callable[[int, Any], torch.Tensor], *, threshold: float,
         prev_s, prev_rate, s = float(s), float(rate), 2 * s
     t = (0.5 - prev_rate) / (rate - prev_rate)
     s_p = float(np.exp(np.log(prev_s) + t * (np.log(s) - np.log(prev_s))))
-    grid = np.geomspace(max(2.0, lo_f * s_p), max(3.0, hi_f * s_p), n_sizes)
-    return tuple(sorted({max(2, int(v)) for v in np.round(grid)}))
+    top = min(float(max_size), max(3.0, hi_f * s_p))
+    grid = np.geomspace(min(max(2.0, lo_f * s_p), top), top, n_sizes)
+    return tuple(sorted({min(max_size, max(2, int(v))) for v in np.round(grid)}))

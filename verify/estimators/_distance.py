@@ -27,10 +27,11 @@ import torch
 from scipy import stats
 from scipy.spatial.distance import cdist
 
-from .._results import Estimate
+from .._results import Estimate, to_jsonable
 from ._attackers import train_attacker
 from ._families import MLPFamily
 from ._gap import _check_confidence, gap_from_values, member_gaps
+from ._inputs import as_points, as_rng, draw, pick_rng, seed_of
 from ._intervals import mean_interval
 from ._phi import Phi, as_phi
 
@@ -51,18 +52,15 @@ class NNDInfo:
     train_values: torch.Tensor
     best_member: int
 
+    def to_dict(self) -> dict:
+        """Everything but the family itself, as strict JSON values."""
+        return to_jsonable({"capacity": self.capacity, "K": self.K, "lipschitz": self.lipschitz,
+                            "test_values": self.test_values, "train_values": self.train_values,
+                            "best_member": self.best_member, "family": self.family.name})
 
-def _as_sample(sample, name: str) -> torch.Tensor:
-    s = torch.as_tensor(sample)
-    if s.ndim == 1:
-        s = s[:, None]
-    if s.ndim != 2 or s.shape[0] < 2:
-        raise ValueError(f"{name} must have shape (n, d) with n >= 2, "
-                         f"got {tuple(torch.as_tensor(sample).shape)}")
-    s = s.to(torch.float64)
-    if not bool(torch.isfinite(s).all()):
-        raise ValueError(f"{name} contains NaN or infinity")
-    return s
+
+def _as_sample(sample, name: str, n: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    return draw(sample, name, n=n, rng=generator, min_rows=2)
 
 
 def _split(sample: torch.Tensor, fraction: float, generator: torch.Generator, name: str):
@@ -83,7 +81,7 @@ def neural_net_distance(
     phi: Phi | str = "identity",
     steps: int = 300,
     lr: float = 0.01,
-    generator: torch.Generator,
+    rng=None,
     confidence: float = 0.95,
     train_fraction: float = 0.5,
     family: MLPFamily | None = None,
@@ -92,6 +90,8 @@ def neural_net_distance(
     input_radius: float | None = None,
     batch_size: int | None = None,
     return_info: bool = False,
+    n: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> Estimate | tuple[Estimate, NNDInfo]:
     r"""Estimate the neural-net distance d_{F,phi}(P, Q) between two samples by a trained attacker (Arora et
     al. 2017, §2.1, ``docs/papers/agl17.md``).
@@ -103,15 +103,17 @@ def neural_net_distance(
 
     where the K members of an :class:`MLPFamily` (capacity p, declared Lipschitz constant) are trained by
     projected gradient ascent on the training halves (``train_fraction`` of each sample, split by a random
-    permutation from ``generator``) and scored on the held-out halves. Interval: two-sample Hoeffding with
+    permutation from ``rng``) and scored on the held-out halves. Interval: two-sample Hoeffding with
     the range of phi on [0, 1], Bonferroni over the K members (see :mod:`ganlimits.verify._gap`); it covers
     the best trained member's population value, which is a LOWER bound on the distance over the whole class.
 
-    ``sample_p`` (n_p, d), ``sample_q`` (n_q, d) (1-D arrays are taken as d = 1). ``family``: a ready
+    ``sample_p`` (n_p, d), ``sample_q`` (n_q, d): arrays or tensors (1-D arrays are taken as d = 1), or samplers
+    ``(n, generator) -> x`` / targets, each then drawn once for ``n`` points (first P, then Q, before anything
+    else). ``rng``: an integer seed or a ``torch.Generator`` (``generator=`` is its former name). ``family``: a ready
     family to train (``steps=0``: only score it; the split still happens); else one is drawn with
-    ``generator`` from ``hidden``, ``K``, ``weight_norm``, ``bias_bound`` and ``input_radius`` (default: the
+    ``rng`` from ``hidden``, ``K``, ``weight_norm``, ``bias_bound`` and ``input_radius`` (default: the
     largest norm in the two training halves; held-out rows beyond it are radially clipped by the family).
-    Order of draws from ``generator``: split of P, split of Q, the family's members, minibatches.
+    Order of draws from ``rng``: split of P, split of Q, the family's members, minibatches.
 
     The Estimate's ``method`` names K and the capacity p; ``return_info=True`` returns
     ``(Estimate, NNDInfo)``.
@@ -120,8 +122,9 @@ def neural_net_distance(
     confidence = _check_confidence(confidence)
     if not (isinstance(train_fraction, (int, float)) and 0 < train_fraction < 1):
         raise ValueError(f"train_fraction must lie in the open interval (0, 1), got {train_fraction!r}")
-    p_all = _as_sample(sample_p, "sample_p")
-    q_all = _as_sample(sample_q, "sample_q")
+    generator = pick_rng(rng, generator, "generator")
+    p_all = _as_sample(sample_p, "sample_p", n, generator)
+    q_all = _as_sample(sample_q, "sample_q", n, generator)
     if p_all.shape[1] != q_all.shape[1]:
         raise ValueError(f"sample_p and sample_q must have the same width d, got {p_all.shape[1]} and "
                          f"{q_all.shape[1]}")
@@ -142,7 +145,7 @@ def neural_net_distance(
                                 generator=generator, objective="nnd", sign="+", batch_size=batch_size)
     test_p, test_q = family(p_test), family(q_test)
     est = gap_from_values(test_p, test_q, phi=phi, confidence=confidence, absolute=False, objective="nnd",
-                          name=family.name, seed=int(generator.initial_seed()))
+                          name=family.name, seed=seed_of(generator))
     est = Estimate(est.estimate, est.ci_low, est.ci_high, est.confidence, est.n,
                    f"trained attacker (K={family.K}, p={family.capacity}), held-out {est.method}", est.seed)
     if not return_info:
@@ -156,16 +159,7 @@ def neural_net_distance(
 
 
 def _as_points(sample, name: str) -> np.ndarray:
-    if isinstance(sample, torch.Tensor):
-        sample = sample.detach().to(torch.float64).cpu().numpy()
-    arr = np.asarray(sample, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] < 1:
-        raise ValueError(f"{name} must have shape (n, d) or (n,) with n >= 1, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity")
-    return arr
+    return as_points(sample, name, allow_1d=True).numpy()
 
 
 def wasserstein1(
@@ -174,7 +168,7 @@ def wasserstein1(
     *,
     method: str = "auto",
     n_projections: int = 200,
-    generator: torch.Generator | None = None,
+    rng=None,
     confidence: float = 0.95,
     max_exact: int = 4000,
     weights_x=None,
@@ -195,7 +189,8 @@ def wasserstein1(
       Euclidean cost matrix (any sizes, any d; n, m <= ``max_exact``). Returns a zero-width interval, method
       ``"exact (ot.emd2)"``.
     - ``"sliced"``: the mean of exact 1-D W1 over ``n_projections`` uniform random directions drawn with
-      ``generator`` (a torch.Generator), each by ``ot.sliced_wasserstein_distance`` with p = 1. Each 1-D W1 is
+      ``rng`` (an integer seed or a torch.Generator), each by
+      ``ot.sliced_wasserstein_distance`` with p = 1. Each 1-D W1 is
       <= W1 (projection is 1-Lipschitz), so this estimates a LOWER bound on W1. Its interval is Hoeffding over
       the directions, with range the diameter bound ``2 max_k ||w_k - c||`` over the pooled points (c their
       mean), clipped at 0.
@@ -221,8 +216,9 @@ def wasserstein1(
                              f"{max_exact} (raise max_exact, or use method='sliced')")
         value = float(ot.emd2(wa, wb, cdist(a, b), numItermax=max(100_000, 50 * (n + m))))
         return _exact_estimate(value, min(n, m), "exact (ot.emd2)")
-    if generator is None:
-        raise ValueError("generator must be a torch.Generator for method='sliced'")
+    if rng is None:
+        raise ValueError("rng must be an integer seed or a torch.Generator for method='sliced'")
+    generator = as_rng(rng)
     if isinstance(n_projections, bool) or not isinstance(n_projections, int) or n_projections < 1:
         raise ValueError(f"n_projections must be an integer >= 1, got {n_projections!r}")
     theta = torch.randn(d, n_projections, generator=generator, dtype=torch.float64).numpy()
@@ -234,7 +230,7 @@ def wasserstein1(
     if diameter <= 0:
         return _exact_estimate(0.0, min(n, m), "sliced (all points equal)")
     est = mean_interval(np.clip(values, 0.0, diameter), value_range=diameter, confidence=confidence,
-                        seed=int(generator.initial_seed()))
+                        seed=seed_of(generator))
     return Estimate(est.estimate, max(0.0, est.ci_low), est.ci_high, est.confidence, n_projections,
                     f"sliced W1 over {n_projections} directions (lower bound on W1; ot.sliced_wasserstein_distance), "
                     "hoeffding", est.seed)
@@ -267,6 +263,9 @@ def nearest_distance_bound(points: torch.Tensor, fresh: torch.Tensor, *, confide
     chunks (n x m is never held at once); its distance is then recomputed directly, so that the
     matrix-product form of cdist leaves no rounding error of ~1e-8 ``|x|`` (a point at distance 0 gets 0).
     """
+    points, fresh = as_points(points, "points"), as_points(fresh, "fresh", dim=None)
+    if points.shape[1] != fresh.shape[1]:
+        raise ValueError(f"points and fresh must have the same width d, got {points.shape[1]} and {fresh.shape[1]}")
     n, m = fresh.shape[0], points.shape[0]
     rows = max(1, (1 << 22) // max(m, 1))
     index = torch.cat([torch.cdist(fresh[i:i + rows], points).argmin(dim=1) for i in range(0, n, rows)])

@@ -30,13 +30,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from ganlimits.theory import check_number, check_open_unit, check_positive
+from ganlimits.theory import check_allocation, check_number, check_open_unit, check_positive
 
 from .._results import Estimate
 from ._attackers import _objective, train_attacker
 from ._families import MLPFamily
+from ._inputs import as_model, as_points, as_sampler, check_values, pick_rng, seed_of
 from ._intervals import bonferroni_max
 from ._phi import Phi, as_phi
 
@@ -75,8 +77,10 @@ def _check_sample(name: str, t, n: int, *, what: str) -> torch.Tensor:
 
 
 def _as_values(values, *, name: str, side: str) -> torch.Tensor:
-    """Discriminator values as float64 (K, n); ValueError naming the discriminator unless in [0, 1]."""
-    v = torch.as_tensor(values).detach()
+    """Discriminator values as float64 (K, n); ValueError naming the discriminator unless real and in [0, 1]."""
+    what = f"discriminator {name}'s values on the {side} sample"
+    v = check_values(values if isinstance(values, torch.Tensor) else torch.as_tensor(check_values(
+        np.asarray(values), what)), what).detach()
     if v.ndim == 1:
         v = v[None, :]
     if v.ndim != 2 or v.shape[1] < 1:
@@ -166,7 +170,10 @@ def family_gap(
 ) -> Estimate:
     """Score a discriminator (an :class:`MLPFamily`, or any callable ``D(u) -> (n,) | (K, n)``) on fresh
     samples ``real`` (n_r, d_in) and ``fake`` (n_f, d_in) — tensors of the joint input or tuples ``(x, code)``
-    (then called as ``D(x, code)``) — with :func:`gap_from_values`."""
+    (then called as ``D(x, code)``) — with :func:`gap_from_values`. Arrays or tensors; complex values, the meta
+    device and non-finite values are refused by name."""
+    real, fake = (tuple(as_points(t, f"{side}", allow_1d=True) for t in u) if isinstance(u, (tuple, list))
+                  else as_points(u, side) for u, side in ((real, "real"), (fake, "fake")))
     name = _name_of(discriminator)
     with torch.no_grad():
         rv = discriminator(*real) if isinstance(real, (tuple, list)) else discriminator(real)
@@ -185,16 +192,20 @@ def bigan_samples(
     target,
     *,
     n: int,
-    generator_rng: torch.Generator,
+    rng=None,
     code_dim: int | None = None,
     sigma: float = 1.0,
+    generator_rng: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The two sides of the BiGAN objective: ``(x_real, code_real, x_fake, code_fake)``.
+    """The two sides of the BiGAN objective: ``(x_real, code_real, x_fake, code_fake)``, float64 on the CPU.
 
-    Order of draws from ``generator_rng`` (fixed):
+    ``generator``, ``encoder``: torch modules (called in their own dtype, on their own device) or callables;
+    ``target``: a target (``sample(n, generator=) -> (x, labels)``), a sampler ``(n, generator) -> x``, or an
+    ``(n_pool, d)`` array of real samples (a pool, drawn without replacement); ``rng``: an integer seed or a
+    ``torch.Generator`` (``generator_rng=`` is its former name). Order of draws from ``rng`` (fixed):
 
-    1. ``x_real, _ = target.sample(n, generator=generator_rng)``, ``code_real = encoder(x_real)``;
-    2. ``z = sigma * torch.randn(n, d_code, generator=generator_rng, dtype=torch.float64)``,
+    1. ``x_real`` = ``n`` draws of ``target``, ``code_real = encoder(x_real)``;
+    2. ``z = sigma * torch.randn(n, d_code, generator=rng, dtype=torch.float64)``,
        ``x_fake = generator(z)``, ``code_fake = z``.
 
     ``d_code`` is ``code_dim`` or, when None, the width of the encoder's output. Shapes: x (n, d),
@@ -204,11 +215,10 @@ def bigan_samples(
     sigma = check_positive("sigma", sigma)
     if code_dim is not None:
         code_dim = check_number("code_dim", code_dim, low=1, integer=True)
-    if not isinstance(generator_rng, torch.Generator):
-        raise ValueError(f"generator_rng must be a torch.Generator, got {type(generator_rng).__name__}")
-    drawn = target.sample(n, generator=generator_rng)
-    x_real = _check_sample("target.sample", drawn[0] if isinstance(drawn, (tuple, list)) else drawn, n,
-                           what="the real images")
+    check_allocation("n", n, elements=float(n) * (code_dim or 1))
+    generator_rng = pick_rng(rng, generator_rng, "generator_rng")
+    generator, encoder = as_model(generator, "generator"), as_model(encoder, "encoder")
+    x_real = as_sampler(target, "target")(n, generator_rng)
     code_real = _check_sample("encoder", encoder(x_real), n, what="the codes")
     if code_real.ndim == 1:
         code_real = code_real[:, None]
@@ -229,10 +239,11 @@ def bigan_gap(
     *,
     n: int,
     phi: Phi | str = "log",
-    generator_rng: torch.Generator,
+    rng=None,
     code_dim: int | None = None,
     sigma: float = 1.0,
     confidence: float = 0.95,
+    generator_rng: torch.Generator | None = None,
 ) -> Estimate:
     r"""The BiGAN gap of (G, E) seen by a discriminator, with a Hoeffding interval (Arora, Risteski & Zhang
     2017, Theorem 1; ``docs/papers/arz17.md``).
@@ -246,8 +257,9 @@ def bigan_gap(
     discriminators (an :class:`MLPFamily` on the joint input works) — then the sup over K with a Bonferroni
     interval. ``generator(z)``: (n, d_code) -> (n, d); ``encoder(x)``: (n, d) -> (n, d_code); ``target`` has
     ``sample(n, generator=) -> (x, labels)``. Draws: see :func:`bigan_samples` (real side first). The
-    interval: two-sample Hoeffding with the range of phi on [0, 1] (module docstring). The Estimate records
-    ``generator_rng.initial_seed()`` as its seed and ``n`` per side.
+    interval: two-sample Hoeffding with the range of phi on [0, 1] (module docstring). ``generator``, ``encoder``,
+    ``target`` and ``rng`` as in :func:`bigan_samples`. The Estimate records the seed of ``rng`` and ``n`` per
+    side.
 
     Raises ValueError naming the discriminator when it returns NaN or values outside [0, 1], and naming the
     parameter for non-positive ``n`` or an unknown ``phi``.
@@ -255,6 +267,7 @@ def bigan_gap(
     n = _check_n(n)
     phi = as_phi(phi)
     confidence = _check_confidence(confidence)
+    generator_rng = pick_rng(rng, generator_rng, "generator_rng")
     x_real, code_real, x_fake, code_fake = bigan_samples(
         generator, encoder, target, n=n, generator_rng=generator_rng, code_dim=code_dim, sigma=sigma)
     name = _name_of(discriminator)
@@ -263,7 +276,7 @@ def bigan_gap(
         fv = discriminator(x_fake, code_fake)
     rv, fv = _squeeze_column(rv, n, name), _squeeze_column(fv, n, name)
     return gap_from_values(rv, fv, phi=phi, confidence=confidence, absolute=True, name=name,
-                           seed=int(generator_rng.initial_seed()))
+                           seed=seed_of(generator_rng))
 
 
 def _squeeze_column(values, n: int, name: str = "discriminator") -> torch.Tensor:
@@ -291,15 +304,17 @@ def bigan_attack(
     phi: Phi | str = "log",
     steps: int = 200,
     lr: float = 0.01,
-    generator_rng: torch.Generator,
+    rng=None,
     code_dim: int | None = None,
     sigma: float = 1.0,
     confidence: float = 0.95,
     batch_size: int | None = None,
+    generator_rng: torch.Generator | None = None,
 ) -> tuple[Estimate, MLPFamily]:
     """Train K attackers on one BiGAN sample, score them on a fresh one: ``(gap Estimate, trained family)``.
 
-    Draws (all from ``generator_rng``, in this order): the training sample of size ``n_train``
+    ``generator``, ``encoder``, ``target`` and ``rng`` (``generator_rng=`` is its former name) as in
+    :func:`bigan_samples`. Draws (all from ``rng``, in this order): the training sample of size ``n_train``
     (:func:`bigan_samples`), the initial members when ``family`` is a dict, the minibatches, then the fresh
     test sample of size ``n_test`` inside :func:`bigan_gap`. Members ascend both signs of the gap
     (:func:`~ganlimits.verify.train_attacker`, ``sign="both"``); the score is the sup of ``|gap|`` over the K
@@ -308,6 +323,7 @@ def bigan_attack(
     phi = as_phi(phi)
     _check_n(n_train, "n_train")
     _check_n(n_test, "n_test")
+    generator_rng = pick_rng(rng, generator_rng, "generator_rng")
     x_r, c_r, x_f, c_f = bigan_samples(generator, encoder, target, n=n_train, generator_rng=generator_rng,
                                        code_dim=code_dim, sigma=sigma)
     trained = train_attacker(family, real=(x_r, c_r), fake=(x_f, c_f), phi=phi, steps=steps, lr=lr,

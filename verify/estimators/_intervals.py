@@ -174,7 +174,10 @@ def loglog_slope(x, samples, *, confidence: float = 0.95, seed: int | None = Non
     independent across j). Asymptotic coverage (stated where it is checked, ``tests/verify/estimators``). Lemma
     A.2's f has slope -1.
     """
-    logx = np.log(_as_numpy(x))
+    x = _as_numpy(x)
+    if np.any(x <= 0):
+        raise ValueError(f"x must be positive (its log is fitted), got {float(x.min())!r}")
+    logx = np.log(x)
     if logx.size < 2 or len(samples) != logx.size:
         raise ValueError("x and samples must have the same length >= 2")
     arrays = [_as_numpy(s) for s in samples]
@@ -195,16 +198,34 @@ def loglog_slope(x, samples, *, confidence: float = 0.95, seed: int | None = Non
 def hoeffding_pvalue(distance: float, *, n: float, value_range: float, K: int = 1) -> float:
     """p-value of the one-sided Hoeffding test that a mean of n values (range ``value_range``) lies ``distance``
     beyond its estimate, Bonferroni over K: ``min(1, K exp(-2 n distance^2 / value_range^2))`` (1 when
-    ``distance <= 0``)."""
+    ``distance <= 0``). A NaN distance, a non-positive ``n`` or ``value_range`` or a ``K`` below 1 is an error.
+
+    >>> round(hoeffding_pvalue(0.1, n=100, value_range=1), 4)
+    0.1353
+    """
+    if not (isinstance(distance, (float, np.floating)) and math.isinf(distance)):  # +-inf has a p-value: 0 or 1
+        distance = check_number("distance", distance)
+    n = check_number("n", n, low=0, low_open=True)
+    value_range = check_positive("value_range", value_range)
+    K = check_number("K", K, low=1, integer=True)
     if distance <= 0:
         return 1.0
     return float(min(1.0, K * math.exp(-2.0 * n * distance**2 / value_range**2)))
 
 
+
 def binomial_pvalue(successes: int, n: int, p0: float, *, alternative: str) -> float:
     """Exact one-sided binomial p-value of ``successes`` out of ``n`` against the proportion ``p0``:
-    ``alternative="greater"`` is Pr[X >= successes], ``"less"`` is Pr[X <= successes], X ~ Bin(n, p0)."""
+    ``alternative="greater"`` is Pr[X >= successes], ``"less"`` is Pr[X <= successes], X ~ Bin(n, p0). ``n`` is an
+    integer >= 1, ``successes`` an integer in [0, n] and ``p0`` a probability in [0, 1] (else ``ValueError``).
+
+    >>> round(binomial_pvalue(9, 10, 0.5, alternative="greater"), 4)
+    0.0107
+    """
     check_choice("alternative", alternative, ("greater", "less"))
+    n = check_number("n", n, low=1, integer=True)
+    successes = check_number("successes", successes, low=0, high=n, integer=True)
+    p0 = check_number("p0", p0, low=0, high=1)
     if alternative == "greater":
         return float(stats.binom.sf(successes - 1, n, p0))
     return float(stats.binom.cdf(successes, n, p0))

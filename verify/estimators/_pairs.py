@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._inputs import as_points
+
 __all__ = ["closest_pairs", "nearest_neighbour_distances", "select_coordinates"]
 
 _U64 = float(np.finfo(np.float64).eps) / 2  # unit roundoff of float64
@@ -25,12 +27,9 @@ _PASS_DTYPE = torch.float32  # candidate pass only; the result is decided in flo
 
 def select_coordinates(x: torch.Tensor, coords=None) -> torch.Tensor:
     """``x`` restricted to ``coords`` (a sequence of column indices, a boolean mask of length ``d``, or
-    ``None`` for all columns), as a float64 tensor of shape ``(s, d_coords)``."""
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(np.asarray(x))
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D tensor of shape (s, d), got shape {tuple(x.shape)}")
-    x = x.detach().to(torch.float64)
+    ``None`` for all columns), as a float64 tensor of shape ``(s, d_coords)``. ``x``: an array or a tensor
+    (complex values and the meta device are refused by name)."""
+    x = as_points(x, "x", finite=False)
     if coords is None:
         return x
     idx = torch.as_tensor(np.asarray(coords))

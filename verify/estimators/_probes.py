@@ -5,6 +5,7 @@
   the near-optimal encoder's codes carry nothing; ``docs/papers/arz17.md``);
 - :func:`leak_test` — the same probe as a one-sided test that the representation carries label information: the
   probe's accuracy against the population chance level, with an exact binomial p-value;
+- :func:`label_probe` — that test on a user's encoder: labelled real draws, their codes E(x), the probe;
 - :func:`memory_row_detector` — an out-of-class discriminator that sees mode collapse: is the clean part of x exactly
   the memory row that its code selects?
 - :func:`reconstruction_ratio` — mean reconstruction distance over mean random-pair distance, paired bootstrap;
@@ -22,11 +23,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ganlimits.theory import check_allocation, check_number
+
 from .._results import Estimate
+from ._inputs import as_labels, as_model, as_points, as_rng, as_sampler, seed_of
 from ._intervals import binomial_pvalue, clopper_pearson
 
-__all__ = ["chance_level", "probe_accuracy", "leak_test", "memory_row_detector", "reconstruction_ratio",
-           "inception_score"]
+__all__ = ["chance_level", "probe_accuracy", "leak_test", "label_probe", "memory_row_detector",
+           "reconstruction_ratio", "inception_score"]
 
 
 def chance_level(test_labels) -> float:
@@ -48,15 +52,13 @@ def probe_accuracy(
     Returns ``{"accuracy": Estimate, "chance": float, "excess_low": lower limit - chance, "correct": int}``
     (``sides=1``: one-sided Clopper-Pearson limits).
     """
-    Xtr = np.asarray(train_features, dtype=np.float64)
-    Xte = np.asarray(test_features, dtype=np.float64)
-    ytr = np.asarray(train_labels)
-    yte = np.asarray(test_labels)
-    if Xtr.ndim != 2 or Xte.ndim != 2 or Xtr.shape[1] != Xte.shape[1]:
+    Xtr = as_points(train_features, "train_features", allow_1d=True).numpy()
+    Xte = as_points(test_features, "test_features", allow_1d=True).numpy()
+    if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"train_features and test_features must be 2-d with equal widths, got {Xtr.shape} "
                          f"and {Xte.shape}")
-    if Xtr.shape[0] != ytr.shape[0] or Xte.shape[0] != yte.shape[0]:
-        raise ValueError("features and labels must have the same number of rows")
+    ytr = as_labels(train_labels, "train_labels", Xtr.shape[0]).numpy()
+    yte = as_labels(test_labels, "test_labels", Xte.shape[0]).numpy()
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     probe.fit(Xtr, ytr)
     correct = int((probe.predict(Xte) == yte).sum())
@@ -84,6 +86,39 @@ def leak_test(train_features, train_labels, test_features, test_labels, *, chanc
             "excess_high": acc.ci_high - chance, "chance": chance,
             "pvalue": binomial_pvalue(out["correct"], n, chance, alternative="greater"),
             "detected": bool(acc.ci_low > chance)}
+
+
+def label_probe(encoder, target, *, n_train: int = 2000, n_test: int = 2000, rng=None, chance: float | None = None,
+                confidence: float = 0.95) -> dict:
+    """Do a user's codes E(x) carry the label of x? :func:`leak_test` on labelled real draws (Arora, Risteski & Zhang
+    2017, Theorem 1 (b): near-optimal codes may carry nothing; ``docs/papers/arz17.md``).
+
+    ``encoder``: a torch module or a callable ``(n, d) -> (n, d_code)``; ``target``: a target (``sample(n,
+    generator=) -> (x, labels)``) or a sampler ``(n, generator) -> (x, labels)``; ``rng``: an integer seed or a
+    ``torch.Generator`` (draws: ``n_train`` then ``n_test`` labelled points). ``chance``: the population chance level
+    (default: the majority-class share of a :class:`~ganlimits.constructions.GaussianMixtureTarget`, else of the
+    training labels). Returns the dict of :func:`leak_test` plus ``n_train`` and ``seed``.
+    """
+    n_train = check_number("n_train", n_train, low=2, integer=True)
+    n_test = check_number("n_test", n_test, low=1, integer=True)
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        check_allocation(name, value, elements=float(value))
+    gen = as_rng(rng)
+    E, sampler = as_model(encoder, "encoder"), as_sampler(target, "target")
+    if not hasattr(sampler, "labelled"):
+        raise ValueError("target must give labels: a target, or a sampler returning (x, labels)")
+    (x_tr, y_tr), (x_te, y_te) = sampler.labelled(n_train, gen), sampler.labelled(n_test, gen)
+    if y_tr is None or y_te is None:
+        raise ValueError("target must give labels: a target, or a sampler returning (x, labels)")
+    if chance is None:
+        from ganlimits.constructions import GaussianMixtureTarget, class_probabilities
+
+        probs = (class_probabilities(target) if isinstance(target, GaussianMixtureTarget)
+                 else np.bincount(y_tr.numpy()) / n_train)
+        chance = float(np.max(probs))
+    out = leak_test(E(x_tr).numpy(), y_tr.numpy(), E(x_te).numpy(), y_te.numpy(), chance=chance,
+                    confidence=confidence, seed=seed_of(gen))
+    return {**out, "n_train": int(n_train), "seed": seed_of(gen)}
 
 
 class _MemoryRowDetector:
@@ -121,7 +156,7 @@ def memory_row_detector(generator):
 
 def reconstruction_ratio(
     recon_distances, baseline_distances, *, confidence: float = 0.95, B: int = 2000,
-    rng: np.random.Generator,
+    rng,
 ) -> Estimate:
     """Ratio of mean reconstruction distance to mean random-pair distance, percentile-bootstrap interval.
 
@@ -131,12 +166,14 @@ def reconstruction_ratio(
         a_i = \\|P(x_i - \\hat x_i)\\|,\\ b_i = \\|P(x_i - x'_i)\\|,
 
     ``recon_distances`` a (n,), ``baseline_distances`` b (n,) — pairs (a_i, b_i) share x_i and are resampled
-    together, B times, from ``rng``; the interval is the (alpha/2, 1 - alpha/2) percentile of the resampled
-    ratios (method ``"bootstrap-percentile(B)"``).
+    together, B times, from ``rng`` (an integer seed, a ``torch.Generator`` or a ``numpy.random.Generator``); the
+    interval is the (alpha/2, 1 - alpha/2) percentile of the resampled ratios (method ``"bootstrap-percentile(B)"``).
     """
-    a = np.asarray(recon_distances, dtype=np.float64)
-    b = np.asarray(baseline_distances, dtype=np.float64)
-    if a.ndim != 1 or a.shape != b.shape or a.size < 2:
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=as_rng(rng))))
+    a = as_points(recon_distances, "recon_distances", allow_1d=True, finite=False).numpy()[:, 0]
+    b = as_points(baseline_distances, "baseline_distances", allow_1d=True, finite=False).numpy()[:, 0]
+    if np.ndim(recon_distances) != 1 or np.ndim(baseline_distances) != 1 or a.shape != b.shape or a.size < 2:
         raise ValueError(f"recon_distances and baseline_distances must be 1-d of equal length >= 2, got "
                          f"{a.shape} and {b.shape}")
     if not (np.isfinite(a).all() and np.isfinite(b).all()) or (a < 0).any() or (b < 0).any():

@@ -50,6 +50,8 @@ from scipy import stats
 from ganlimits.constructions import GaussianMixtureTarget
 from ganlimits.theory import check_number
 
+from ..estimators._inputs import draw
+
 __all__ = ["ModeMetrics", "mode_metrics", "veegan_threshold", "calibrated_threshold", "lab_threshold",
            "THRESHOLD_RULES", "HQ_COVERAGE", "DISTANCE_RULE"]
 
@@ -147,15 +149,18 @@ def _component_std(target: GaussianMixtureTarget) -> float:
     return float(active[0])
 
 
-def mode_metrics(samples, target: GaussianMixtureTarget, *, threshold: float | None = None) -> ModeMetrics:
+def mode_metrics(samples, target: GaussianMixtureTarget, *, threshold: float | None = None,
+                 n: int | None = None, rng=None) -> ModeMetrics:
     """Modes captured, share of high-quality samples and reverse KL of ``samples`` (n, d) against ``target``
     (module docstring for the definitions and the distance rule).
 
-    ``target`` is a :class:`~ganlimits.constructions.GaussianMixtureTarget` with one std on its active
-    coordinates (``ring()``, ``grid()``, ``mixture_1200d()``); ``threshold`` in standard deviations, default
-    :func:`calibrated_threshold` (VEEGAN's 3 in 2-D; :func:`veegan_threshold` gives the published rule).
-    Distances are computed in float64. Rows with NaN or infinite entries (a diverged generator) are scored as low
-    quality, not rejected.
+    ``samples``: an ``(n, d)`` array or tensor (any real dtype or device), or a sampler ``(n, generator) -> x``
+    drawn once for ``n`` points with ``rng`` (an integer seed or a ``torch.Generator``). ``target`` is a
+    :class:`~ganlimits.constructions.GaussianMixtureTarget` with one std on its active coordinates (``ring()``,
+    ``grid()``, ``mixture_1200d()``, or the lab's :func:`~ganlimits.verify.lab.lab_target`); ``threshold`` in
+    standard deviations, default :func:`calibrated_threshold` (VEEGAN's 3 in 2-D; :func:`veegan_threshold` gives the
+    published rule). Distances are computed in float64. Rows with NaN or infinite entries (a diverged generator) are
+    scored as low quality, not rejected; complex values and meta tensors are refused by name.
 
     >>> from ganlimits.constructions import ring
     >>> t = ring(std=0.01)
@@ -168,8 +173,8 @@ def mode_metrics(samples, target: GaussianMixtureTarget, *, threshold: float | N
                          f"{type(target).__name__}")
     t = calibrated_threshold(target) if threshold is None else check_number("threshold", threshold, low=0,
                                                                              low_open=True)
-    x = torch.as_tensor(samples).detach().to("cpu", torch.float64)
-    if x.ndim != 2 or x.shape[1] != target.dim or x.shape[0] < 1:
+    x = draw(samples, "samples", n=n, rng=rng, finite=False)
+    if x.shape[1] != target.dim:
         raise ValueError(f"samples must have shape (n, {target.dim}) with n >= 1, got {tuple(x.shape)}")
     s = _component_std(target)
     means = target.means

@@ -245,12 +245,22 @@ def _sample_normal(s, g):
         ({"sizes": [5], "threshold": float("nan")}, _sample_normal, "threshold"),
         ({"sizes": [5], "repeats": 0}, _sample_normal, "repeats"),
         ({"sizes": [5], "confidence": 1.0}, _sample_normal, "confidence"),
-        ({"sizes": [5], "generator": None}, _sample_normal, "generator"),
+        ({"sizes": [5], "rng": None}, _sample_normal, "rng"),
+        ({"sizes": [5], "rng": -1}, _sample_normal, "rng"),
+        ({"sizes": [5], "rng": 0.5}, _sample_normal, "rng"),
+        ({"sizes": [5], "generator": 3}, _sample_normal, "generator"),
+        ({"sizes": [5, 40]}, torch.randn(20, 3), "larger than the sample"),
+        ({"sizes": [10**12]}, _sample_normal, "sizes = 1000000000000 would need"),
+        ({"sizes": [5]}, torch.ones(20, 3) * 1j, "complex"),
+        ({"sizes": [5]}, lambda s, g: torch.ones(s, 3) * 1j, "complex"),
+        ({"sizes": [5]}, torch.ones(20, 3, device="meta"), "meta"),
+        ({"sizes": [5]}, lambda s, g: torch.ones(s, 3, device="meta"), "meta"),
+        ({"sizes": [5]}, torch.nn.Linear(2, 2), "torch module"),
         ({"sizes": [5], "calibration_draws": 10}, _sample_normal, "calibration_draws"),
     ],
 )
 def test_bad_input_raises(kwargs, sampler, match):
-    args = {"repeats": 2, "threshold": 0.1, "generator": torch.Generator().manual_seed(0), **kwargs}
+    args = {"repeats": 2, "threshold": 0.1, **({} if "generator" in kwargs else {"rng": 0}), **kwargs}
     with pytest.raises(ValueError, match=match):
         birthday_test(sampler, **args)
 

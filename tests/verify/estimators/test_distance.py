@@ -88,12 +88,12 @@ def test_sliced_is_a_lower_bound_and_matches_the_translation_closed_form():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(150, 3))
     v = np.array([1.0, 2.0, -2.0])  # ||v|| = 3
-    sw = wasserstein1(x, x + v, method="sliced", n_projections=4000, generator=torch.Generator().manual_seed(0))
+    sw = wasserstein1(x, x + v, method="sliced", n_projections=4000, rng=torch.Generator().manual_seed(0))
     assert sw.ci_low <= 1.5 <= sw.ci_high, sw
     assert "lower bound" in sw.method and sw.n == 4000
     y = rng.standard_t(3, size=(90, 3))  # unequal sizes
     exact = wasserstein1(x, y, method="exact").estimate
-    sliced = wasserstein1(x, y, method="sliced", n_projections=500, generator=torch.Generator().manual_seed(1))
+    sliced = wasserstein1(x, y, method="sliced", n_projections=500, rng=torch.Generator().manual_seed(1))
     assert sliced.estimate <= exact + 1e-12  # every projected W1 is <= W1 of the same pair, so is their mean
 
 
@@ -101,12 +101,12 @@ def test_auto_picks_exact_for_small_and_sliced_for_large_samples():
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(50, 2)), rng.normal(size=(60, 2))
     assert wasserstein1(x, y).method.startswith("exact")
-    assert wasserstein1(x, y, max_exact=10, generator=torch.Generator()).method.startswith("sliced")
+    assert wasserstein1(x, y, max_exact=10, rng=torch.Generator()).method.startswith("sliced")
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(method="emd"), "method"), (dict(method="sliced"), "generator"),
-    (dict(method="sliced", generator=torch.Generator(), n_projections=0), "n_projections"),
+    (dict(method="emd"), "method"), (dict(method="sliced"), "rng"), (dict(method="sliced", rng=-1), "rng"),
+    (dict(method="sliced", rng=0, n_projections=0), "n_projections"),
     (dict(method="exact", max_exact=3), "max_exact"), (dict(weights_x=[1, 1]), "weights_x"),
     (dict(weights_y=[-1, 1, 1, 1, 1]), "weights_y"),
 ])
