@@ -60,7 +60,7 @@ from ganlimits.theory import check_number, check_seed
 from .._streams import Streams
 from ._gan_steps import LabMethod
 from ._mode_metrics import mode_metrics
-from ._models import LabConfig, LabGenerator, mlp
+from ._models import LabConfig, LabGenerator
 from ._trainer import LAB_TARGETS, TrainResult, check_device, lab_target, score_samples, train_with_snapshots
 
 __all__ = ["MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan"]
@@ -71,7 +71,7 @@ ENTROPY_EPS = 1e-6
 
 def mix_entropy(w: torch.Tensor) -> torch.Tensor:
     r"""The regulariser :math:`R(w) = -\frac1k \sum_i \log(w_i + 10^{-6})` (module docstring)."""
-    return -torch.log(w + ENTROPY_EPS).mean()
+    return -torch.log(w + ENTROPY_EPS).mean(-1)
 
 
 def _mlp_params(in_dim: int, out_dim: int, width: int, depth: int) -> int:
@@ -113,14 +113,13 @@ class MixGAN(LabMethod):
     def _build(self, generator):
         # Order of draws: G_0 (built by LabMethod), D_0, then G_i, D_i: with k = 1 the weights equal VanillaGAN's.
         self.Gs = [self.G]
-        self.Ds = [mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)]
+        self.Ds = [self._mlp(self.data_dim, 1, self.config, generator)]
         for _ in range(1, self.k):
-            self.Gs.append(mlp(self.config.noise_dim, self.data_dim, self.config, generator=generator,
-                               device=self.device))
-            self.Ds.append(mlp(self.data_dim, 1, self.config, generator=generator, device=self.device))
+            self.Gs.append(self._mlp(self.config.noise_dim, self.data_dim, self.config, generator))
+            self.Ds.append(self._mlp(self.data_dim, 1, self.config, generator))
         self.D = self.Ds[0]
-        self.alpha_g = torch.zeros(self.k, device=self.device, requires_grad=True)
-        self.alpha_d = torch.zeros(self.k, device=self.device, requires_grad=True)
+        self.alpha_g = self._zeros(self.k)
+        self.alpha_d = self._zeros(self.k)
         self.opt_g = self._adam([*(p for G in self.Gs for p in G.parameters()), self.alpha_g], self.config.lr_g)
         self.opt_d = self._adam([*(p for D in self.Ds for p in D.parameters()), self.alpha_d], self.config.lr_d)
 
@@ -135,26 +134,28 @@ class MixGAN(LabMethod):
         return torch.softmax(self.alpha_d.detach().double(), 0).cpu()
 
     def step(self, x, gen):
-        k, b = self.k, x.shape[0]
+        k, b = self.k, x.shape[-2]
         z = self._noise(k * b, gen)
-        fakes = torch.cat([G(z[i * b:(i + 1) * b]) for i, G in enumerate(self.Gs)])  # (k b, d)
-        wg, wd = torch.softmax(self.alpha_g, 0), torch.softmax(self.alpha_d, 0)
-        inputs = torch.cat([x, fakes.detach()])
+        fakes = torch.cat([G(z[..., i * b:(i + 1) * b, :]) for i, G in enumerate(self.Gs)], dim=-2)  # (k b, d)
+        wg, wd = torch.softmax(self.alpha_g, -1), torch.softmax(self.alpha_d, -1)
+        inputs = torch.cat([x, fakes.detach()], dim=-2)
         loss_d = self.entropy_weight * mix_entropy(wd)
         for j, D in enumerate(self.Ds):
             out = D(inputs)
-            fake_j = sum(wg[i].detach() * F.softplus(out[b + i * b:b + (i + 1) * b]).mean() for i in range(k))
-            loss_d = loss_d + wd[j] * (F.softplus(-out[:b]).mean() + fake_j)
+            fake_j = sum(wg[..., i].detach() * self._mean(F.softplus(out[..., b + i * b:b + (i + 1) * b, :]))
+                         for i in range(k))
+            loss_d = loss_d + wd[..., j] * (self._mean(F.softplus(-out[..., :b, :])) + fake_j)
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
         wd = wd.detach()
         loss_g = self.entropy_weight * mix_entropy(wg)
         for j, D in enumerate(self.Ds):
             out = D(fakes)
-            loss_g = loss_g + wd[j] * sum(wg[i] * F.softplus(-out[i * b:(i + 1) * b]).mean() for i in range(k))
+            loss_g = loss_g + wd[..., j] * sum(wg[..., i] * self._mean(F.softplus(-out[..., i * b:(i + 1) * b, :]))
+                                               for i in range(k))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 

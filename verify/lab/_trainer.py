@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -29,6 +29,7 @@ from ._gan_steps import WGANGP, LabMethod, PacGAN, VanillaGAN
 from ._gan_unrolled import UnrolledGAN
 from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabEncoder, LabGenerator
+from ._stack import draw_reals
 
 __all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
            "TrainResult", "train_gan", "run_steps", "train_with_snapshots", "score_samples"]
@@ -160,11 +161,14 @@ def _snapshot(method: LabMethod, target, step: int, streams: Streams, n_eval: in
     return score_samples(x, target, step, threshold, losses)
 
 
-def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_gen: torch.Generator,
-              noise_gen: torch.Generator, device: torch.device | str = "cpu", progress: bool = False, desc: str = "",
+def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig,
+              data_gen: torch.Generator | Sequence[torch.Generator],
+              noise_gen: torch.Generator | Sequence[torch.Generator],
+              device: torch.device | str = "cpu", progress: bool = False, desc: str = "",
               on_step: Callable[[int, object], None] | None = None) -> float:
     """The lab's one training loop, shared by every trainer: ``steps`` updates of ``method`` on minibatches of
-    ``target`` (anything with ``sample(n, generator=) -> (x, _)``).
+    ``target`` (anything with ``sample(n, generator=) -> (x, _)``). For a stack of S runs (``method.stack``),
+    ``data_gen`` and ``noise_gen`` are sequences of S generators, run s's own (:mod:`~ganlimits.verify.lab._stack`).
 
     Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, as float32
     on ``device``); before each step the learning rates follow ``config.lr_schedule`` (``"linear"``: the base rate
@@ -179,14 +183,14 @@ def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_
     done, hook_s = 0, 0.0
     while done < steps:
         batch = min(_CHUNK_STEPS, steps - done)
-        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=device, dtype=torch.float32)
+        xs = draw_reals(target, _CHUNK_STEPS * r, data_gen, dtype=torch.float32).to(device)
         for k in range(batch):
             if linear:
                 factor = 1.0 - done / steps
                 for opt, lrs in zip(optimizers, base_lr, strict=True):
                     for group, lr in zip(opt.param_groups, lrs, strict=True):
                         group["lr"] = lr * factor
-            losses = method.step(xs[k * r:(k + 1) * r], noise_gen)
+            losses = method.step(xs[..., k * r:(k + 1) * r, :], noise_gen)
             done += 1
             if on_step is not None:
                 t0 = time.perf_counter()
