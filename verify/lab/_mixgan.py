@@ -239,6 +239,15 @@ def _snapshot(method: MixGAN, target, step, streams, n_eval, threshold, losses):
     return score_samples(x, target, step, threshold, losses)
 
 
+def mixgan_budget(config: LabConfig, k: int, steps: int, width: int, n_params: dict, equal_params: bool,
+                  data_dim: int) -> str:
+    """The budget a MIX+GAN run was trained under, in words (recorded in its result)."""
+    return (f"{steps} steps of batch {config.batch_size} per component; "
+            + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
+               f"parameters <= {_mlp_params(config.noise_dim, data_dim, config.width, config.depth)})"
+               if equal_params else f"full width {width} per component (k times the capacity)"))
+
+
 def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, seed: int,
                  config: LabConfig | None = None, entropy_weight: float = 0.1, equal_params: bool = True,
                  device: torch.device | str = "cpu", eval_every: int | None = None, n_eval: int = 2500,
@@ -289,10 +298,7 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
         score=lambda step, losses: _snapshot(method, target, step, streams, n_eval, threshold, losses))
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
-    budget = (f"{steps} steps of batch {config.batch_size} per component; "
-              + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
-                 f"parameters <= {_mlp_params(config.noise_dim, target.dim, config.width, config.depth)})"
-                 if equal_params else f"full width {width} per component (k times the capacity)"))
+    budget = mixgan_budget(config, k, steps, width, n_params, equal_params, target.dim)
     return MixTrainResult(model=f"mixgan-k{k}", label=method.label, objective=method.objective,
                           target=target.description, steps=steps, seed=seed, config=comp, snapshots=snapshots,
                           final=final, generator=method.generator_callable(), encoder=None, elapsed_s=end - start,

@@ -170,12 +170,14 @@ def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig,
     ``target`` (anything with ``sample(n, generator=) -> (x, _)``). For a stack of S runs (``method.stack``),
     ``data_gen`` and ``noise_gen`` are sequences of S generators, run s's own (:mod:`~ganlimits.verify.lab._stack`).
 
-    Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, as float32
-    on ``device``); before each step the learning rates follow ``config.lr_schedule`` (``"linear"``: the base rate
-    times ``1 - done / steps``); ``method.step(x, noise_gen)`` does one update. ``on_step(done, losses)`` is called
-    after every step (snapshots); the seconds it took are returned, so that callers can report training time alone.
+    Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, in the
+    networks' dtype, float32, on ``device``); before each step the learning rates follow ``config.lr_schedule``
+    (``"linear"``: the base rate times ``1 - done / steps``); ``method.step(x, noise_gen)`` does one update.
+    ``on_step(done, losses)`` is called after every step (snapshots); the seconds it took are returned, so that
+    callers can report training time alone.
     """
     r = method.reals_per_step
+    dtype = next(method.G.parameters()).dtype  # float32 unless the networks were built under another default dtype
     optimizers = method.optimizers()
     base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
     linear = config.lr_schedule == "linear"
@@ -183,7 +185,7 @@ def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig,
     done, hook_s = 0, 0.0
     while done < steps:
         batch = min(_CHUNK_STEPS, steps - done)
-        xs = draw_reals(target, _CHUNK_STEPS * r, data_gen, dtype=torch.float32).to(device)
+        xs = draw_reals(target, _CHUNK_STEPS * r, data_gen, dtype=dtype).to(device)
         for k in range(batch):
             if linear:
                 factor = 1.0 - done / steps
