@@ -13,5 +13,6 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     ["._li17_model", "._li17_roots", "._li17_dynamics", "._li17_outcomes", "._li17_horizon", "._models",
      "._gan_steps", "._gan_joint", "._gan_unrolled", "._mode_metrics", "._trainer", "._mixgan", "._equilibrium_gap",
-     "._sized_gan", "._stack", "._stacked"],
+     "._sized_gan",
+     "._horizon", "._regime", "._stack", "._stacked"],
 )

@@ -32,20 +32,23 @@ class LabConfig:
     ``G: R^{d_code} -> R^d``, the discriminator (or critic) and the encoder / reconstructor; noise
     ``z ~ N(0, I_{d_code})`` with ``d_code = noise_dim``. Optimiser: Adam for every network, learning rate
     ``lr_g`` for the generator (and the encoder / reconstructor), ``lr_d`` for the discriminator, betas
-    ``(beta1, beta2)``, and ``lr_schedule``: ``"linear"`` decays every learning rate linearly from its value at
-    the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``), ``"constant"`` keeps it. One
+    ``(beta1, beta2)``, and ``lr_schedule``: ``"constant"`` (the default, and the papers' schedule: VEEGAN's,
+    Unrolled GAN's and PacGAN's code train at a fixed rate) keeps it, ``"linear"`` decays every learning rate
+    linearly from its value at the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``). One
     training *step* is one generator update, after the method's discriminator update(s), on minibatches of
     ``batch_size`` samples (PacGAN: ``batch_size`` packs).
 
     Method-specific: ``unroll_steps`` differentiable inner Adam steps of D (Unrolled GAN, K = 5 as in Metz et
     al. and VEEGAN's Table 1), ``n_critic`` critic updates per generator update and ``gp_weight`` the
     gradient-penalty weight (WGAN-GP, Gulrajani et al.'s defaults 5 and 10), ``recon_weight`` the weight of
-    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective).
+    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective) and ``recon_std`` the standard deviation
+    sigma of VEEGAN's reconstructor p_theta(z | x) = N(F_theta(x), sigma^2 I) (1, as in VEEGAN's released
+    notebook).
 
     Every field is checked on construction; a bad value is a ``ValueError`` naming the field.
 
     >>> LabConfig().describe()
-    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (linear schedule)'
+    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (constant schedule)'
     """
 
     width: int = 128
@@ -57,11 +60,12 @@ class LabConfig:
     lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "linear"
+    lr_schedule: str = "constant"
     unroll_steps: int = 5
     n_critic: int = 5
     gp_weight: float = 10.0
     recon_weight: float = 1.0
+    recon_std: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("width", "depth", "noise_dim", "batch_size", "unroll_steps", "n_critic"):
@@ -69,6 +73,7 @@ class LabConfig:
         # A learning rate of 0 is allowed: it freezes a player (the lab's tests use it as a broken trainer).
         for name in ("lr_g", "lr_d", "gp_weight", "recon_weight"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0))
+        object.__setattr__(self, "recon_std", check_number("recon_std", self.recon_std, low=0, low_open=True))
         for name in ("beta1", "beta2"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0, high=1,
                                                         high_open=True))
