@@ -43,6 +43,7 @@ from ganlimits.theory import check_allocation, check_number, check_seed
 from .._streams import Streams
 from . import _mixgan
 from ._gan_steps import LabMethod
+from ._horizon import SettleRule, assess_horizon
 from ._mixgan import MixGAN, MixTrainResult, component_width, mixgan_budget
 from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig
@@ -143,35 +144,60 @@ class StackedMixTrainResult(MixTrainResult, StackInfo):
         return super().to_dict() | self.stack_dict()
 
 
+@dataclass
+class StackRun:
+    """What :func:`run_stack` returns, per run of the stack: the snapshots (step 0 first), the last metrics, the
+    run's method as one run (:meth:`~ganlimits.verify.lab.LabMethod.unstack`, taken when the run stopped) and
+    whether it stopped early because it settled; and the stack's training seconds (snapshots excluded)."""
+
+    snapshots: list[list[Snapshot]]
+    finals: list[ModeMetrics | None]
+    runs: list[LabMethod]
+    stopped: list[bool]
+    train_s: float
+
+
 def run_stack(method: LabMethod, target, *, steps: int, streams: Sequence[Streams], config: LabConfig,
               device: torch.device, progress: bool, desc: str, eval_every: int | None = None,
-              score: Callable[[int, object], list[tuple[Snapshot, ModeMetrics]]] | None = None
-              ) -> tuple[list[list[Snapshot]], list[ModeMetrics | None], float]:
+              score: Callable[[int, object], list[tuple[Snapshot, ModeMetrics]]] | None = None,
+              settle: SettleRule | None = None, n_modes: int | None = None) -> StackRun:
     """The stack's training: :func:`~ganlimits.verify.lab.run_steps` with each run's streams ``"data"`` and
     ``"noise"``, and (when ``score`` is given) each run's snapshots ``score(step, losses)`` at step 0, every
     ``eval_every`` steps and the last, as :func:`~ganlimits.verify.lab.train_with_snapshots` takes them for one run.
-    Returns the snapshots and the last metrics per run, and the stack's training seconds (snapshots excluded)."""
+    With a ``settle`` rule (:class:`~ganlimits.verify.lab.SettleRule`, for a target of ``n_modes`` components) a run
+    stops as :func:`~ganlimits.verify.lab.train_until_settled` stops it — at the first snapshot before ``steps``
+    where the rule holds — by keeping its networks and snapshots as they are then; the stack trains on until every
+    run has stopped or the cap (a stopped run's later steps change nothing of the others', the constant learning
+    rate keeps its own prefix)."""
     S = len(streams)
     snapshots: list[list[Snapshot]] = [[] for _ in range(S)]
     finals: list[ModeMetrics | None] = [None] * S
+    runs: list[LabMethod | None] = [None] * S
 
-    def keep(step, losses):
+    def keep(step, losses) -> bool:
         for s, (snap, m) in enumerate(score(step, losses)):
+            if runs[s] is not None:
+                continue
             snapshots[s].append(snap)
             finals[s] = m
+            if settle is not None and 0 < step < steps and settle.holds(snapshots[s], n_modes=n_modes):
+                runs[s] = method.unstack(s)
+        return all(r is not None for r in runs)
 
     if score is not None:
         keep(0, None)
 
-    def on_step(done: int, losses) -> None:
-        if done % eval_every == 0 or done == steps:
-            keep(done, losses)
+    def on_step(done: int, losses) -> bool:
+        return (done % eval_every == 0 or done == steps) and keep(done, losses)
 
     loop_start = time.perf_counter()
     eval_s = run_steps(method, target, steps=steps, config=config, data_gen=[st.torch("data") for st in streams],
                        noise_gen=[st.torch("noise") for st in streams], device=device, progress=progress, desc=desc,
                        on_step=None if score is None else on_step)
-    return snapshots, finals, time.perf_counter() - loop_start - eval_s
+    train_s = time.perf_counter() - loop_start - eval_s
+    stopped = [r is not None for r in runs]
+    return StackRun(snapshots, finals, [r if r is not None else method.unstack(s) for s, r in enumerate(runs)],
+                    stopped, train_s)
 
 
 def _run_losses(losses, s: int):
@@ -198,15 +224,17 @@ def _eval_every(eval_every, steps: int) -> int:
 
 def train_stacked(model: str, target: GaussianMixtureTarget | str, *, steps: int, seeds: Sequence[int],
                   config: LabConfig | None = None, device: torch.device | str = "cpu", eval_every: int | None = None,
-                  n_eval: int = 2500, threshold: float | None = None, progress: bool = False
-                  ) -> list[StackedTrainResult]:
+                  n_eval: int = 2500, threshold: float | None = None, settle: SettleRule | None = None,
+                  progress: bool = False) -> list[StackedTrainResult]:
     """Train method ``model`` on ``target`` once per seed in ``seeds``, all runs as one stacked network, and score
     each: result s has the numbers of ``train_gan(model, target, steps=steps, seed=seeds[s], ...)`` up to float
     rounding (module docstring), in the order of ``seeds``.
 
-    Arguments as :func:`~ganlimits.verify.lab.train_gan` (``model`` one of :data:`MODELS`; ``target`` a
-    :class:`~ganlimits.constructions.GaussianMixtureTarget` or one of :data:`LAB_TARGETS`; ``device`` where the
-    stack lives, e.g. ``"cuda"``; snapshots at step 0, every ``eval_every`` steps and the last), with ``seeds`` a
+    Arguments as :func:`~ganlimits.verify.lab.train_gan` (``model`` one of :data:`MODELS` or ``"bigan"``;
+    ``target`` a :class:`~ganlimits.constructions.GaussianMixtureTarget` or one of :data:`LAB_TARGETS`; ``device``
+    where the stack lives, e.g. ``"cuda"``; snapshots at step 0, every ``eval_every`` steps and the last; ``settle``
+    a :class:`~ganlimits.verify.lab.SettleRule`: each run trains until it holds for that run, ``steps`` the cap, and
+    its result is taken there — the stack trains until every run has settled or the cap), with ``seeds`` a
     non-empty sequence of distinct seeds, the stack's size S. Memory grows with S: the stack holds S copies of
     every network and draws S chunks of real data at a time. Every argument is checked before training: a bad one
     is a ``ValueError`` naming it.
@@ -227,6 +255,12 @@ def train_stacked(model: str, target: GaussianMixtureTarget | str, *, steps: int
     if threshold is not None:
         check_number("threshold", threshold, low=0, low_open=True)
     mode_metrics(target.means[:1], target, threshold=threshold)  # the metric accepts this target (raises if not)
+    if settle is not None:
+        if not isinstance(settle, SettleRule):
+            raise ValueError(f"settle must be a SettleRule or None, got {type(settle).__name__}")
+        if config.lr_schedule != "constant":
+            raise ValueError(f"lr_schedule must be 'constant' to train to a settled horizon, got "
+                             f"{config.lr_schedule!r}")
     S = len(seeds)
     _check_memory(S, reals_per_step=config.batch_size * (config.n_critic if model == "wgan-gp" else
                                                          _PACKS.get(model, 1)),
@@ -237,21 +271,24 @@ def train_stacked(model: str, target: GaussianMixtureTarget | str, *, steps: int
     streams = [Streams(s) for s in seeds]
     method = build_method(model, data_dim=target.dim, config=config,
                           generator=[st.torch("init") for st in streams], device=dev)
-    snapshots, finals, train_s = run_stack(
+    K = target.n_components
+    run = run_stack(
         method, target, steps=steps, streams=streams, config=config, device=dev, progress=progress,
         desc=f"{S} x {MODEL_LABELS[model]} on {target.dim}-D", eval_every=eval_every,
-        score=lambda step, losses: stacked_scores(method, target, step, streams, n_eval, threshold, losses))
-    runs = [method.unstack(s) for s in range(S)]
+        score=lambda step, losses: stacked_scores(method, target, step, streams, n_eval, threshold, losses),
+        settle=settle, n_modes=K)
     elapsed = time.perf_counter() - start
     out = []
-    for s, one in enumerate(runs):
+    for s, one in enumerate(run.runs):
+        horizon = assess_horizon(run.snapshots[s], rule=SettleRule() if settle is None else settle, n_modes=K,
+                                 cap=steps, stopped_early=run.stopped[s])
         n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in one.networks().items()}
         out.append(StackedTrainResult(
             model=model, label=MODEL_LABELS[model], objective=method.objective, target=target.description,
-            steps=steps, seed=seeds[s], config=config, snapshots=snapshots[s], final=finals[s],
+            steps=horizon.steps, seed=seeds[s], config=config, snapshots=run.snapshots[s], final=run.finals[s],
             generator=one.generator_callable(), encoder=one.encoder_callable(), elapsed_s=elapsed / S,
-            train_s=train_s / S, threads=torch.get_num_threads(), device=str(dev), n_params=n_params,
-            stack_seeds=seeds, stack_train_s=train_s))
+            train_s=run.train_s / S, threads=torch.get_num_threads(), device=str(dev), n_params=n_params,
+            horizon=horizon, stack_seeds=seeds, stack_train_s=run.train_s))
     return out
 
 
@@ -283,11 +320,11 @@ def train_sized_stacked(target: GaussianMixtureTarget, *, steps: int, seeds: Seq
     streams = [Streams(s) for s in seeds]
     method = SizedGAN(d_width=d_width, d_depth=d_depth, data_dim=target.dim, config=config,
                       generator=[st.torch("init") for st in streams], device=dev)
-    _, _, train_s = run_stack(method, target, steps=steps, streams=streams, config=config, device=dev,
-                              progress=progress, desc=f"{S} x GAN, D {d_depth}x{d_width}")
+    run = run_stack(method, target, steps=steps, streams=streams, config=config, device=dev, progress=progress,
+                    desc=f"{S} x GAN, D {d_depth}x{d_width}")
+    train_s = run.train_s
     out = []
-    for s, st in enumerate(streams):
-        one = method.unstack(s)
+    for s, (st, one) in enumerate(zip(streams, run.runs, strict=True)):
         G = one.generator_callable()
         x_eval, _ = G.sample(n_eval, generator=st.torch("eval"))
         out.append(StackedSizedRun(
@@ -337,13 +374,12 @@ def train_mixgan_stacked(target: GaussianMixtureTarget | str, *, k: int, steps: 
         return [_mixgan._snapshot(method.unstack(s), target, step, st, n_eval, threshold, _run_losses(losses, s))
                 for s, st in enumerate(streams)]
 
-    snapshots, finals, train_s = run_stack(
-        method, target, steps=steps, streams=streams, config=config, device=dev, progress=progress,
-        desc=f"{S} x MIX+GAN k={k} on {target.dim}-D", eval_every=eval_every, score=score)
-    runs = [method.unstack(s) for s in range(S)]
+    run = run_stack(method, target, steps=steps, streams=streams, config=config, device=dev, progress=progress,
+                    desc=f"{S} x MIX+GAN k={k} on {target.dim}-D", eval_every=eval_every, score=score)
+    snapshots, finals, train_s = run.snapshots, run.finals, run.train_s
     elapsed = time.perf_counter() - start
     out = []
-    for s, one in enumerate(runs):
+    for s, one in enumerate(run.runs):
         n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in one.networks().items()}
         out.append(StackedMixTrainResult(
             model=f"mixgan-k{k}", label=method.label, objective=method.objective, target=target.description,

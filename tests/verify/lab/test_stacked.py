@@ -21,6 +21,7 @@ from ganlimits.verify import Streams
 from ganlimits.verify.lab import (
     MODELS,
     LabConfig,
+    SettleRule,
     StackedMLP,
     build_method,
     lab_target,
@@ -36,6 +37,7 @@ from ganlimits.verify.lab import (
 from ganlimits.verify.lab._gan_steps import LabMethod
 from ganlimits.verify.lab._mixgan import MixGAN
 
+METHODS = (*MODELS, "bigan")  # every method train_gan takes
 TINY = LabConfig(width=16, batch_size=32, noise_dim=4, unroll_steps=2, n_critic=2)
 SEEDS = (3, 8)
 F32 = {"rtol": 1e-4, "atol": 1e-5}  # float32 rounding, amplified over a dozen steps (module docstring)
@@ -57,8 +59,11 @@ def _z(noise_dim: int, n: int = 200) -> torch.Tensor:
 
 def _assert_same_run(stacked, one, tol, *, n_eval: int, slack: int = 1) -> None:
     """One run of a stack against the same seed trained alone: the trained callables on fixed inputs, every
-    snapshot's losses and scores (``slack`` samples of the discrete scores), parameter counts, seed and steps."""
+    snapshot's losses and scores (``slack`` samples of the discrete scores), parameter counts, seed, steps and
+    horizon."""
     assert (stacked.seed, stacked.steps, stacked.n_params) == (one.seed, one.steps, one.n_params)
+    if one.horizon is not None:
+        assert stacked.horizon == one.horizon
     z = _z(one.generator.noise_dim)
     torch.testing.assert_close(stacked.generator(z), one.generator(z), **tol)
     if one.encoder is not None:
@@ -93,7 +98,7 @@ def _grads(method: LabMethod) -> list[torch.Tensor]:
     return [p.grad.reshape(-1) for net in method.networks().values() for p in net.parameters()]
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", METHODS)
 def test_one_stacked_step_gives_each_run_its_own_gradient(model):
     """After one step, every parameter gradient (the generator's, and the discriminator's of its last update) and
     every updated parameter of run s equal those of seed s stepped alone, to float32 rounding."""
@@ -124,7 +129,7 @@ def test_a_mean_over_the_stack_is_caught(monkeypatch):
 # ---- a few steps: every run's numbers are its one-by-one numbers ----------------------------------------------
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", METHODS)
 def test_stacked_training_equals_one_by_one_float32(model):
     rs = train_stacked(model, "grid", steps=12, seeds=SEEDS, config=TINY, eval_every=4, n_eval=200)
     assert [r.seed for r in rs] == list(SEEDS)
@@ -135,13 +140,24 @@ def test_stacked_training_equals_one_by_one_float32(model):
         assert r.train_s == pytest.approx(r.stack_train_s / 2)
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", METHODS)
 def test_stacked_training_equals_one_by_one_float64(float64, model):
     rs = train_stacked(model, "ring", steps=12, seeds=SEEDS, config=TINY, eval_every=6, n_eval=200)
     for r in rs:
         one = train_gan(model, "ring", steps=12, seed=r.seed, config=TINY, eval_every=6, n_eval=200)
         assert next(one.generator._net.parameters()).dtype == torch.float64
         _assert_same_run(r, one, F64, n_eval=200, slack=0)
+
+
+def test_each_run_stops_where_it_settles_alone():
+    """With a settle rule every run of the stack stops at the snapshot where it stops alone (here at steps 28 and 40,
+    the third at the cap of 60), with the networks and snapshots it has there."""
+    rule = SettleRule(window=1, hq_tol=1.0, modes_tol=100, hq_floor=0.1)
+    kw = {"steps": 60, "config": TINY, "eval_every": 4, "n_eval": 200, "threshold": 30, "settle": rule}
+    rs = train_stacked("gan", "ring", seeds=[0, 3, 5], **kw)
+    assert [(r.steps, r.horizon.stopped_early) for r in rs] == [(28, True), (40, True), (60, False)]
+    for r in rs:
+        _assert_same_run(r, train_gan("gan", "ring", seed=r.seed, **kw), F32, n_eval=200)
 
 
 def test_sized_gan_stack_equals_one_by_one():
@@ -207,7 +223,7 @@ def test_stacked_mlp_is_its_networks():
 # ---- the device path ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", [*MODELS, "mixgan"])
+@pytest.mark.parametrize("model", [*METHODS, "mixgan"])
 def test_every_tensor_of_a_stacked_step_lives_on_the_device(monkeypatch, model):
     """The device path, tested on PyTorch's ``meta`` device (shapes without data; this machine has no GPU): a
     stacked step of every method runs there, and a tensor left on the CPU by mistake would raise ("Tensor on device
@@ -236,7 +252,7 @@ def test_cuda_is_refused_by_name_where_there_is_none():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none where this was written)")
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", METHODS)
 def test_stacked_on_cuda_equals_one_by_one_on_cpu(model):
     rs = train_stacked(model, "grid", steps=12, seeds=SEEDS, config=TINY, eval_every=4, n_eval=200, device="cuda")
     for r in rs:
@@ -303,7 +319,7 @@ def test_mixgan_stack_bad_input(no_training, kwargs, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", METHODS)
 def test_a_long_stacked_run_equals_the_loop_in_float64(float64, model):
     """300 steps at width 32, three seeds, constant learning rate: in float64 every run of the stack keeps the
     one-by-one numbers to 1e-9 (measured <= 2e-13). In float32 the same runs drift apart on some seeds (a unit
