@@ -8,8 +8,8 @@ MLP family, weights softmax of trained logits, entropy regulariser of weight ``e
 every k in ``ks`` on each target (the grid of 25 by default; the 1200-D mixture of 10 with ``--set
 targets=grid,mixture_1200d``) from ``seeds`` seeds, at the lab's constant learning rate, until its snapshots settle
 (the lab's :class:`~ganlimits.verify.lab.SettleRule`, its high-quality floor the higher of the regime's and the
-published one, so that a run below the published regime trains on) or the cap (``steps_2d`` / ``steps_1200d``). Two arms beside each
-other, both against the same k = 1 GAN:
+published one, so that a run below the published regime trains on) or the cap (``steps_2d`` / ``steps_1200d``).
+Two arms beside each other, both against the same k = 1 GAN:
 
 - ``paper`` — the paper's protocol: every component of full width, so the mixture has k times the capacity, and
   every component gets as many updates as the GAN (one MIX+GAN step is k GAN steps' work): "k times the capacity and

@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._gan_steps import LabMethod
-from ._models import LabEncoder, mlp
+from ._models import LabEncoder
 
 __all__ = ["BiGAN", "ALI", "VEEGAN"]
 
@@ -57,8 +57,8 @@ class BiGAN(LabMethod):
     def _build(self, generator):
         cfg = self.config
         out = 2 * cfg.noise_dim if self.stochastic_encoder else cfg.noise_dim
-        self.E = mlp(self.data_dim, out, cfg, generator=generator, device=self.device)
-        self.D = mlp(self.data_dim + cfg.noise_dim, 1, cfg, generator=generator, device=self.device)
+        self.E = self._mlp(self.data_dim, out, cfg, generator)
+        self.D = self._mlp(self.data_dim + cfg.noise_dim, 1, cfg, generator)
         self.opt_g = self._adam([*self.G.parameters(), *self.E.parameters()], cfg.lr_g)
         self.opt_d = self._adam(self.D.parameters(), cfg.lr_d)
 
@@ -67,18 +67,18 @@ class BiGAN(LabMethod):
         return self.E(x)
 
     def step(self, x, gen):
-        z = self._noise(x.shape[0], gen)
-        real_pair = torch.cat([x, self._encode(x, gen)], dim=1)
-        fake_pair = torch.cat([self.G(z), z], dim=1)
+        z = self._noise(x.shape[-2], gen)
+        real_pair = torch.cat([x, self._encode(x, gen)], dim=-1)
+        fake_pair = torch.cat([self.G(z), z], dim=-1)
         real_logit, fake_logit = self._logits(real_pair.detach(), fake_pair.detach())
-        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+        loss_d = self._mean(F.softplus(-real_logit)) + self._mean(F.softplus(fake_logit))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
         real_logit, fake_logit = self._logits(real_pair, fake_pair)
-        loss_g = F.softplus(real_logit).mean() + F.softplus(-fake_logit).mean()
+        loss_g = self._mean(F.softplus(real_logit)) + self._mean(F.softplus(-fake_logit))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
@@ -118,8 +118,8 @@ class ALI(BiGAN):
     def _encode(self, x, gen):
         d_code = self.config.noise_dim
         out = self.E(x)
-        eps = self._noise(x.shape[0], gen)
-        return out[:, :d_code] + F.softplus(out[:, d_code:]) * eps
+        eps = self._noise(x.shape[-2], gen)
+        return out[..., :d_code] + F.softplus(out[..., d_code:]) * eps
 
 
 class VEEGAN(LabMethod):
@@ -165,28 +165,28 @@ class VEEGAN(LabMethod):
 
     def _build(self, generator):
         cfg = self.config
-        self.F = mlp(self.data_dim, cfg.noise_dim, cfg, generator=generator, device=self.device)
-        self.D = mlp(cfg.noise_dim + self.data_dim, 1, cfg, generator=generator, device=self.device)
+        self.F = self._mlp(self.data_dim, cfg.noise_dim, cfg, generator)
+        self.D = self._mlp(cfg.noise_dim + self.data_dim, 1, cfg, generator)
         self.opt_g = self._adam([*self.G.parameters(), *self.F.parameters()], cfg.lr_g)
         self.opt_d = self._adam(self.D.parameters(), cfg.lr_d)
 
     def step(self, x, gen):
         sigma = self.config.recon_std
-        z = self._noise(x.shape[0], gen)
+        z = self._noise(x.shape[-2], gen)
         x_g = self.G(z)
-        gen_pair = torch.cat([z, x_g], dim=1)
+        gen_pair = torch.cat([z, x_g], dim=-1)
         with torch.no_grad():
-            z_g = self.F(x) + sigma * self._noise(x.shape[0], gen)  # z_g ~ p_theta(z | x)
-            rec_pair = torch.cat([z_g, x], dim=1)
+            z_g = self.F(x) + sigma * self._noise(x.shape[-2], gen)  # z_g ~ p_theta(z | x)
+            rec_pair = torch.cat([z_g, x], dim=-1)
         gen_logit, rec_logit = self._logits(gen_pair.detach(), rec_pair)
-        loss_d = F.softplus(-gen_logit).mean() + F.softplus(rec_logit).mean()
+        loss_d = self._mean(F.softplus(-gen_logit)) + self._mean(F.softplus(rec_logit))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
-        recon = (z - self.F(x_g)).pow(2).sum(dim=1).mean() / (2 * sigma * sigma)
-        loss_g = self.D(gen_pair).mean() + self.config.recon_weight * recon
+        recon = self._mean((z - self.F(x_g)).pow(2).sum(dim=-1)) / (2 * sigma * sigma)
+        loss_g = self._mean(self.D(gen_pair)) + self.config.recon_weight * recon
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 

@@ -12,7 +12,6 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from ._gan_steps import LabMethod
-from ._models import mlp
 
 __all__ = ["UnrolledGAN"]
 
@@ -55,15 +54,16 @@ class UnrolledGAN(LabMethod):
                  "D: its GAN step from theta_D (simultaneous)")
 
     def _build(self, generator):
-        self.D = mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, self.config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
         self._names = [name for name, _ in self.D.named_parameters()]
 
     def _d_loss(self, params: dict, x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """L_D(theta, G) with D's parameters ``params`` (real and generated rows in one pass)."""
-        logits = functional_call(self.D, params, (torch.cat([x, fake]),))
-        return F.softplus(-logits[:x.shape[0]]).mean() + F.softplus(logits[x.shape[0]:]).mean()
+        n = x.shape[-2]
+        logits = functional_call(self.D, params, (torch.cat([x, fake], dim=-2),))
+        return self._mean(F.softplus(-logits[..., :n, :])) + self._mean(F.softplus(logits[..., n:, :]))
 
     def _unroll(self, x: torch.Tensor, fake: torch.Tensor) -> dict:
         """theta_K as a function of ``fake`` (graph kept): K differentiable Adam steps from the D optimiser's
@@ -80,7 +80,8 @@ class UnrolledGAN(LabMethod):
             else:  # before D's first step: Adam's initial state
                 m[name], v[name], t[name] = torch.zeros_like(p), torch.zeros_like(p), 0.0
         for _ in range(self.config.unroll_steps):
-            grads = torch.autograd.grad(self._d_loss(params, x, fake), list(params.values()), create_graph=True)
+            grads = torch.autograd.grad(self._d_loss(params, x, fake).sum(), list(params.values()),
+                                        create_graph=True)
             new = {}
             for (name, p), g in zip(params.items(), grads, strict=True):
                 t[name] += 1.0
@@ -93,15 +94,15 @@ class UnrolledGAN(LabMethod):
         return params
 
     def step(self, x, gen):
-        fake = self.G(self._noise(x.shape[0], gen))
+        fake = self.G(self._noise(x.shape[-2], gen))
         theta_k = self._unroll(x, fake)  # from the current theta_D, before D's own step
-        loss_g = -F.softplus(functional_call(self.D, theta_k, (fake,))).mean()  # E log(1 - s(D_K(G(z))))
+        loss_g = -self._mean(F.softplus(functional_call(self.D, theta_k, (fake,))))  # E log(1 - s(D_K(G(z))))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         real_logit, fake_logit = self._logits(x, fake.detach())
-        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+        loss_d = self._mean(F.softplus(-real_logit)) + self._mean(F.softplus(fake_logit))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()

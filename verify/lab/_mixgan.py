@@ -77,7 +77,7 @@ from .._streams import Streams
 from ._gan_steps import LabMethod
 from ._horizon import SettleRule, assess_horizon
 from ._mode_metrics import mode_metrics
-from ._models import _ACTIVATIONS, LabConfig, LabGenerator, mlp
+from ._models import _ACTIVATIONS, LabConfig, LabGenerator
 from ._trainer import (
     LAB_TARGETS,
     TrainResult,
@@ -96,7 +96,7 @@ ENTROPY_EPS = 1e-6
 
 def mix_entropy(w: torch.Tensor) -> torch.Tensor:
     r"""The regulariser :math:`R(w) = -\frac1k \sum_i \log(w_i + 10^{-6})` (module docstring)."""
-    return -torch.log(w + ENTROPY_EPS).mean()
+    return -torch.log(w + ENTROPY_EPS).mean(-1)
 
 
 def _mlp_params(in_dim: int, out_dim: int, width: int, depth: int) -> int:
@@ -179,17 +179,17 @@ class MixGAN(LabMethod):
     def _build(self, generator):
         # Order of draws: G_0 (built by LabMethod), D_0, then G_i, D_i: with k = 1 the weights equal VanillaGAN's.
         self.Gs = [self.G]
-        self.Ds = [mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)]
+        self.Ds = [self._mlp(self.data_dim, 1, self.config, generator)]
         for _ in range(1, self.k):
-            self.Gs.append(mlp(self.config.noise_dim, self.data_dim, self.config, generator=generator,
-                               device=self.device))
-            self.Ds.append(mlp(self.data_dim, 1, self.config, generator=generator, device=self.device))
+            self.Gs.append(self._mlp(self.config.noise_dim, self.data_dim, self.config, generator))
+            self.Ds.append(self._mlp(self.data_dim, 1, self.config, generator))
         self.D = self.Ds[0]
-        self.alpha_g = torch.zeros(self.k, device=self.device, requires_grad=True)
-        self.alpha_d = torch.zeros(self.k, device=self.device, requires_grad=True)
-        if self.k == 1:
-            g_params, d_params = list(self.G.parameters()), list(self.D.parameters())
-        else:  # the components as batched weights: one batched product per layer for all k
+        self.alpha_g = self._zeros(self.k)
+        self.alpha_d = self._zeros(self.k)
+        if self.k == 1 or self.stack is not None:
+            g_params = [p for G in self.Gs for p in G.parameters()]
+            d_params = [p for D in self.Ds for p in D.parameters()]
+        else:  # one run: the components as batched weights, one batched product per layer for all k
             self.G_stack = _ComponentStack(self.Gs, self.config.activation)
             self.D_stack = _ComponentStack(self.Ds, self.config.activation)
             g_params, d_params = list(self.G_stack.parameters()), list(self.D_stack.parameters())
@@ -212,11 +212,13 @@ class MixGAN(LabMethod):
         return math.ceil(self.config.batch_size / self.k)
 
     def step(self, x, gen):
-        return self._step_loop(x, gen) if self.k == 1 else self._step_stacked(x, gen)
+        if getattr(self, "G_stack", None) is not None:
+            return self._step_stacked(x, gen)
+        return self._step_loop(x, gen)
 
     def _step_loop(self, x, gen):
-        """The step one component at a time (the module docstring's sums as written): used at k = 1, where it is
-        :class:`VanillaGAN`'s step bit for bit; with k > 1 the networks live in the stacks."""
+        """The step one component at a time (the module docstring's sums as written): at k = 1 it is
+        :class:`VanillaGAN`'s step bit for bit, and it serves a stack of runs (rows as dim -2, one loss per run)."""
         k, b, c = self.k, x.shape[-2], self.block
         z = self._noise(k * k * c, gen)  # generator i draws rows [i k c, (i + 1) k c)
         fakes = [G(z[..., i * k * c:(i + 1) * k * c, :]) for i, G in enumerate(self.Gs)]  # each (k c, d)
@@ -225,20 +227,20 @@ class MixGAN(LabMethod):
         loss_d = self.entropy_weight * mix_entropy(wd)
         for j, D in enumerate(self.Ds):
             out = D(torch.cat([x, blocks[j].detach()], dim=-2))
-            fake_j = sum(wg[..., i].detach() * F.softplus(out[..., b + i * c:b + (i + 1) * c, :]).mean()
+            fake_j = sum(wg[..., i].detach() * self._mean(F.softplus(out[..., b + i * c:b + (i + 1) * c, :]))
                          for i in range(k))
-            loss_d = loss_d + wd[..., j] * (F.softplus(-out[..., :b, :]).mean() + fake_j)
+            loss_d = loss_d + wd[..., j] * (self._mean(F.softplus(-out[..., :b, :])) + fake_j)
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
         wd = wd.detach()
         loss_g = self.entropy_weight * mix_entropy(wg)
         for j, D in enumerate(self.Ds):  # through the updated discriminators, on the same blocks
             out = D(blocks[j])
-            loss_g = loss_g + wd[..., j] * sum(wg[..., i] * F.softplus(-out[..., i * c:(i + 1) * c, :]).mean()
+            loss_g = loss_g + wd[..., j] * sum(wg[..., i] * self._mean(F.softplus(-out[..., i * c:(i + 1) * c, :]))
                                                for i in range(k))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
@@ -265,14 +267,15 @@ class MixGAN(LabMethod):
         return loss_d.detach(), loss_g.detach()
 
     def _components(self) -> list[nn.Module]:
-        return self.Gs if self.k == 1 else [self.G_stack.member(i) for i in range(self.k)]
+        stack = getattr(self, "G_stack", None)  # a run taken out of a stack of runs holds its components as Gs
+        return self.Gs if stack is None else [stack.member(i) for i in range(self.k)]
 
     def generator_callable(self) -> MixtureLabGenerator:
         return MixtureLabGenerator([LabGenerator(G, noise_dim=self.config.noise_dim, name=f"component {i}")
                                     for i, G in enumerate(self._components())], self.weights_g, name=self.label)
 
     def networks(self) -> dict[str, torch.nn.Module]:
-        if self.k == 1:
+        if getattr(self, "G_stack", None) is None:
             return {"generator": torch.nn.ModuleList(self.Gs), "discriminator": torch.nn.ModuleList(self.Ds)}
         return {"generator": self.G_stack, "discriminator": self.D_stack}
 
@@ -349,6 +352,18 @@ def _snapshot(method: MixGAN, target, step, streams, n_eval, threshold, losses):
     return score_samples(x, target, step, threshold, losses)
 
 
+def mixgan_budget(config: LabConfig, k: int, steps: int, width: int, n_params: dict, equal_params: bool,
+                  data_dim: int, *, trained: int | None = None) -> str:
+    """The budget a MIX+GAN run was trained under, in words (recorded in its result): steps (``trained`` of the cap
+    ``steps`` when it stopped settled), the draws per step, and the width of the components."""
+    per = k * math.ceil(config.batch_size / k)
+    return (f"{steps if trained is None else trained} steps (cap {steps}); per step every component draws {per} "
+            f"samples and each discriminator scores {config.batch_size} real and {per} generated; "
+            + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
+               f"parameters <= {_mlp_params(config.noise_dim, data_dim, config.width, config.depth)})"
+               if equal_params else f"full width {width} per component (k times the capacity and the work per step)"))
+
+
 def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, seed: int,
                  config: LabConfig | None = None, entropy_weight: float = 0.1, equal_params: bool = True,
                  device: torch.device | str = "cpu", eval_every: int | None = None, n_eval: int = 2500,
@@ -419,13 +434,7 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
         snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
-    one = _mlp_params(config.noise_dim, target.dim, config.width, config.depth)
-    budget = (f"{horizon.steps} steps (cap {steps}); per step every component draws k ceil(b/k) = "
-              f"{k * method.block if k > 1 else config.batch_size} samples and each discriminator scores "
-              f"{config.batch_size} real and {k * method.block if k > 1 else config.batch_size} generated; "
-              + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
-                 f"parameters <= {one})" if equal_params else
-                 f"full width {width} per component (k times the capacity and the work per step)"))
+    budget = mixgan_budget(config, k, steps, width, n_params, equal_params, target.dim, trained=horizon.steps)
     return MixTrainResult(model=f"mixgan-k{k}", label=method.label, objective=method.objective,
                           target=target.description, steps=horizon.steps, seed=seed, config=comp,
                           snapshots=snapshots, final=final, generator=method.generator_callable(), encoder=None,

@@ -127,9 +127,10 @@ class LabGenerator:
     r"""A trained generator as a plain callable ``z -> x`` that the toolkit's instruments can attack.
 
     ``G(z)``: ``z`` (n, d_code), any float dtype, on any device -> x (n, d) float64 on the CPU (the network runs
-    in float32 on its device, without gradients). ``sample(n, generator=)`` draws ``z ~ N(0, I)`` in float64 from
-    the given ``torch.Generator`` and returns ``(x, None)``: the sampling interface of the project's targets, so
-    a trained generator can stand wherever a target can (``birthday_test``, ``bigan_gap``, ``mode_metrics``).
+    in its own dtype, float32, on its device, without gradients). ``sample(n, generator=)`` draws
+    ``z ~ N(0, I)`` in float64 from the given ``torch.Generator`` and returns ``(x, None)``: the sampling interface
+    of the project's targets, so a trained generator can stand wherever a target can (``birthday_test``,
+    ``bigan_gap``, ``mode_metrics``).
     The network is a private copy: training it further does not change this callable.
     """
 
@@ -140,6 +141,7 @@ class LabGenerator:
         for p in self._net.parameters():
             p.requires_grad_(False)
         self._device = next(self._net.parameters()).device
+        self._dtype = next(self._net.parameters()).dtype  # float32 unless built under another default dtype
         self.noise_dim = int(noise_dim)
         self.dim = int([m for m in self._net if isinstance(m, nn.Linear)][-1].out_features)
         self.name = name
@@ -149,7 +151,7 @@ class LabGenerator:
         if z.ndim != 2 or z.shape[1] != self.noise_dim:
             raise ValueError(f"z must have shape (n, {self.noise_dim}), got {tuple(z.shape)}")
         with torch.no_grad():
-            return self._net(z.to(device=self._device, dtype=torch.float32)).to("cpu", torch.float64)
+            return self._net(z.to(device=self._device, dtype=self._dtype)).to("cpu", torch.float64)
 
     def sample(self, n: int, *, generator: torch.Generator) -> tuple[torch.Tensor, None]:
         """``n`` draws ``G(z)``, ``z ~ N(0, I_{d_code})`` (float64 from ``generator``): ``(x, None)``."""
@@ -174,6 +176,7 @@ class LabEncoder:
         for p in self._net.parameters():
             p.requires_grad_(False)
         self._device = next(self._net.parameters()).device
+        self._dtype = next(self._net.parameters()).dtype  # float32 unless built under another default dtype
         self.dim = int(data_dim)
         self.noise_dim = int([m for m in self._net if isinstance(m, nn.Linear)][-1].out_features)
         self.name = name
@@ -183,7 +186,7 @@ class LabEncoder:
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got {tuple(x.shape)}")
         with torch.no_grad():
-            return self._net(x.to(device=self._device, dtype=torch.float32)).to("cpu", torch.float64)
+            return self._net(x.to(device=self._device, dtype=self._dtype)).to("cpu", torch.float64)
 
     def __repr__(self) -> str:
         return f"LabEncoder({self.name}: R^{self.dim} -> R^{self.noise_dim})"

@@ -28,7 +28,7 @@ from .._streams import Streams
 from ._gan_steps import VanillaGAN
 from ._horizon import Horizon, SettleRule, assess_horizon
 from ._mode_metrics import ModeMetrics, mode_metrics
-from ._models import LabConfig, LabGenerator, mlp
+from ._models import LabConfig, LabGenerator
 from ._trainer import Snapshot, check_device, run_steps, score_samples, train_until_settled, train_with_snapshots
 
 __all__ = ["SizedGAN", "SizedRun", "train_sized_gan", "discriminator_parameters"]
@@ -65,7 +65,7 @@ class SizedGAN(VanillaGAN):
 
     def _build(self, generator):
         d_config = dataclasses.replace(self.config, width=self.d_width, depth=self.d_depth)
-        self.D = mlp(self.data_dim, 1, d_config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, d_config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -32,6 +32,7 @@ from ._gan_unrolled import UnrolledGAN
 from ._horizon import Horizon, SettleRule, assess_horizon
 from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabEncoder, LabGenerator
+from ._stack import draw_reals
 
 __all__ = ["MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
            "TrainResult", "train_gan", "run_steps", "train_with_snapshots", "train_until_settled", "SettledTraining",
@@ -181,19 +182,25 @@ def _snapshot(method: LabMethod, target, step: int, streams: Streams, n_eval: in
     return score_samples(x, target, step, threshold, losses)
 
 
-def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_gen: torch.Generator,
-              noise_gen: torch.Generator, device: torch.device | str = "cpu", progress: bool = False, desc: str = "",
+def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig,
+              data_gen: torch.Generator | Sequence[torch.Generator],
+              noise_gen: torch.Generator | Sequence[torch.Generator],
+              device: torch.device | str = "cpu", progress: bool = False, desc: str = "",
               on_step: Callable[[int, object], bool | None] | None = None) -> float:
     """The lab's one training loop, shared by every trainer: ``steps`` updates of ``method`` on minibatches of
-    ``target`` (anything with ``sample(n, generator=) -> (x, _)``), fewer when ``on_step`` asks to stop.
+    ``target`` (anything with ``sample(n, generator=) -> (x, _)``), fewer when ``on_step`` asks to stop. For a
+    stack of S runs (``method.stack``), ``data_gen`` and ``noise_gen`` are sequences of S generators, run s's own
+    (:mod:`~ganlimits.verify.lab._stack`).
 
-    Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, as float32
-    on ``device``); before each step the learning rates follow ``config.lr_schedule`` (``"linear"``: the base rate
-    times ``1 - done / steps``); ``method.step(x, noise_gen)`` does one update. ``on_step(done, losses)`` is called
-    after every step (snapshots); when it returns True training stops after that step (a settled horizon). The
-    seconds the calls took are returned, so that callers can report training time alone.
+    Real minibatches are drawn ``_CHUNK_STEPS`` steps at a time from ``data_gen`` (one vectorised draw, in the
+    networks' dtype, float32, on ``device``); before each step the learning rates follow ``config.lr_schedule``
+    (``"linear"``: the base rate times ``1 - done / steps``); ``method.step(x, noise_gen)`` does one update.
+    ``on_step(done, losses)`` is called after every step (snapshots); when it returns True training stops after that
+    step (a settled horizon). The seconds the calls took are returned, so that callers can report training time
+    alone.
     """
     r = method.reals_per_step
+    dtype = next(method.G.parameters()).dtype  # float32 unless the networks were built under another default dtype
     optimizers = method.optimizers()
     base_lr = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
     linear = config.lr_schedule == "linear"
@@ -201,14 +208,14 @@ def run_steps(method: LabMethod, target, *, steps: int, config: LabConfig, data_
     done, hook_s = 0, 0.0
     while done < steps:
         batch = min(_CHUNK_STEPS, steps - done)
-        xs = target.sample(_CHUNK_STEPS * r, generator=data_gen)[0].to(device=device, dtype=torch.float32)
+        xs = draw_reals(target, _CHUNK_STEPS * r, data_gen, dtype=dtype).to(device)
         for k in range(batch):
             if linear:
                 factor = 1.0 - done / steps
                 for opt, lrs in zip(optimizers, base_lr, strict=True):
                     for group, lr in zip(opt.param_groups, lrs, strict=True):
                         group["lr"] = lr * factor
-            losses = method.step(xs[k * r:(k + 1) * r], noise_gen)
+            losses = method.step(xs[..., k * r:(k + 1) * r, :], noise_gen)
             done += 1
             if on_step is not None:
                 t0 = time.perf_counter()
