@@ -214,8 +214,8 @@ def run_regime(final: ModeMetrics | Mapping, horizon: Horizon | Mapping, regime:
     >>> from ganlimits.constructions import grid
     >>> from ganlimits.verify.lab import SettleRule, assess_horizon
     >>> r = target_regime(grid(), rng=0, repeats=3)
-    >>> snaps = [(s, 20, 0.6) for s in range(0, 2250, 250)]
-    >>> h = assess_horizon(snaps, rule=SettleRule(), n_modes=25, cap=2000)
+    >>> snaps = [(s, 20, 0.6) for s in range(0, 2750, 250)]
+    >>> h = assess_horizon(snaps, rule=SettleRule(), n_modes=25, cap=2500)
     >>> m = {"high_quality": 0.6, "n": 2500}
     >>> run_regime(m, h, r).in_regime, run_regime({"high_quality": 0.1, "n": 2500}, h, r).in_regime
     (True, False)
@@ -256,13 +256,16 @@ def comparison_gate(runs: Mapping[str, Sequence[RunRegime]], *, regime: TargetRe
     base = runs[baseline]
     base_hq = math.fsum(r.high_quality for r in base) / len(base)
     if base_hq < published_hq:
-        reasons.append(f"{baseline} does not reach the published regime (mean high-quality share {base_hq:.3f} < "
-                       f"{published_hq:g}{'; ' + published_source if published_source else ''})")
+        reasons.append(f"{baseline} below the published regime (mean high-quality share {base_hq:.3f} < "
+                       f"{published_hq:g}{', ' + published_source if published_source else ''})")
+    out = []
     for method, checks in runs.items():
-        out = [i for i, c in enumerate(checks) if not c.in_regime]
-        if out:
-            unsettled = sum(not checks[i].settled for i in out)
-            reasons.append(f"{len(out)} of {len(checks)} {method} runs out of regime ({unsettled} not settled)")
+        bad = [c for c in checks if not c.in_regime]
+        if bad:
+            unsettled = sum(not c.settled for c in bad)
+            out.append(f"{method} {len(bad)}/{len(checks)}" + (f" ({unsettled} unsettled)" if unsettled else ""))
+    if out:
+        reasons.append("runs out of regime: " + ", ".join(out))
     if reasons:
         return False, "; ".join(reasons)
     return True, f"every run in regime, {baseline} at {base_hq:.3f} >= {published_hq:g}"

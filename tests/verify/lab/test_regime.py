@@ -48,32 +48,40 @@ def _snaps(values, every=250):
 
 def test_the_rule_compares_window_means_and_tolerates_oscillation():
     """A share oscillating 0.47 / 0.61 around a flat mean settles; a steady climb of 8 points per window does not."""
-    rule = SettleRule(window=4, hq_tol=0.05)
-    flat = _snaps([(15, 0.47), (16, 0.61)] * 4)
-    assert rule.holds(flat, n_modes=25)
-    climb = _snaps([(15, 0.30 + 0.02 * i) for i in range(8)])
+    rule = SettleRule(window=4, hq_tol=0.05, persist=2)
+    flat = _snaps([(15, 0.47), (16, 0.61)] * 5)
+    assert rule.holds(flat[:9], n_modes=25) and rule.snapshots_needed == 9
+    climb = _snaps([(15, 0.30 + 0.02 * i) for i in range(10)])
     assert not rule.holds(climb, n_modes=25)
-    assert not rule.holds(flat[:-1], n_modes=25)  # 2 W snapshots are needed
+    assert not rule.holds(flat[:8], n_modes=25)  # 2 W + persist - 1 snapshots are needed
+
+
+def test_one_lucky_window_does_not_settle_a_rising_run():
+    """A share rising about 6 points per snapshot whose two windows agree at one snapshot only (a dip): persist = 1
+    stops there, persist = 2 keeps training."""
+    snaps = _snaps([(15, v) for v in (0.02, 0.08, 0.14, 0.20, 0.30, 0.24, 0.26, 0.40)])
+    assert SettleRule(window=2, hq_tol=0.05, persist=1).holds(snaps[:7], n_modes=25)
+    assert not any(SettleRule(window=2, hq_tol=0.05, persist=2).holds(snaps[:j], n_modes=25) for j in range(1, 9))
 
 
 def test_the_floor_keeps_a_diffuse_plateau_unsettled():
     """GAN on the grid sits flat at about 1.7% for thousands of steps: settled without a floor, not with one."""
-    plateau = _snaps([(18, 0.017), (17, 0.016)] * 4)
+    plateau = _snaps([(18, 0.017), (17, 0.016)] * 6)
     assert SettleRule().holds(plateau, n_modes=25)
     assert not SettleRule(hq_floor=0.12).holds(plateau, n_modes=25)
 
 
 def test_mode_tolerance_defaults_to_a_tenth_of_the_components():
-    rule = SettleRule(window=1)
+    rule = SettleRule(window=1, persist=1)
     assert rule.mode_tolerance(8) == 1 and rule.mode_tolerance(25) == 2.5
     assert rule.holds(_snaps([(20, 0.5), (22, 0.5)]), n_modes=25)
     assert not rule.holds(_snaps([(20, 0.5), (23, 0.5)]), n_modes=25)
-    assert not SettleRule(window=1, modes_tol=1).holds(_snaps([(20, 0.5), (22, 0.5)]), n_modes=25)
-    assert not SettleRule(window=1, min_steps=300).holds(_snaps([(20, 0.5), (20, 0.5)]), n_modes=25)
+    assert not SettleRule(window=1, modes_tol=1, persist=1).holds(_snaps([(20, 0.5), (22, 0.5)]), n_modes=25)
+    assert not SettleRule(window=1, min_steps=300, persist=1).holds(_snaps([(20, 0.5), (20, 0.5)]), n_modes=25)
 
 
 def test_settled_step_is_the_start_of_the_final_settled_stretch():
-    rule = SettleRule(window=1, hq_tol=0.05)
+    rule = SettleRule(window=1, hq_tol=0.05, persist=1)
     values = [(8, 0.5), (8, 0.5), (8, 0.9), (8, 0.9), (8, 0.9)]  # holds at 250, breaks at 500, holds from 750
     h = assess_horizon(_snaps(values), rule=rule, n_modes=8, cap=1000)
     assert (h.settled, h.settled_step, h.steps) == (True, 750, 1000)
@@ -83,7 +91,7 @@ def test_settled_step_is_the_start_of_the_final_settled_stretch():
 
 
 @pytest.mark.parametrize(("field", "value"), [("window", 0), ("hq_tol", 1.5), ("hq_floor", 1.0), ("modes_tol", -1),
-                                              ("min_steps", 2.5)])
+                                              ("min_steps", 2.5), ("persist", 0)])
 def test_bad_rule_names_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         SettleRule(**{field: value})
@@ -105,7 +113,7 @@ def test_a_settled_run_is_the_prefix_of_the_run_to_its_cap():
         return Snapshot(step, 5, 0.5, 0.0, math.nan, math.nan), real
 
     run = train_until_settled(method, target, cap=60, eval_every=3, streams=streams, config=TINY,
-                              device=torch.device("cpu"), score=score, rule=SettleRule(window=2))
+                              device=torch.device("cpu"), score=score, rule=SettleRule(window=2, persist=1))
     assert run.horizon.settled and run.horizon.stopped_early and run.horizon.steps == 9 == run.snapshots[-1].step
     plain = train_gan("gan", target, steps=9, seed=7, config=TINY, eval_every=3, n_eval=50)
     z = torch.randn(20, 16, generator=torch.Generator().manual_seed(0))
@@ -115,7 +123,7 @@ def test_a_settled_run_is_the_prefix_of_the_run_to_its_cap():
 
 def test_train_gan_records_its_horizon_and_refuses_a_decaying_schedule_for_a_settled_one():
     r = train_gan("gan", "grid", steps=20, seed=1, config=TINY, eval_every=5, n_eval=200,
-                  settle=SettleRule(window=1, hq_tol=1.0, modes_tol=25, hq_floor=0.0))
+                  settle=SettleRule(window=1, hq_tol=1.0, modes_tol=25, hq_floor=0.0, persist=1))
     d = r.to_dict()
     assert d["horizon"]["cap"] == 20 and d["settled"] == r.horizon.settled and "settled_step" in d
     assert r.steps == r.horizon.steps <= 20
@@ -163,8 +171,8 @@ def grid_regime():
 
 
 def test_a_run_is_in_regime_only_when_settled_and_clearly_above_diffuse(grid_regime):
-    settled = assess_horizon(_snaps([(20, 0.6)] * 8), rule=SettleRule(), n_modes=25, cap=2000)
-    moving = assess_horizon(_snaps([(20, 0.1 * i) for i in range(8)]), rule=SettleRule(), n_modes=25, cap=1750)
+    settled = assess_horizon(_snaps([(20, 0.6)] * 12), rule=SettleRule(), n_modes=25, cap=2750)
+    moving = assess_horizon(_snaps([(20, 0.08 * i) for i in range(12)]), rule=SettleRule(), n_modes=25, cap=2750)
     good = run_regime({"high_quality": 0.6, "n": 2500}, settled, grid_regime)
     assert good.in_regime and "in regime" in good.reason
     unsettled = run_regime({"high_quality": 0.6, "n": 2500}, moving, grid_regime)
@@ -175,7 +183,7 @@ def test_a_run_is_in_regime_only_when_settled_and_clearly_above_diffuse(grid_reg
 
 
 def test_the_comparison_gate_names_what_failed(grid_regime):
-    h = assess_horizon(_snaps([(20, 0.7)] * 8), rule=SettleRule(), n_modes=25, cap=2000)
+    h = assess_horizon(_snaps([(20, 0.7)] * 12), rule=SettleRule(), n_modes=25, cap=2750)
     ok = run_regime({"high_quality": 0.7, "n": 2500}, h, grid_regime)
     weak = run_regime({"high_quality": 0.3, "n": 2500}, h, grid_regime)
     out = run_regime({"high_quality": 0.01, "n": 2500}, h, grid_regime)
@@ -185,7 +193,7 @@ def test_the_comparison_gate_names_what_failed(grid_regime):
     assert not decided and "published regime" in reason
     decided, reason = comparison_gate({"gan": [ok] * 3, "veegan": [ok, out, ok]}, regime=grid_regime,
                                       published_hq=0.6)
-    assert not decided and "1 of 3 veegan runs out of regime" in reason
+    assert not decided and "runs out of regime: veegan 1/3" in reason
     broken = dataclasses.replace(grid_regime, target_modes=(25, 24, 25))
     decided, reason = comparison_gate({"gan": [ok] * 3}, regime=broken, published_hq=0.6)
     assert not decided and "own draws" in reason
@@ -201,7 +209,7 @@ def test_the_gate_sorts_planted_runs_that_fail_like_real_ones(name, cap, window,
     snapshots to stay fast; the rule needs 2 W snapshots before the cap)."""
     t = lab_target(name)
     regime = target_regime(t, rng=3, repeats=2, n_eval=n_eval)
-    rule = SettleRule(window=window, hq_floor=regime.hq_floor)
+    rule = SettleRule(window=window, hq_floor=regime.hq_floor, persist=1)
     controls = gate_controls(t, regime, rule, cap=cap, eval_every=250, rng=3)
     assert all(c["ok"] for c in controls.values()), controls
     assert "not settled" in controls["still-sharpening"]["reason"]
