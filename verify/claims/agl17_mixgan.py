@@ -113,7 +113,7 @@ class Settings(CheckedSettings):
     1), the ``arms`` trained (``"paper"``: full-size components; ``"equal"``: equal total parameters) and the
     ``verdict_arm`` that decides, the targets, ``seeds`` per (k, arm, target), the step caps (``steps_2d`` on 2-D
     targets, ``steps_1200d`` on the 1200-D mixture) of the settled horizon (snapshots every ``eval_every`` steps,
-    ``settle_window`` snapshots per window, ``settle_hq_tol``), ``n_eval`` samples scored, MIX+GAN's
+    ``settle_window`` snapshots per window, ``settle_hq_tol``, ``settle_persist``), ``n_eval`` samples scored, MIX+GAN's
     ``entropy_weight``, the lab's one-network setup, the published regime of the baseline GAN (``baseline_hq``), the
     best response of the equilibrium gap (``gap_steps`` Adam steps on ``gap_n_train`` draws per side, scored on
     ``gap_n_fresh`` fresh draws per side), the targets' constants and ``power_repeats`` planted pairs per strength
@@ -132,7 +132,8 @@ class Settings(CheckedSettings):
     n_eval: int = 2500
     entropy_weight: float = 0.1
     baseline_hq: float = 0.6
-    settle_window: int = 4
+    settle_window: int = 5
+    settle_persist: int = 2
     settle_hq_tol: float = 0.05
     regime_repeats: int = 5
     gap_n_train: int = 4096
@@ -162,7 +163,7 @@ class Settings(CheckedSettings):
     @classmethod
     def quick(cls) -> Settings:
         return cls(seeds=2, steps_2d=60, steps_1200d=15, eval_every=20, power_repeats=2, gap_steps=30,
-                   n_eval=500, regime_repeats=1, gap_n_train=512, gap_n_fresh=1024, settle_window=2)
+                   n_eval=500, regime_repeats=1, gap_n_train=512, gap_n_fresh=1024, settle_window=2, settle_persist=1)
 
     @classmethod
     def full(cls) -> Settings:
@@ -199,7 +200,8 @@ class Settings(CheckedSettings):
     def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
         """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a run still at the
         diffuse level keeps training)."""
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, hq_floor=hq_floor)
+        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, persist=self.settle_persist,
+                          hq_floor=hq_floor)
 
 
 def train_trial(config: dict, seed: int) -> dict:

@@ -197,7 +197,8 @@ class Settings(CheckedSettings):
     lr_d: float = 1e-3
     beta1: float = 0.5
     lr_schedule: str = "constant"
-    settle_window: int = 4
+    settle_window: int = 5
+    settle_persist: int = 2
     settle_hq_tol: float = 0.05
     n_recon: int = 2000
     bootstrap: int = 1000
@@ -219,7 +220,7 @@ class Settings(CheckedSettings):
                    certifier=_verdict_attack(2000, 4000, 0, 4, 150, 500), witness_ks=(2, 8, 64),
                    n_train=1000, n_test=2000, power_repeats=1, certify_n=40_000, gap_rates=(0.12, 0.2),
                    leak_margins=(1.5, 3.0), n_recon=500, bootstrap=200, reference_n=1024, n_sizes=4, pilot_repeats=3,
-                   repeats=8, max_size=512, calibration_draws=100, n_eval=1000, settle_window=2)
+                   repeats=8, max_size=512, calibration_draws=100, n_eval=1000, settle_window=2, settle_persist=1)
 
     @classmethod
     def full(cls) -> Settings:
@@ -264,7 +265,8 @@ class Settings(CheckedSettings):
     def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
         """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a pair still at
         the diffuse level keeps training)."""
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, hq_floor=hq_floor)
+        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, persist=self.settle_persist,
+                          hq_floor=hq_floor)
 
     @property
     def probe_bound(self) -> float:

@@ -109,7 +109,7 @@ class Settings(CheckedSettings):
 
     Target: ``side^2`` modes of std ``std`` on a grid of ``spacing``. Training: discriminator widths ``d_widths``
     (``d_depth`` hidden layers), ``seeds`` per width, at most ``steps`` generator updates, stopped when the snapshots
-    (every ``eval_every`` steps, ``n_eval`` samples) settle (``settle_window``, ``settle_hq_tol``); generator
+    (every ``eval_every`` steps, ``n_eval`` samples) settle (``settle_window``, ``settle_hq_tol``, ``settle_persist``); generator
     ``g_width`` x ``g_depth``, noise ``noise_dim``, ``batch_size``, Adam ``lr_g``/``lr_d``/``beta1``/``beta2``,
     ``lr_schedule`` (constant). Regime: ``regime_repeats`` reference sets of the target and of diffuse noise.
     Birthday test: duplicate ``miss`` rate of the rule, ``repeats`` samples on ``n_sizes`` sizes from a pilot of
@@ -141,7 +141,8 @@ class Settings(CheckedSettings):
     beta1: float = 0.5
     beta2: float = 0.999
     lr_schedule: str = "constant"
-    settle_window: int = 4
+    settle_window: int = 5
+    settle_persist: int = 2
     settle_hq_tol: float = 0.05
     regime_repeats: int = 3
     n_eval: int = 2500
@@ -192,7 +193,7 @@ class Settings(CheckedSettings):
         return cls(d_widths=(4, 8, 16, 32, 64), seeds=2, steps=300, eval_every=50, coverage_repeats=1,
                    power_repeats=1, calibration_draws=100, bootstrap=200, n_eval=1000, regime_repeats=1,
                    coverage_ks=(4, 64), coverage_spreads=(1.0,), coverage_uneven=False, repeats=15, n_sizes=6,
-                   pilot_repeats=6, holdout_draws=4000, figure_points=200, settle_window=2)
+                   pilot_repeats=6, holdout_draws=4000, figure_points=200, settle_window=2, settle_persist=1)
 
     @classmethod
     def full(cls) -> Settings:
@@ -351,7 +352,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     target_support = exact_support(target.means, st.std, t)
     regime = target_regime(target, rng=streams.torch("regime"), n_eval=st.n_eval, repeats=st.regime_repeats,
                            name=f"{st.side}x{st.side} grid")
-    settle = SettleRule(window=st.settle_window, hq_tol=st.settle_hq_tol, hq_floor=regime.hq_floor)
+    settle = SettleRule(window=st.settle_window, hq_tol=st.settle_hq_tol, persist=st.settle_persist,
+                        hq_floor=regime.hq_floor)
     gate_checks = gate_controls(target, regime, settle, cap=st.steps, eval_every=st.eval_every,
                                 rng=streams.torch("gate-controls"), n_eval=st.n_eval)
     broken = [name for name, c in gate_checks.items() if not c["ok"]]

@@ -171,7 +171,7 @@ def test_a_mixture_trains_to_a_settled_horizon_and_records_it():
     default rule."""
     from ganlimits.verify.lab import SettleRule
 
-    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0)
+    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
     r = train_mixgan("grid", k=2, steps=40, seed=1, config=dataclasses.replace(TINY, lr_schedule="constant"),
                      eval_every=10, n_eval=100, settle=loose)
     assert r.steps == 10 and r.horizon.settled and r.horizon.stopped_early and r.snapshots[-1].step == 10

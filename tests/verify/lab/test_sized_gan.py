@@ -42,7 +42,7 @@ def test_settled_horizon_is_a_prefix_of_the_run_to_its_cap():
     stopped run's (same streams) — and each records its horizon."""
     from ganlimits.verify.lab import SettleRule
 
-    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0)
+    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
     short = train_sized_gan(grid(), steps=30, seed=4, d_width=8, config=CFG, n_eval=100, eval_every=10,
                             settle=loose)
     ten = train_sized_gan(grid(), steps=10, seed=4, d_width=8, config=CFG, n_eval=100, eval_every=10)
