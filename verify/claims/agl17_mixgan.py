@@ -167,7 +167,7 @@ class Settings(CheckedSettings):
 
     @classmethod
     def full(cls) -> Settings:
-        return cls(seeds=5, steps_2d=12_000, steps_1200d=3000, eval_every=250, power_repeats=min_power_repeats(),
+        return cls(seeds=5, steps_2d=16_000, steps_1200d=3000, eval_every=250, power_repeats=min_power_repeats(),
                    gap_steps=500)
 
     def validate(self) -> None:

@@ -478,7 +478,9 @@ def decide_claim(s: Settings, digits_rows: list[dict], regime: dict, witness: di
         if p["codes"] == "undetermined":
             reasons.append(f"seed {p['seed']}: codes undetermined ({p['codes_reason']})")
     if not near:
-        reasons.append(f"no witness of the grid is near-optimal at eps = {s.eps} by the gap question")
+        best = min(witness["grid"], key=lambda r: float(r["gap"]["ci_high"]))
+        reasons.append(f"no witness of the grid is near-optimal at eps = {s.eps} by the gap question (the lowest, "
+                       f"m = {best['m']}: {gap_q(_est(best['gap']))[1]})")
     if w_codes != "consistent":
         reasons.append(f"the witness's codes are not shown to be at chance ({w_reason})")
     if reasons:
