@@ -108,16 +108,17 @@ class Settings(CheckedSettings):
     """Settings of ``az17-diversity`` (every number the verdict depends on).
 
     Target: ``side^2`` modes of std ``std`` on a grid of ``spacing``. Training: discriminator widths ``d_widths``
-    (``d_depth`` hidden layers), ``seeds`` per width, at most ``steps`` generator updates, stopped when the snapshots
-    (every ``eval_every`` steps, ``n_eval`` samples) settle (``settle_window``, ``settle_hq_tol``, ``settle_persist``); generator
-    ``g_width`` x ``g_depth``, noise ``noise_dim``, ``batch_size``, Adam ``lr_g``/``lr_d``/``beta1``/``beta2``,
-    ``lr_schedule`` (constant). Regime: ``regime_repeats`` reference sets of the target and of diffuse noise.
-    Birthday test: duplicate ``miss`` rate of the rule, ``repeats`` samples on ``n_sizes`` sizes from a pilot of
-    ``pilot_repeats`` per size up to ``max_size``, ``calibration_draws`` simulated curves; ``holdout_draws`` target
-    draws to check the rule. Planted coverage: ``coverage_ks`` x ``coverage_spreads`` x ``coverage_repeats`` (with
-    ``coverage_uneven`` also Zipf-weighted blobs). Fit: ``min_runs`` valid runs for a size to count, ``min_growth``
-    sizes in the growth region, ``bootstrap`` resamples, ``cap_factor``. Verdict: ``tolerance`` delta; control
-    ``near_strength``; resolution ``power_strengths`` x ``power_repeats``.
+    (``d_depth`` hidden layers), ``seeds`` per width, at most ``steps`` generator updates, stopped when the
+    snapshots (every ``eval_every`` steps, ``n_eval`` samples) settle (``settle_window``, ``settle_hq_tol``,
+    ``settle_persist``); generator ``g_width`` x ``g_depth``, noise ``noise_dim``, ``batch_size``, Adam
+    ``lr_g``/``lr_d``/``beta1``/``beta2``, ``lr_schedule`` (constant). Regime: ``regime_repeats`` reference sets of
+    the target and of diffuse noise. Birthday test: duplicate ``miss`` rate of the rule, ``repeats`` samples on
+    ``n_sizes`` sizes from a pilot of ``pilot_repeats`` per size up to ``max_size``, ``calibration_draws`` simulated
+    curves; ``holdout_draws`` target draws to check the rule. Planted coverage: ``coverage_ks`` x
+    ``coverage_spreads`` x ``coverage_repeats`` (with ``coverage_uneven`` also Zipf-weighted blobs). Fit:
+    ``min_runs`` valid runs for a size to count, ``min_growth`` sizes in the growth region, ``bootstrap`` resamples,
+    ``cap_factor``. Verdict: ``tolerance`` delta; control ``near_strength``; resolution ``power_strengths`` x
+    ``power_repeats``.
     """
 
     d_widths: tuple[int, ...]
@@ -152,7 +153,7 @@ class Settings(CheckedSettings):
     pilot_repeats: int = 10
     max_size: int = 4096
     holdout_draws: int = 20_000
-    coverage_ks: tuple[int, ...] = (1, 4, 16, 64, 256)
+    coverage_ks: tuple[int, ...] = (4, 16, 64, 256)
     coverage_spreads: tuple[float, ...] = (1.0, 2.0, 3.0)
     coverage_uneven: bool = True
     min_runs: int = 2
@@ -309,7 +310,8 @@ def decide_fit(st: Settings, fit: dict | None, measured: Estimate | None, *, n_m
     if fit is None or measured is None:
         return "inconclusive", (f"only {n_measured} of {len(st.d_widths)} discriminator sizes have at least "
                                 f"{st.min_runs} valid runs (in regime, uniform, within budget); the growth region "
-                                f"needs {st.min_growth}: nothing to fit")
+                                f"needs {st.min_growth}: nothing to fit" + ("" if coverage_ok else
+                                                                           f"; and {coverage_reason}"))
     verdict, reason = decide(measured, st.tolerance, control=control, resolution=power)
     caveats = []
     if max_valid_support is not None and max_valid_support * st.cap_factor > target_support:
@@ -317,13 +319,11 @@ def decide_fit(st: Settings, fit: dict | None, measured: Estimate | None, *, n_m
                        f"({target_support:.1f}): the target, not the discriminator, may set the plateau")
     if not coverage_ok:
         caveats.append(coverage_reason)
-    if caveats and verdict == "consistent":
-        return "inconclusive", "; ".join(caveats)
-    if caveats and verdict == "inconclusive":
+    if not caveats:
+        return verdict, reason
+    if verdict == "inconclusive":
         return verdict, f"{reason}; and " + "; ".join(caveats)
-    if caveats and verdict == "refuted" and not coverage_ok:
-        return "inconclusive", f"{reason}, but " + "; ".join(caveats)
-    return verdict, reason
+    return "inconclusive", f"{verdict} by the fit ({reason}), but " + "; ".join(caveats)
 
 
 def _pvalue(fit: dict, tol: float, verdict: str, boot_growth: list[float] | None) -> float | None:

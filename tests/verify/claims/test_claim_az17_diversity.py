@@ -234,6 +234,9 @@ def test_the_verdict_rule_on_constructed_cases():
     assert v == "inconclusive" and "2 of 6" in reason
     s, est, near, power = _decision_inputs(0.45, 0.7)
     assert ad.decide_fit(s, {"fit": 1}, est, control=near, power=power, max_valid_support=40.0, **kw)[0] == "refuted"
+    # a slope outside the band next to the target's cap is no refutation: the cap may have bent it
+    v, reason = ad.decide_fit(s, {"fit": 1}, est, control=near, power=power, max_valid_support=120.0, **kw)
+    assert v == "inconclusive" and reason.startswith("refuted by the fit")
     s, est, near, power = _decision_inputs(0.02, 0.2, caught=False)
     assert ad.decide_fit(s, {"fit": 1}, est, control=near, power=power, max_valid_support=40.0, **kw)[0] == \
         "inconclusive"
