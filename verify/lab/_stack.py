@@ -7,7 +7,7 @@ The mechanism is small and shared by every method of the lab, whose ``step`` is 
 - a tensor of one run has shape (n, f) (rows, features); a tensor of a stack has shape (S, n, f), run s in
   ``[s]``. The methods address rows as dimension -2 and features as dimension -1, so the same line serves both;
 - :class:`StackedMLP` holds S MLPs of one shape: layer weights (S, out, in), biases (S, 1, out), evaluated with
-  ``baddbmm`` (one batched product per layer; the design note "Performance design" in ``DESIGN.md`` measured
+  ``baddbmm`` (one batched product per layer; ``docs/design.md``, "Performance design", measured
   batched products far above ``vmap`` on this kind of machine);
 - :func:`run_mean` is the per-run reduction: the mean over one run's rows, a scalar for one run and an (S,) vector
   for a stack. The methods backpropagate the *sum* of that vector: run s's parameters then receive the gradient of
