@@ -29,7 +29,8 @@ TINY = vb.Settings(seeds=2, steps_2d=8, steps_1200d=4, power_repeats=2, eval_eve
      ({"steps_2d": 0}, "steps_2d"), ({"batch_size": 0}, "batch_size"), ({"n_eval": 50}, "n_eval"),
      ({"lr_schedule": "cosine"}, "lr_schedule"), ({"beta1": 1.0}, "beta1"), ({"lr_schedule": "linear"}, "lr_schedule"),
      ({"steps_2d": 5}, "steps_2d"), ({"threshold_rule": "loose"}, "threshold_rule"), ({"hq_tol": 0.0}, "hq_tol"),
-     ({"published_hq": 1.5}, "published_hq"), ({"recon_std": 0.0}, "recon_std")],
+     ({"published_hq": 1.5}, "published_hq"), ({"recon_std": 0.0}, "recon_std"),
+     ({"min_steps_2d": 200}, "min_steps_2d"), ({"models_1200d": ("gan", "veegan")}, "models_1200d")],
 )
 def test_bad_settings_name_the_field(changes, name):
     import dataclasses
@@ -45,7 +46,7 @@ def test_quick_full_and_paper_are_valid_and_state_their_budgets():
     assert (f.ring_radius, f.ring_std, f.grid_std) == (1.0, 0.01, 0.05)  # PacGAN's pinned constants
     assert f.lr_schedule == "constant" and f.stop_at_settled and f.power_repeats >= 14
     assert set(p.models) == set(vb.MODELS) and p.steps_2d == 100_000 and not p.stop_at_settled
-    assert f.steps_2d >= 2 * f.window * f.eval_every
+    assert f.steps_2d >= 2 * f.window * f.eval_every and f.min_steps_2d <= f.steps_2d
 
 
 # ---- the paired statistic ---------------------------------------------------------------------------------------
