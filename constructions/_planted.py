@@ -12,7 +12,12 @@ controls of its verdict (Arora, Risteski & Zhang 2017, arXiv 1711.02651, Theorem
 - :class:`PlantedMixture` — a mixture, at a known rate, of two generators (a graded family of violations);
 - :class:`LabelLeakingEncoder` — the noise encoder, except that at a known rate it writes the label into the code;
 - :class:`ContaminatedTarget` — a sampler that at a known rate returns one fixed image instead of a fresh draw
-  (a biased sampler of the memorized images).
+  (a biased sampler of the memorized images);
+- the training lab's planted generators on a Gaussian mixture, failing the way trained runs fail
+  (``docs/papers/veegan.md``, "Regime gate"): :class:`OnModesGenerator` (samples on chosen modes, a generator of
+  known mode coverage), :class:`DiffuseGenerator` (a diffuse cloud: uniform over the data's box,
+  :func:`mixture_box`), :class:`OutOfBoxGenerator` (every sample outside that box, like a generator that follows
+  its discriminator's logit out of the data) and :class:`SamplerMixture` (such samplers mixed at known rates).
 
 Shape letters: ``n`` samples, ``d`` image dimension, ``d_code`` code dimension, ``k`` intervals per coordinate,
 ``m`` = k**d_code memorized images, ``c`` mixture components.
@@ -35,7 +40,8 @@ from ._targets import GaussianMixtureTarget, Target
 
 __all__ = ["memorizing_generator", "hashed_memorizing_generator", "HashedMemoryGenerator", "support_one_generator",
            "FreshGenerator", "CodeDependentGenerator", "PlantedMixture", "LabelLeakingEncoder", "ContaminatedTarget",
-           "class_probabilities"]
+           "class_probabilities", "mixture_box", "OnModesGenerator", "DiffuseGenerator", "OutOfBoxGenerator",
+           "SamplerMixture"]
 
 # SplitMix64 (Steele, Lea & Flood 2014): output n of the stream with key s is mix(s + (n + 1) * golden).
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -361,3 +367,137 @@ class ContaminatedTarget(Target):
             labels = labels.clone()
             labels[coin] = -1
         return x, labels
+
+
+# ---- the training lab's planted generators on Gaussian mixtures --------------------------------------------------
+
+
+def mixture_box(target: GaussianMixtureTarget) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data's box of a mixture: the bounding box of its means widened on every side by half the smallest
+    Euclidean distance between two distinct means (one mean: by 3 std). Returns ``(low, high)``, each (d,) float64.
+
+    The grid's box is [-5, 5]^2 (spacing 2), the ring's (radius 1, 8 modes) [-1.383, 1.383]^2; uniform noise over
+    the grid's box puts 1.77% of its mass within 3 std (0.15) of a mean.
+
+    >>> from ganlimits.constructions import grid
+    >>> low, high = mixture_box(grid())
+    >>> low.tolist(), high.tolist()
+    ([-5.0, -5.0], [5.0, 5.0])
+    """
+    if not isinstance(target, GaussianMixtureTarget):
+        raise ValueError(f"target must be a GaussianMixtureTarget, got {type(target).__name__}")
+    means = target.means
+    unique = torch.unique(means, dim=0)
+    if unique.shape[0] > 1:
+        d = torch.cdist(unique, unique)
+        d.fill_diagonal_(math.inf)
+        pad = float(d.min()) / 2
+    else:
+        pad = 3.0 * float(target.std.max())
+    return means.min(dim=0).values - pad, means.max(dim=0).values + pad
+
+
+class _LabSampler:
+    """A planted sampler with the targets' interface: ``sample(n, generator=) -> (x, None)``, x (n, d) float64."""
+
+    dim: int
+    name: str
+
+    def sample(self, n: int, *, generator: torch.Generator) -> tuple[torch.Tensor, None]:
+        n = check_number("n", n, low=1, integer=True)
+        return self._sample(n, generator), None
+
+    def _sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+
+class OnModesGenerator(_LabSampler):
+    """Samples on chosen components of ``target``: each draw picks one of ``modes`` (component indices; default
+    all) uniformly at random and adds ``spread`` times the component's own noise (``spread`` = 0: exactly on the
+    mean; 1: a true draw of that component). Its mode coverage is known: with n draws every covered mode receives
+    about n / len(modes) of them. Draw order: n uniform component picks, then one normal block (n, d)."""
+
+    def __init__(self, target: GaussianMixtureTarget, modes=None, *, spread: float = 0.0) -> None:
+        if not isinstance(target, GaussianMixtureTarget):
+            raise ValueError(f"target must be a GaussianMixtureTarget, got {type(target).__name__}")
+        K = target.n_components
+        idx = torch.arange(K) if modes is None else torch.as_tensor(list(modes), dtype=torch.int64)
+        if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= K or idx.unique().numel() != idx.numel():
+            raise ValueError(f"modes must be distinct component indices in [0, {K}), got {idx.tolist()}")
+        self.target, self.modes = target, idx
+        self.spread = check_number("spread", spread, low=0)
+        self.dim = target.dim
+        self.name = f"{idx.numel()} of {K} modes, spread {self.spread:g} std"
+
+    def _sample(self, n, generator):
+        pick = torch.randint(self.modes.numel(), (n,), generator=generator)
+        x = self.target.means[self.modes[pick]].clone()
+        noise = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        return x + self.spread * self.target.std * noise
+
+
+class DiffuseGenerator(_LabSampler):
+    """A diffuse cloud: uniform over the data's box (:func:`mixture_box`) scaled by ``scale`` about its centre —
+    what a generator looks like before it has sharpened onto the modes."""
+
+    def __init__(self, target: GaussianMixtureTarget, *, scale: float = 1.0) -> None:
+        low, high = mixture_box(target)
+        self.scale = check_positive("scale", scale)
+        centre, half = (low + high) / 2, (high - low) / 2
+        self.low, self.high = centre - self.scale * half, centre + self.scale * half
+        self.dim = target.dim
+        self.name = f"uniform over the data's box scaled by {self.scale:g}"
+
+    def _sample(self, n, generator):
+        u = torch.rand(n, self.dim, generator=generator, dtype=torch.float64)
+        return self.low + u * (self.high - self.low)
+
+
+class OutOfBoxGenerator(_LabSampler):
+    """Every sample outside the data's box: the box's centre plus a uniformly random direction times a radius
+    uniform in [R, ``reach`` R], R the box's half-diagonal (so no sample can fall inside the box) — a generator that
+    has followed its discriminator's logit out of the data."""
+
+    def __init__(self, target: GaussianMixtureTarget, *, reach: float = 2.0) -> None:
+        low, high = mixture_box(target)
+        self.reach = check_number("reach", reach, low=1, low_open=True)
+        self.centre = (low + high) / 2
+        self.radius = float(((high - low) / 2).norm())
+        self.dim = target.dim
+        self.name = f"outside the data's box, at 1 to {self.reach:g} times its half-diagonal"
+
+    def _sample(self, n, generator):
+        u = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        u = u / u.norm(dim=1, keepdim=True)
+        r = self.radius * (1 + (self.reach - 1) * torch.rand(n, 1, generator=generator, dtype=torch.float64))
+        return self.centre + r * u
+
+
+class SamplerMixture(_LabSampler):
+    """Each draw comes from ``parts[i]`` with probability ``rates[i]`` (normalised): e.g. 30% on the modes and 70%
+    diffuse. Draw order: n uniform picks, then each part's draws in turn (all from ``generator``)."""
+
+    def __init__(self, parts, rates) -> None:
+        parts = list(parts)
+        w = torch.as_tensor(list(rates), dtype=torch.float64)
+        if not parts or w.shape != (len(parts),) or not bool(torch.isfinite(w).all()) or bool((w < 0).any()) \
+                or float(w.sum()) <= 0:
+            raise ValueError("rates must be one finite non-negative number per part, not all 0")
+        if len({p.dim for p in parts}) != 1:
+            raise ValueError("parts must all have the same dimension")
+        self.parts, self.rates = parts, w / w.sum()
+        self.dim = parts[0].dim
+        self.name = " + ".join(f"{float(r):.3g} x {p.name}" for p, r in zip(parts, self.rates, strict=True))
+
+    def _sample(self, n, generator):
+        u = torch.rand(n, generator=generator, dtype=torch.float64)
+        which = torch.searchsorted(torch.cumsum(self.rates, 0)[:-1].contiguous(), u, right=True)
+        x = torch.empty(n, self.dim, dtype=torch.float64)
+        for i, part in enumerate(self.parts):
+            mask = which == i
+            if int(mask.sum()):
+                x[mask] = part.sample(int(mask.sum()), generator=generator)[0]
+        return x

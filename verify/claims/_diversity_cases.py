@@ -1,5 +1,6 @@
-r"""The cases of claim ``az17-diversity``: the fine-grid target, planted laws of exactly known birthday support, the
-shared birthday measurement, the slope fit, and one pure trial per case.
+r"""The cases of claim ``az17-diversity``: the grid target, planted laws of exactly known birthday support, the
+shared birthday measurement, and one pure trial per case (a trained generator, a planted law of the coverage check,
+a planted hinge family of the control and the power curve).
 
 Shape letters: ``K`` target modes, ``k`` modes of a planted law, ``p`` discriminator parameters, ``W`` widths,
 ``S`` seeds per width, ``s`` sample size.
@@ -34,7 +35,8 @@ from scipy import stats
 from ganlimits.constructions import GaussianMixtureTarget, gaussian_mixture
 
 from ..estimators import HEADLINE_INTERVAL, birthday_test, pilot_sizes
-from ..lab import LabConfig, train_sized_gan
+from ..lab import LabConfig, SettleRule, train_sized_gan
+from ._diversity_fit import deviation_interval, hinge_bootstrap
 
 __all__: list[str] = []
 
@@ -129,47 +131,6 @@ def measure_support(sample, cfg: dict[str, Any], gen: torch.Generator) -> dict[s
             "support_paper": res.support_estimate_paper}
 
 
-# ---- the slope fit --------------------------------------------------------------------------------------------
-
-
-def ols_slope(x, y, confidence: float) -> dict[str, float]:
-    r"""Ordinary least squares ``y = a + b x`` with the Student interval of the slope:
-
-    .. math::
-        \hat b = \frac{S_{xy}}{S_{xx}}, \qquad \hat b \pm t_{n-2, (1+c)/2} \sqrt{\frac{RSS / (n - 2)}{S_{xx}}}
-
-    (exact for independent normal errors of equal variance). Returns slope, its limits, intercept, the residual
-    s.d. and n.
-
-    >>> f = ols_slope([0, 1, 2, 3], [1, 3, 5, 7], 0.95)
-    >>> f["slope"], f["ci_low"], f["ci_high"], f["intercept"]
-    (2.0, 2.0, 2.0, 1.0)
-    """
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    n = x.size
-    if n < 3 or y.shape != x.shape:
-        raise ValueError(f"ols_slope needs at least 3 points of equal-length x and y, got {x.shape} and {y.shape}")
-    xm, ym = x.mean(), y.mean()
-    sxx = float(((x - xm) ** 2).sum())
-    if sxx == 0:
-        raise ValueError("ols_slope needs at least two distinct x values")
-    b = float(((x - xm) * (y - ym)).sum() / sxx)
-    a = float(ym - b * xm)
-    rss = float(((y - a - b * x) ** 2).sum())
-    sd = math.sqrt(rss / (n - 2))
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 2)) * sd / math.sqrt(sxx)
-    return {"slope": b, "ci_low": b - half, "ci_high": b + half, "intercept": a, "residual_sd": sd, "n": int(n),
-            "se": sd / math.sqrt(sxx)}
-
-
-def deviation_interval(fit: dict[str, float]) -> tuple[float, float, float]:
-    """``|b - 1|`` and its interval from the slope's interval (it covers ``|beta - 1|`` whenever the slope's
-    covers ``beta``)."""
-    lo, hi = fit["ci_low"] - 1, fit["ci_high"] - 1
-    low = 0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))
-    return abs(fit["slope"] - 1), float(low), float(max(abs(lo), abs(hi)))
-
-
 # ---- trials ---------------------------------------------------------------------------------------------------
 
 
@@ -180,15 +141,19 @@ def trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
             return _train(cfg, seed)
         if cfg["kind"] == "planted":
             return _planted(cfg, seed)
-        if cfg["kind"] == "slope":
-            return slope_trial(cfg, seed)
+        if cfg["kind"] == "hinge":
+            return hinge_trial(cfg, seed)
     raise ValueError(f"unknown case kind {cfg['kind']!r}")
 
 
 def _train(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One trained generator: the sized GAN to its settled horizon (snapshots every ``eval_every`` steps, the
+    lab's :class:`~ganlimits.verify.lab.SettleRule` with the regime's floor, at most ``steps``), then the birthday
+    measurement of its support."""
     target = fine_grid(cfg["side"], cfg["spacing"], cfg["std"])
     run = train_sized_gan(target, steps=cfg["steps"], seed=seed, d_width=cfg["d_width"], d_depth=cfg["d_depth"],
-                          config=LabConfig(**cfg["lab"]), n_eval=cfg["n_eval"])
+                          config=LabConfig(**cfg["lab"]), n_eval=cfg["n_eval"], eval_every=cfg["eval_every"],
+                          settle=SettleRule(**cfg["settle"]))
     G = run.generator
     gen = torch.Generator().manual_seed(seed)
     m = measure_support(lambda s, g: G.sample(s, generator=g)[0], cfg, gen)
@@ -206,35 +171,70 @@ def _planted(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
             "covered": bool(m["ci_low"] <= truth <= m["ci_high"])}
 
 
-def planted_supports(cfg: dict[str, Any], rng: np.random.Generator) -> list[tuple[int, int, float]]:
-    """The planted family of a slope trial: for width i and seed j the law of :func:`blob_law` with
-    ``k_ij`` blobs of the target's std, ``k_ij`` the randomised rounding of
-    ``q_1 N_0 (p_i / p_0)^beta exp(tau e_ij)`` (``e_ij`` standard normal, ``q_1`` the one-blob pair probability),
-    so that ``N`` grows like ``p^beta`` with seed-to-seed spread ``tau`` on the log scale."""
-    p = np.asarray(cfg["params"], dtype=np.float64)
-    q1 = 1.0 / exact_support(torch.zeros(1, 2), cfg["std"], cfg["threshold"])
+# ---- the planted hinge family ------------------------------------------------------------------------------
+
+
+def law_with_support(N: float, cfg: dict[str, Any]) -> tuple[GaussianMixtureTarget, float]:
+    """A planted law of birthday support exactly ``N`` (to 1e-9 relative): ``k`` blobs on the first k lattice points
+    (:func:`lattice`) with spread ``g`` times the target's std, ``k`` the most blobs whose support at g = 1 does not
+    exceed N (at most ``cfg["max_blobs"]``), ``g`` found by bisection on :func:`exact_support` (increasing in g for
+    blobs that do not overlap). Returns the law and its exact support."""
+    K = int(cfg["max_blobs"])
+    means_all = lattice(K, cfg["spacing"], cfg["side"])
+    one = exact_support(means_all[:1], cfg["std"], cfg["threshold"])
+    k = int(min(K, max(1, math.floor(N / one))))
+    means = means_all[:k]
+
+    def support(g: float) -> float:
+        return exact_support(means, g * cfg["std"], cfg["threshold"])
+
+    lo, hi = 0.05, 1.0
+    while support(hi) < N:
+        lo, hi = hi, hi * 2
+        if hi > 64:
+            raise ValueError(f"N: a planted support of {N:.4g} needs more than {K} blobs")
+    for _ in range(100):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if support(mid) < N else (lo, mid)
+        if hi / lo - 1 < 1e-12:
+            break
+    g = math.sqrt(lo * hi)
+    return gaussian_mixture(means=means, std=g * cfg["std"]), support(g)
+
+
+def hinge_supports(cfg: dict[str, Any], rng: np.random.Generator) -> list[tuple[float, float]]:
+    """The planted family of a hinge trial: for every run of the verdict's design (``cfg["design"]``: log sizes,
+    one entry per valid run), ``(log size, support)`` with support
+    ``base (p / p_0)^beta e^(tau Z)`` up to the break ``cfg["break_log_size"]``, flat beyond (Z standard normal):
+    log support is exactly the hinge with growth slope beta and plateau slope 0 plus the spread."""
+    x = np.asarray(cfg["design"], dtype=np.float64)
+    x0, xb = float(x.min()), float(cfg["break_log_size"])
     out = []
-    for i, pi in enumerate(p):
-        for j in range(cfg["seeds"]):
-            v = q1 * cfg["base"] * (pi / p[0]) ** cfg["beta"] * math.exp(cfg["tau"] * rng.standard_normal())
-            k = int(math.floor(v)) + int(rng.random() < v - math.floor(v))
-            out.append((i, j, max(1, k)))
+    for xi in x:
+        log_n = math.log(cfg["base"]) + cfg["beta"] * (min(xi, xb) - x0) + cfg["tau"] * rng.standard_normal()
+        out.append((float(xi), max(cfg["min_support"], math.exp(log_n))))
     return out
 
 
-def slope_trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
-    """One planted fit at the verdict's widths and seeds: every planted law through :func:`measure_support`, then
-    :func:`ols_slope`; ``detected`` when the lower limit of ``|b - 1|`` exceeds the tolerance."""
+def hinge_trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One planted fit at the verdict's design: every planted law (:func:`law_with_support`) through
+    :func:`measure_support`, then the hinge with its stratified bootstrap (:func:`~._diversity_fit.hinge_bootstrap`);
+    ``detected`` when the lower limit of ``|growth slope - 1|`` exceeds the tolerance."""
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    xs, ys, ks = [], [], []
-    for i, _j, k in planted_supports(cfg, rng):
-        law = blob_law(k, 1.0, cfg)
+    xs, ys, truths = [], [], []
+    for xi, N in hinge_supports(cfg, rng):
+        law, exact = law_with_support(N, cfg)
         m = measure_support(lambda s, g, law=law: law.sample(s, generator=g)[0], cfg, gen)
-        xs.append(math.log(cfg["params"][i]))
+        xs.append(xi)
         ys.append(math.log(m["support"]))
-        ks.append(k)
-    fit = ols_slope(xs, ys, cfg["confidence"])
-    dev, lo, hi = deviation_interval(fit)
-    return {"kind": "slope", "beta": cfg["beta"], "fit": fit, "deviation": dev, "deviation_low": lo,
-            "deviation_high": hi, "detected": bool(lo > cfg["tolerance"]), "k": ks, "log_support": ys}
+        truths.append(exact)
+    sizes = sorted(set(xs))
+    fit = hinge_bootstrap(xs, ys, sizes, B=cfg["bootstrap"], rng=rng, confidence=cfg["confidence"],
+                          min_growth=cfg["min_growth"])
+    fit.pop("growth_samples")
+    dev, lo, hi = deviation_interval({"slope": fit["growth_slope"], "ci_low": fit["growth_ci"][0],
+                                      "ci_high": fit["growth_ci"][1]})
+    return {"kind": "hinge", "beta": cfg["beta"], "fit": fit, "deviation": dev, "deviation_low": lo,
+            "deviation_high": hi, "detected": bool(lo > cfg["tolerance"]), "log_support": ys,
+            "exact_support": truths}

@@ -1,6 +1,6 @@
 """The table and the figure of the claim ``agl17-mixgan`` (``docs/papers/agl17.md``, "MIX+GAN"): modes, % high
-quality, reverse KL and the empirical equilibrium gap per k, as mean ± s.d. [interval] over seeds, computed from the
-run's trials.
+quality, reverse KL and the empirical equilibrium gap per run (k = 1 and each arm's mixture), as mean ± s.d.
+[interval] over seeds, beside the target's own draws and the diffuse baseline, computed from the run's trials.
 """
 
 from __future__ import annotations
@@ -41,61 +41,71 @@ def _cell(a: dict, scale: float = 1.0, digits: int = 1) -> str:
     return text
 
 
-def table_markdown(target: str, rows: dict, budget: dict, *, n_seeds: int, confidence: float) -> str:
-    """One target's table: per k the metrics (mean ± s.d. [two-sided Student interval] over seeds) and the budget
-    (component width, parameters, steps per second)."""
+def table_markdown(target: str, rows: dict, budget: dict, regime: dict | None = None, *, n_seeds: int,
+                   confidence: float) -> str:
+    """One target's table: the target's own draws and the diffuse baseline first (the regime's reference rows), then
+    per run (``"k=1"``, ``"k=5 paper"``, ``"k=5 equal"``) the metrics (mean ± s.d. [two-sided Student interval] over
+    seeds), the runs in regime, the steps trained (settled horizon) and the budget (component width, parameters,
+    steps per second)."""
     lines = [f"**{TARGET_TITLES.get(target, target)}** — mean ± s.d. [{confidence:.0%} Student interval] over "
              f"{n_seeds} seeds; gap = payoff of a fresh best-response discriminator minus V (log payoff, phi = log "
              "clipped at 0.1; identity: distinguishing probability)", "",
-             "| k | modes | %HQ | reverse KL | gap (log payoff) | gap (identity) | component width | G / D parameters "
-             "| steps/s |", "|---|---|---|---|---|---|---|---|---|"]
-    for k, agg in rows.items():
-        b = budget[k]
-        lines.append(f"| {k} | {_cell(agg['modes'])} | {_cell(agg['high_quality'], 100.0)} | "
+             "| run | modes | %HQ | reverse KL | gap (log payoff) | gap (identity) | in regime | steps | component "
+             "width | G / D parameters | steps/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    if regime is not None:
+        lines.append(f"| target's own draws | {regime['target_modes_mean']:.1f} | "
+                     f"{100 * regime['target_high_quality_mean']:.1f} | — | — | — | — | — | — | — | — |")
+        lines.append(f"| uniform over the box | {regime['diffuse_modes_mean']:.1f} | "
+                     f"{100 * regime['diffuse_high_quality_mean']:.1f} | — | — | — | — | — | — | — | — |")
+    for key, agg in rows.items():
+        b = budget[key]
+        ok = "—" if regime is None else sum(bool(v["in_regime"]) for v in regime["runs"][key])
+        lines.append(f"| {key} | {_cell(agg['modes'])} | {_cell(agg['high_quality'], 100.0)} | "
                      f"{_cell(agg['reverse_kl'], digits=2)} | {_cell(agg['gap_log'], digits=3)} | "
-                     f"{_cell(agg['gap_identity'], digits=3)} | {b['width']} | {b['params_g']} / {b['params_d']} | "
+                     f"{_cell(agg['gap_identity'], digits=3)} | {ok}/{n_seeds} | "
+                     f"{', '.join(str(x) for x in b['steps'])} | {b['width']} | {b['params_g']} / {b['params_d']} | "
                      f"{b['steps_per_s']:.0f} |")
     return "\n".join(lines)
 
 
 def modes_vs_k_figure(out_dir, name: str, per_target: dict, *, n_modes: dict) -> str:
-    """Top row: modes captured vs k per target, every seed (dots, a line per seed: runs are paired by seed) and the
-    mean with its interval; bottom row: the equilibrium gap (log payoff) of every seed with its Hoeffding interval.
+    """Top row: modes captured per run (k = 1, then each arm's mixtures) and target, every seed (dots, a line per
+    seed: runs are paired by seed) and the mean with its s.d.; bottom row: the equilibrium gap (log payoff) of every
+    seed with its Hoeffding interval.
 
-    ``per_target[target][k]``: the trials (dicts with ``final`` and ``gap``) of that k, in seed order.
+    ``per_target[target][run]``: the trials (dicts with ``final`` and ``gap``) of that run, in seed order.
     """
     from .._figures import new_figure, save_figure
 
     targets = list(per_target)
     fig, axes = new_figure(len(targets), 2, width=4.2, height=3.0)
     for c, target in enumerate(targets):
-        ks = sorted(per_target[target])
-        modes = np.asarray([[t["final"]["modes"] for t in per_target[target][k]] for k in ks], float)  # (k, seeds)
+        runs = list(per_target[target])
+        xs = list(range(len(runs)))
+        modes = np.asarray([[t["final"]["modes"] for t in per_target[target][r]] for r in runs], float)  # (run, seed)
         ax = axes[0, c]
         for s in range(modes.shape[1]):
-            ax.plot(ks, modes[:, s], "o-", color="C0", alpha=0.35, lw=0.8, ms=3)
+            ax.plot(xs, modes[:, s], "o-", color="C0", alpha=0.35, lw=0.8, ms=3)
         mean = modes.mean(1)
         sd = modes.std(1, ddof=1) if modes.shape[1] > 1 else np.zeros_like(mean)
-        ax.errorbar(ks, mean, yerr=sd, fmt="s-", color="C3", capsize=3, label="mean ± s.d. over seeds")
+        ax.errorbar(xs, mean, yerr=sd, fmt="s", color="C3", capsize=3, label="mean ± s.d. over seeds")
         ax.axhline(n_modes[target], color="grey", ls=":", label=f"all {n_modes[target]} modes")
-        ax.set_xticks(ks)
-        ax.set_xlabel("k (generators = discriminators)")
+        ax.set_xticks(xs, runs, fontsize=7)
         ax.set_ylabel("modes captured")
         ax.set_ylim(-0.5, n_modes[target] + 0.8)
         ax.set_title(TARGET_TITLES.get(target, target), fontsize=9)
         ax.legend(fontsize=7)
         ax = axes[1, c]
-        for i, k in enumerate(ks):
-            for s, t in enumerate(per_target[target][k]):
+        for i, r in enumerate(runs):
+            for s, t in enumerate(per_target[target][r]):
                 g = t["gap"]["log_payoff"]
-                x = k + 0.08 * (s - (len(per_target[target][k]) - 1) / 2)
+                x = i + 0.08 * (s - (len(per_target[target][r]) - 1) / 2)
                 ax.errorbar([x], [g["estimate"]], yerr=[[g["estimate"] - g["ci_low"]], [g["ci_high"] - g["estimate"]]],
                             fmt="o", color=f"C{i}", capsize=2, ms=3)
         ax.axhline(0.0, color="k", lw=0.8, ls="--", label="0: no gain (equilibrium)")
         ax.axhline(2 * math.log(2), color="grey", ls=":", label="2 log 2: perfectly separated")
         ax.legend(fontsize=7)
-        ax.set_xticks(ks)
-        ax.set_xlabel("k")
+        ax.set_xticks(xs, runs, fontsize=7)
         ax.set_ylabel("best-response gain over V (log payoff)")
         ax.set_title("empirical equilibrium gap (95% Hoeffding)", fontsize=9)
     return save_figure(fig, out_dir, name)

@@ -1,18 +1,21 @@
-r"""The pieces of claim ``arz-trained-bigan``: one trained ALI/BiGAN pair per (target, seed), the toolkit's instruments
-run on it, and the planted leaking encoder of the probe's power curve (Arora, Risteski & Zhang 2017, arXiv
-1711.02651, Theorem 1; ``docs/papers/arz17.md``, "What a trained BiGAN's codes mean").
+r"""The pieces of claim ``arz-trained-bigan``: one trained BiGAN pair per (target, seed), the toolkit's instruments
+run on it, the regime rows of each target, and the planted cases of the claim's two questions (Arora, Risteski &
+Zhang 2017, arXiv 1711.02651, Theorem 1; ``docs/papers/arz17.md``, "What a trained BiGAN's codes mean").
 
-- :func:`train_pair` — the lab's ALI/BiGAN (:class:`~ganlimits.verify.lab.BiGAN`, one step of
-  :meth:`~ganlimits.verify.lab.BiGAN.step` per generator update) trained on any sampler with ``sample(n, generator=)``;
-  the theorem's target μ (jittered digits with d' coordinates replaced by N(0, 1) noise) is not a mixture with one
-  standard deviation, which the lab's :func:`~ganlimits.verify.lab.train_gan` (it scores mode metrics) requires;
+- :func:`train_pair` — the lab's BiGAN (:class:`~ganlimits.verify.lab.BiGAN`: deterministic encoder, the theorem's
+  setting) trained on any sampler with ``sample(n, generator=)`` to a settled horizon
+  (:func:`~ganlimits.verify.lab.train_until_settled`), its snapshots scored by :class:`DigitsScorer` on the theorem's
+  target μ (jittered digits with d' coordinates replaced by N(0, 1) noise) and by VEEGAN's metric on a lab mixture;
 - :func:`pair_trial` — one pure, picklable trial: train, then measure the BiGAN gap (the ``arz-thm1`` verdict attack
   and a stronger trained attacker), the label probe of E(x) with its chance level and the PCA baselines (top-d'
   principal components of x, and of its clean positions only), how much of the noise coordinates E reads, how well
   a logistic probe tells real from generated images by the image alone, the reconstruction ratio and the birthday
   support of G;
-- :func:`leak_trial` — one repeat of the probe's power curve against
-  :class:`~ganlimits.constructions.LabelLeakingEncoder` at a known rate, through the same probe at the same n.
+- :func:`regime_reference` — the target's own draws and uniform noise over its box, scored like a pair;
+- :func:`leak_trial` — one repeat of the probe question's power curve against
+  :class:`~ganlimits.constructions.LabelLeakingEncoder` at a known rate, through the same probe at the same n;
+- :func:`gap_trial`, :func:`certify_collapse` — the gap question's planted family (the perfect generator mixed at a
+  known rate with :class:`CollapsedImageGenerator`) through the verdict attack, and its lower certificate.
 
 Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` code dimension, ``b`` batch size, ``s`` birthday
 sample size.
@@ -20,6 +23,7 @@ sample size.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -27,19 +31,34 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from ganlimits.constructions import LabelLeakingEncoder, class_probabilities, digits
+from ganlimits.constructions import FreshGenerator, LabelLeakingEncoder, PlantedMixture, class_probabilities, digits
 
 from .._streams import Streams
 from ..estimators import (
     birthday_test,
+    clopper_pearson,
     leak_test,
     pilot_sizes,
     probe_accuracy,
     reconstruction_ratio,
     threshold_from_reference,
 )
-from ..lab import LabConfig, build_method, lab_target, mode_metrics, run_steps
-from ._arz import AttackSettings, World, verdict_attack
+from ..lab import (
+    DISTANCE_RULE,
+    REGIME_CONFIDENCE,
+    REGIME_MARGIN,
+    LabConfig,
+    ModeMetrics,
+    SettleRule,
+    Snapshot,
+    TargetRegime,
+    build_method,
+    lab_target,
+    mode_metrics,
+    target_regime,
+    train_until_settled,
+)
+from ._arz import AttackSettings, World, certify_gap, verdict_attack
 
 __all__: list[str] = []
 
@@ -69,8 +88,138 @@ def build_world(cfg: dict[str, Any]):
     return CodedTarget(t, code_dim=cfg["code_dim"]), float(np.max(class_probabilities(t))), None
 
 
-def train_pair(target, *, steps: int, seed: int, config: LabConfig):
-    r"""Train the lab's ALI/BiGAN on ``target`` for ``steps`` generator updates; returns (G, E, final losses, seconds).
+class CollapsedImageGenerator:
+    r"""The planted gap violation of the claim's gap question: every code gets one fixed clean image,
+
+    .. math::
+
+        G_0(z) = \tilde x_0 \odot z, \qquad \tilde x_0 \text{ one draw of the clean target (fixed)},
+
+    a generator collapsed onto a single (jittered) digit whose codes are still N(0, σ² I). Its joint law (G_0(z), z)
+    puts all its mass on the image x̃_0 while μ's clean part has a density, so the two joint laws are mutually
+    singular: total variation exactly 1. Mixed at rate ρ with :class:`~ganlimits.constructions.FreshGenerator` (whose
+    joint law *is* that of (x, E(x))), the total variation to the real pairs is exactly ρ, the largest gap any
+    discriminator with values in [0, 1] can see (the upper certificate of the control)."""
+
+    def __init__(self, clean, noise, *, generator: torch.Generator) -> None:
+        self.noise = noise
+        self.image = clean.sample(1, generator=generator)[0][0].clone()
+        self.name = "generator collapsed onto one jittered digit (codes untouched)"
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        z = torch.as_tensor(z, dtype=torch.float64)
+        return self.noise.noised(self.image.expand(z.shape[0], -1).clone(), z)
+
+
+class DigitsScorer:
+    r"""Mode metrics of generated images of μ, the counterpart of :func:`~ganlimits.verify.lab.mode_metrics` for
+    the digits (``docs/papers/arz17.md``, "What a trained BiGAN's codes mean", regime).
+
+    On the clean positions P (the noise coordinates carry the code and are left out), a generated image x is *high
+    quality* when its nearest training digit lies within :math:`t`, the ``quantile`` (0.9) of the distances from each
+    training digit to its nearest *other* training digit:
+
+    .. math::
+
+        r(x) = \min_i \lVert x_P - \tilde x_{i,P} \rVert_2, \qquad \text{high quality: } r(x) \le t, \qquad
+        t = Q_{0.9}\big(\{\min_{j \ne i} \lVert \tilde x_{i,P} - \tilde x_{j,P} \rVert_2\}_i\big),
+
+    i.e. as close to the training set as nine in ten real digits are to their nearest other digit; the *modes* are
+    the 10 digit classes, a class counted when it is the label of the nearest training digit of at least one
+    high-quality image. A draw of μ lies about h √|P| = 0.39 from its own digit (t = 1.335 at h = 0.05): the
+    target scores every class and all of its mass as high quality; uniform noise over the pixel box [0, 1]^P scores
+    none. Deviation: VEEGAN's rule (a radius in component standard deviations) would need a generated digit within
+    3 jitter widths of a training image, which no generator that does not memorise reaches.
+
+    ``scorer(x)`` returns a :class:`~ganlimits.verify.lab.ModeMetrics` (reverse KL of the class histogram against
+    uniform, ``threshold`` = t in pixel units).
+    """
+
+    n_modes = 10
+
+    def __init__(self, world, *, quantile: float = 0.9) -> None:
+        self.P = world.noise.clean_positions
+        self.images = world.clean.images[:, self.P].to(torch.float64)
+        self.labels = world.clean.labels
+        d = torch.cdist(self.images, self.images)
+        d.fill_diagonal_(math.inf)
+        self.quantile = float(quantile)
+        self.threshold = float(torch.quantile(d.min(dim=1).values, self.quantile))
+
+    def __call__(self, x: torch.Tensor) -> ModeMetrics:
+        x = torch.as_tensor(x).detach().to("cpu", torch.float64)
+        finite = torch.isfinite(x).all(dim=1)
+        xc = torch.where(finite[:, None], x, torch.zeros((), dtype=torch.float64))[:, self.P]
+        r = torch.empty(x.shape[0], dtype=torch.float64)
+        idx = torch.empty(x.shape[0], dtype=torch.int64)
+        for start in range(0, x.shape[0], 2048):
+            dmin, i = torch.cdist(xc[start:start + 2048], self.images).min(dim=1)
+            r[start:start + 2048], idx[start:start + 2048] = dmin, i
+        r[~finite] = math.inf
+        hq = r <= self.threshold
+        counts = torch.bincount(self.labels[idx[hq]], minlength=self.n_modes)
+        n_hq = int(hq.sum())
+        if n_hq:
+            q = counts[counts > 0].double() / n_hq
+            reverse_kl = float((q * torch.log(self.n_modes * q)).sum())
+        else:
+            reverse_kl = math.nan
+        return ModeMetrics(modes=int((counts > 0).sum()), high_quality=n_hq / x.shape[0], reverse_kl=reverse_kl,
+                           counts=tuple(int(c) for c in counts), n=int(x.shape[0]), n_modes=self.n_modes,
+                           threshold=self.threshold, median_distance=float(r.median()))
+
+
+def scorer_for(cfg: dict[str, Any], target, world):
+    """``(score(x) -> ModeMetrics, n_modes, description of the rule)`` of a pair's target: the digits rule of
+    :class:`DigitsScorer` on μ, VEEGAN's :func:`~ganlimits.verify.lab.mode_metrics` on a lab mixture."""
+    if cfg["target"] == "digits":
+        s = DigitsScorer(world)
+        return s, s.n_modes, (f"digit classes; high quality when the nearest training digit (clean pixels) is within "
+                              f"{s.threshold:.3f}, the 0.9 quantile of the digits' nearest-other-digit distances")
+    return (lambda x: mode_metrics(x, target.target)), target.target.n_components, DISTANCE_RULE
+
+
+def diffuse_sample(cfg: dict[str, Any], target, n: int, g: torch.Generator) -> torch.Tensor:
+    """Uniform noise over the data's box: the pixel box [0, 1]^d on the digits (codes N(0, 1) at the noise
+    positions), the box of the mixture's means widened by 3 standard deviations on a lab mixture."""
+    if cfg["target"] == "digits":
+        u = torch.rand(n, target.dim, generator=g, dtype=torch.float64)
+        z = torch.randn(n, target.code_dim, generator=g, dtype=torch.float64)
+        return target.noise.noised(u, z)
+    t = target.target
+    lo = t.means.min(dim=0).values - 3 * t.std
+    hi = t.means.max(dim=0).values + 3 * t.std
+    return lo + (hi - lo) * torch.rand(n, t.dim, generator=g, dtype=torch.float64)
+
+
+def regime_reference(cfg: dict[str, Any], seed: int, *, repeats: int = 5):
+    """The regime reference of one target (:class:`~ganlimits.verify.lab.TargetRegime`): ``repeats`` sets of
+    ``n_eval`` draws of the target itself and of uniform noise over its box, scored by the pair's rule
+    (:func:`scorer_for`), and the gate's high-quality floor (the lab's :func:`~ganlimits.verify.lab.target_regime` on
+    a mixture; the same construction with :class:`DigitsScorer` on the digits)."""
+    torch.set_num_threads(1)
+    gen = Streams(seed).torch("regime")
+    target, _, world = build_world(cfg)
+    if cfg["target"] != "digits":
+        return target_regime(target.target, rng=gen, n_eval=cfg["n_eval"], repeats=repeats, name=cfg["target"])
+    score, n_modes, rule = scorer_for(cfg, target, world)
+    own = [score(target.sample(cfg["n_eval"], generator=gen)[0]) for _ in range(repeats)]
+    cloud = [score(diffuse_sample(cfg, target, cfg["n_eval"], gen)) for _ in range(repeats)]
+    hits = sum(round(m.high_quality * m.n) for m in cloud)
+    upper = clopper_pearson(hits, cfg["n_eval"] * repeats, confidence=REGIME_CONFIDENCE, sides=1).ci_high
+    return TargetRegime(target="digits", n_components=n_modes, n_eval=cfg["n_eval"], threshold_rule=rule,
+                        threshold=score.threshold, box=(0.0, 1.0), target_modes=tuple(m.modes for m in own),
+                        target_high_quality=tuple(m.high_quality for m in own),
+                        diffuse_modes=tuple(m.modes for m in cloud),
+                        diffuse_high_quality=tuple(m.high_quality for m in cloud), diffuse_hq_upper=float(upper),
+                        margin=REGIME_MARGIN, confidence=REGIME_CONFIDENCE)
+
+
+def train_pair(target, *, cap: int, seed: int, config: LabConfig, score, n_modes: int, eval_every: int,
+               n_eval: int, rule: SettleRule):
+    r"""Train the lab's BiGAN (deterministic encoder, the theorem's setting) on ``target`` until its snapshots settle
+    (``rule``, :class:`~ganlimits.verify.lab.SettleRule`) or ``cap`` generator updates; returns
+    ``(G, E, SettledTraining)``.
 
     .. math::
 
@@ -78,21 +227,24 @@ def train_pair(target, *, steps: int, seed: int, config: LabConfig):
         \min_{G, E}\ (\text{the non-saturating form, } ganlimits.verify.lab.BiGAN)
 
     Streams of ``Streams(seed)`` as in :func:`~ganlimits.verify.lab.train_gan`: ``"init"`` (weights), ``"data"``
-    (real minibatches), ``"noise"`` (the method's z); the lab's one loop (:func:`~ganlimits.verify.lab.run_steps`:
-    chunked draws, the linear or constant learning-rate schedule of ``config``). Bit-identical for a fixed seed and
-    thread count.
+    (real minibatches), ``"noise"`` (the method's z), ``("eval", step)`` (the ``n_eval`` samples scored by
+    ``score`` at a snapshot, every ``eval_every`` steps): the lab's :func:`~ganlimits.verify.lab.train_until_settled`
+    at the constant learning rate. Bit-identical for a fixed seed and thread count.
     """
     streams = Streams(seed)
-    method = build_method("ali", data_dim=target.dim, config=config, generator=streams.torch("init"))
-    data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    start, last = time.perf_counter(), {}
+    method = build_method("bigan", data_dim=target.dim, config=config, generator=streams.torch("init"))
 
-    def keep(done: int, losses) -> None:
-        last["losses"] = losses
+    def snap(step: int, losses):
+        with torch.no_grad():
+            z = torch.randn(n_eval, config.noise_dim, generator=streams.torch("eval", step))
+            x = method.G(z).double()
+        m = score(x)
+        loss_d, loss_g = (math.nan, math.nan) if losses is None else (float(losses[0]), float(losses[1]))
+        return Snapshot(step, m.modes, m.high_quality, m.reverse_kl, loss_d, loss_g, m.median_distance), m
 
-    run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen, on_step=keep)
-    return (method.generator_callable(), method.encoder_callable(), [float(v) for v in last["losses"]],
-            time.perf_counter() - start)
+    run = train_until_settled(method, target, cap=cap, eval_every=eval_every, streams=streams, config=config,
+                              device=torch.device("cpu"), score=snap, rule=rule, n_modes=n_modes)
+    return method.generator_callable(), method.encoder_callable(), run
 
 
 def labelled(target, n: int, g: torch.Generator):
@@ -125,8 +277,9 @@ def probe(codes_of, target, cfg: dict[str, Any], g: torch.Generator, chance: flo
 
 
 def leak_trial(cfg: dict[str, Any], seed: int) -> dict:
-    """One repeat of the power curve: the verdict's probe (same n) against an encoder that writes the label into the
-    code at rate ``cfg["rate"]`` and otherwise returns the noise coordinates (true excess ρ (1 - max_c π_c))."""
+    """One repeat of the probe's power curve: the verdict's probe (same n) against an encoder that writes the label
+    into the code at rate ``cfg["rate"]`` and otherwise returns the noise coordinates (true best accuracy
+    ρ + (1 - ρ) max_c π_c); detected when the probe's one-sided lower limit exceeds ``cfg["bound"]``."""
     torch.set_num_threads(1)
     streams = Streams(seed)
     target, chance, w = build_world(cfg)
@@ -134,6 +287,45 @@ def leak_trial(cfg: dict[str, Any], seed: int) -> dict:
                                 generator=streams.torch("leak"))
     got = probe(leaky, target, cfg, streams.torch("sample"), chance, seed=seed)["codes"]
     return {"detected": bool(got["accuracy"].ci_low > cfg["bound"]), "accuracy": got["accuracy"].to_dict()}
+
+
+def collapse_world(cfg: dict[str, Any], seed: int):
+    """``(world, base, planted mixture)`` of the gap question's planted family: the perfect generator
+    (:class:`~ganlimits.constructions.FreshGenerator`) mixed at rate ``cfg["rate"]`` with
+    :class:`CollapsedImageGenerator` (its image drawn from ``cfg["image_seed"]``, one image for the whole family)."""
+    streams = Streams(seed)
+    w = World.build("digits", code_dim=cfg["code_dim"], sigma=1.0, jitter=cfg["jitter"])
+    base = FreshGenerator(w.clean, w.noise, streams.torch("fresh"))
+    planted = CollapsedImageGenerator(w.clean, w.noise, generator=torch.Generator().manual_seed(cfg["image_seed"]))
+    mix = PlantedMixture(base, planted, rate=cfg["rate"], generator=streams.torch("mixture"))
+    return w, base, planted, mix
+
+
+def gap_trial(cfg: dict[str, Any], seed: int) -> dict:
+    """One repeat of the gap question's power curve (and its control): the verdict attack (``cfg["attack"]``, the
+    verdict's class, n and confidence) against the collapse mixture at rate ρ = ``cfg["rate"]`` (true gap at most ρ,
+    :class:`CollapsedImageGenerator`); detected when the lower limit exceeds ``cfg["eps"]``."""
+    torch.set_num_threads(1)
+    w, _, _, mix = collapse_world(cfg, seed)
+    est, _ = verdict_attack(mix, w.encoder, w.mu, settings=AttackSettings(**cfg["attack"]),
+                            rng=Streams(seed).torch("attack"))
+    return {"detected": bool(est.ci_low > cfg["eps"]), "gap": est.to_dict(), "rate": cfg["rate"]}
+
+
+def certify_collapse(cfg: dict[str, Any], seed: int) -> dict:
+    """The lower certificate of the collapse family: the certifier (``cfg["certifier"]``, the verdict's class attacked
+    far harder) trains members against the collapsed generator alone, and the best member D* is scored on
+    ``cfg["n_score"]`` fresh pairs against it and against the perfect generator
+    (:func:`~ganlimits.verify.claims._arz.certify_gap`, Hoeffding at ``cfg["certify_confidence"]`` each). D*'s gap on
+    the mixture at rate ρ is ρ g_collapsed + (1 - ρ) g_perfect exactly, a member of the class: a lower bound on the
+    class's sup."""
+    torch.set_num_threads(1)
+    w, base, planted, _ = collapse_world({**cfg, "rate": 0.0}, seed)
+    cert = certify_gap(planted, base, w.encoder, w.mu, settings=AttackSettings(**cfg["certifier"]),
+                       n_score=cfg["n_score"], rng=Streams(seed).torch("certify"), confidence=cfg["certify_confidence"])
+    return {"planted": cert["planted"].to_dict(), "base": cert["base"].to_dict(),
+            "selection_gap": cert["selection_gap"], "n_score": cfg["n_score"],
+            "confidence_each": cfg["certify_confidence"]}
 
 
 def noise_read(E, target, n: int, g: torch.Generator) -> float | None:
@@ -206,20 +398,28 @@ def birthday_support(G, target, cfg: dict[str, Any], g: torch.Generator) -> dict
 
 
 def pair_trial(cfg: dict[str, Any], seed: int) -> dict:
-    """One (target, seed): train the pair, then every instrument of the claim on it (module docstring)."""
+    """One (target, seed): train the pair to a settled horizon (or its cap), then every instrument of the claim on it
+    (module docstring). ``cfg["settle"]`` holds the :class:`~ganlimits.verify.lab.SettleRule` fields."""
     torch.set_num_threads(1)
     streams = Streams(seed)
-    target, chance, _ = build_world(cfg)
+    target, chance, world = build_world(cfg)
     lab = LabConfig(**cfg["lab"])
-    G, E, losses, train_s = train_pair(target, steps=cfg["steps"], seed=streams.seed("train"), config=lab)
+    score, n_modes, rule_text = scorer_for(cfg, target, world)
+    start = time.perf_counter()
+    G, E, run = train_pair(target, cap=cfg["cap"], seed=streams.seed("train"), config=lab, score=score,
+                           n_modes=n_modes, eval_every=cfg["eval_every"], n_eval=cfg["n_eval"],
+                           rule=SettleRule(**cfg["settle"]))
+    elapsed = time.perf_counter() - start
     gap, detail = verdict_attack(G, E, target, settings=AttackSettings(**cfg["attack"]),
                                  rng=streams.torch("attack"))
     strong, sdetail = verdict_attack(G, E, target, settings=AttackSettings(**cfg["strong"]),
                                      rng=streams.torch("strong"))
     pr = probe(lambda x, y: E(x), target, cfg, streams.torch("probe"), chance, seed=seed, pca=True)
-    out = {"target": cfg["target"], "description": target.description, "seed": seed, "steps": cfg["steps"],
-           "train_s": train_s, "final_losses": losses, "chance": chance,
-           "gap": gap.to_dict(), "gap_K": detail["K"], "gap_p": detail["p"],
+    out = {"target": cfg["target"], "description": target.description, "seed": seed,
+           "steps": run.horizon.steps, "cap": cfg["cap"], "settled": run.horizon.settled,
+           "horizon": run.horizon.to_dict(), "snapshots": [sn.to_dict() for sn in run.snapshots],
+           "final": run.final.to_dict(), "score_rule": rule_text, "train_s": run.train_s, "elapsed_s": elapsed,
+           "chance": chance, "gap": gap.to_dict(), "gap_K": detail["K"], "gap_p": detail["p"],
            "strong_gap": strong.to_dict(), "strong_K": sdetail["K"], "strong_p": sdetail["p"],
            "probe": {k: {"accuracy": v["accuracy"].to_dict(), "pvalue": v["pvalue"], "detected": v["detected"]}
                      for k, v in pr.items()},
@@ -229,7 +429,6 @@ def pair_trial(cfg: dict[str, Any], seed: int) -> dict:
            "reconstruction": reconstruction(G, E, target, cfg, streams.torch("recon"), streams.numpy("bootstrap")),
            "birthday": birthday_support(G, target, cfg, streams.torch("birthday"))}
     if cfg["target"] != "digits":
-        x, _ = G.sample(cfg["n_eval"], generator=streams.torch("modes"))
-        out["mode_metrics"] = mode_metrics(x, target.target).to_dict()
-        out["figure_samples"] = x[:500].tolist()
+        x, _ = G.sample(min(500, cfg["n_eval"]), generator=streams.torch("modes"))
+        out["figure_samples"] = x.tolist()
     return out

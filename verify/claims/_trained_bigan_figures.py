@@ -81,17 +81,29 @@ def _support(b: dict | None) -> str:
     return f"{_num(e['estimate']):.4g} [{_num(e['ci_low']):.4g}, {_num(e['ci_high']):.4g}]"
 
 
-def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margin: float | None) -> str:
-    """One row per trained pair and one for the matched witness: gap (verdict attack, stronger attacker), probe
-    accuracy of E(x), PCA baseline, R² of the noise from E(x), reconstruction ratio, birthday support."""
-    head = ("| target | pair | gap (verdict attack) | gap (stronger) | probe of E(x) | PCA of x | "
+def _regime_cell(regime: dict | None, target: str, i: int) -> str:
+    runs = None if regime is None else regime.get(target, {}).get("runs", {}).get("bigan")
+    run = None if runs is None or i >= len(runs) else runs[i]
+    if run is None:
+        return "—"
+    return (f"{'settled' if run['settled'] else 'not settled'}, {100 * run['high_quality']:.1f}% HQ (floor "
+            f"{100 * run['hq_floor']:.1f}%): {'**in regime**' if run['in_regime'] else 'out of regime'}")
+
+
+def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margin: float | None,
+                   regime: dict | None = None) -> str:
+    """One row per trained pair and one for the matched witness: horizon and regime, gap (verdict attack, stronger
+    attacker), probe accuracy of E(x), PCA baseline, R² of the noise from E(x), reconstruction ratio, birthday
+    support; then each target's own draws and the diffuse baseline scored like a pair."""
+    head = ("| target | pair | regime | gap (verdict attack) | gap (stronger) | probe of E(x) | PCA of x | "
             "PCA of clean pixels | chance | R² of z from E(x) | real vs G(z) by image alone | recon ratio (full) | "
-            "birthday support of G |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "birthday support of G |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for rows in (digits_rows, mix_rows):
         for i, r in enumerate(rows):
             r2 = r["noise_read_r2"]
-            lines.append(f"| {r['target']} | trained seed {i} ({r['steps']} steps) | {_fmt(r['gap'])} | "
+            lines.append(f"| {r['target']} | trained seed {i} ({r['steps']} steps) | "
+                         f"{_regime_cell(regime, r['target'], i)} | {_fmt(r['gap'])} | "
                          f"{_fmt(r['strong_gap'])} | {_fmt(r['probe']['codes']['accuracy'])} | "
                          f"{_fmt(r['probe']['pca']['accuracy'])} | "
                          f"{_fmt(r['probe'].get('pca_clean', {}).get('accuracy'))} | {r['chance']:.4f} | "
@@ -99,8 +111,8 @@ def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margi
                          f"{_fmt(r['reconstruction']['full'])} | "
                          f"{_support(r['birthday'])} |")
     w = witness
-    lines.append(f"| digits | memorizing witness, m = {w['matched_m']} (matched gap) | {_fmt(w['matched']['gap'])} "
-                 "| — | "
+    lines.append(f"| digits | memorizing witness, m = {w['matched_m']} (matched gap) | — | "
+                 f"{_fmt(w['matched']['gap'])} | — | "
                  f"{_fmt(w['probe']['accuracy'])} | — | — | {chance:.4f} | 1 (E(x) = z) | — | "
                  f"{_fmt(w['reconstruction']['full'])} | {_support({'exact': w['matched_m']})} |")
     grid = ", ".join(f"m = {r['m']}: {_num(r['gap']['estimate']):.3f} (upper {_num(r['gap']['ci_high']):.3f})"
@@ -109,6 +121,12 @@ def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margi
             "probe accuracies one-sided 95% Clopper-Pearson (real vs G(z): two-sided, chance 0.5); reconstruction "
             "ratio 95% paired bootstrap; birthday support the calibrated likelihood-ratio interval. Chance = "
             "population max_c pi_c; margin = "
-            f"{'none' if margin is None else f'{margin:.4f}'} (the probe's resolution at n_test = {s.n_test}). "
-            f"Witness grid (verdict attack): {grid}.")
+            f"{'none' if margin is None else f'{margin:.4f}'} (fixed before the probe is calibrated; n_test = "
+            f"{s.n_test}). Witness grid (verdict attack): {grid}.")
+    if regime:
+        tail += ("\n\nRegime (each target's own draws and uniform noise over its box, scored like a pair): "
+                 + "; ".join(f"{t}: target {r['target_modes_mean']:.1f}/{r['n_components']} modes, "
+                             f"{100 * r['target_high_quality_mean']:.1f}% HQ; diffuse {r['diffuse_modes_mean']:.1f} "
+                             f"modes, {100 * r['diffuse_high_quality_mean']:.1f}% HQ" for t, r in regime.items())
+                 + ".")
     return "\n".join(lines) + tail

@@ -169,5 +169,5 @@ def power_trial(config: dict, seed: int) -> dict:
         counted.append(row)
     exact = counted[0] == [int(k) for k in base] and counted[1] == [int(k) for k in better]
     est = paired_limits(np.subtract(counted[1], counted[0]), confidence=config["confidence"])
-    return {"detected": bool(est.ci_low > 0), "estimate": est.estimate, "ci_low": est.ci_low,
+    return {"detected": bool(est.ci_low > 0), "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
             "metric_matches_planted": bool(exact)}

@@ -7,6 +7,13 @@ performs one training step — the method's discriminator update(s) and one gene
 minibatch ``x`` of shape (``reals_per_step``, d), drawing its noise from ``gen``. The body of each ``step`` is the
 paper's objective written out; the class docstring states it. ``step`` returns the two losses, detached.
 
+Stacks (:mod:`ganlimits.verify.lab._stack`): built from a sequence of S generators instead of one, a method holds S
+runs at once — every network a :class:`~ganlimits.verify.lab.StackedMLP`, every tensor (S, n, f) instead of
+(n, f) — and the same ``step`` trains all S, each exactly as it would train alone (up to float rounding). For this
+the step code addresses rows as dimension -2 and features as dimension -1, builds networks with ``self._mlp`` and
+other trained tensors with ``self._zeros``, draws with ``self._noise`` / ``self._uniform``, reduces with
+``self._mean`` (each run's mean: a scalar, or an (S,) vector) and backpropagates the sum of its losses.
+
 Conventions: :math:`\sigma` the logistic function, :math:`\operatorname{softplus}(t) = \log(1 + e^t)`, so
 :math:`-\log \sigma(t) = \operatorname{softplus}(-t)` and :math:`-\log(1 - \sigma(t)) = \operatorname{softplus}(t)`;
 discriminators output logits. Shape letters: ``b`` batch size, ``d`` data dimension, ``d_code`` noise dimension,
@@ -15,12 +22,14 @@ discriminators output logits. Shape letters: ``b`` batch size, ``d`` data dimens
 
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 import torch
 from torch.nn import functional as F
 
 from ._models import LabConfig, LabEncoder, LabGenerator, mlp
+from ._stack import StackedMLP, draw, run_mean, stack_size, unstack_value
 
 __all__ = ["LabMethod", "VanillaGAN", "PacGAN", "WGANGP"]
 
@@ -30,7 +39,8 @@ class LabMethod:
 
     Attributes: ``key`` (the name used by :func:`~ganlimits.verify.lab.train_gan`), ``label`` (for tables),
     ``objective`` (one line of maths), ``G`` the generator network, ``reals_per_step`` the number of real samples
-    one step consumes. Subclasses build their networks in ``_build`` and implement ``step``.
+    one step consumes, ``stack`` None for one run or S for a stack of S runs (``generator`` a sequence of S
+    generators). Subclasses build their networks in ``_build`` (with ``self._mlp``) and implement ``step``.
     """
 
     key: ClassVar[str] = ""
@@ -42,19 +52,42 @@ class LabMethod:
         self.data_dim = int(data_dim)
         self.config = config
         self.device = torch.device(device)
-        self.G = mlp(config.noise_dim, self.data_dim, config, generator=generator, device=self.device)
+        self.stack = stack_size(generator)
+        self.G = self._mlp(config.noise_dim, self.data_dim, config, generator)
         self._build(generator)
         self.reals_per_step = config.batch_size
 
     def _build(self, generator: torch.Generator) -> None:
         raise NotImplementedError
 
+    def _mlp(self, in_dim: int, out_dim: int, config: LabConfig, generator) -> torch.nn.Module:
+        """:func:`~ganlimits.verify.lab.mlp` drawn from ``generator`` on the method's device; for a stack, the
+        :class:`~ganlimits.verify.lab.StackedMLP` of S such MLPs, MLP s drawn from generator s."""
+        if self.stack is None:
+            return mlp(in_dim, out_dim, config, generator=generator, device=self.device)
+        return StackedMLP([mlp(in_dim, out_dim, config, generator=g) for g in generator]).to(self.device)
+
     def _adam(self, params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, betas=self.config.betas, fused=True)
 
     def _noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        """(n, d_code) standard normal noise from ``gen`` (drawn on the CPU, then moved to the device)."""
-        return torch.randn(n, self.config.noise_dim, generator=gen).to(self.device)
+        """(n, d_code) standard normal noise from ``gen`` (drawn on the CPU, then moved to the device); for a stack
+        (S, n, d_code), run s's rows from generator s."""
+        return draw(torch.randn, (n, self.config.noise_dim), gen).to(self.device)
+
+    def _uniform(self, n: int, gen) -> torch.Tensor:
+        """(n, 1) draws of U[0, 1) from ``gen`` (on the CPU, then moved to the device); for a stack (S, n, 1)."""
+        return draw(torch.rand, (n, 1), gen).to(self.device)
+
+    def _zeros(self, *shape: int) -> torch.Tensor:
+        """A trained tensor (a leaf that requires grad) of zeros of ``shape`` on the method's device; for a stack
+        the (S, ...) stack of them."""
+        return torch.zeros(*(() if self.stack is None else (self.stack,)), *shape, device=self.device,
+                           requires_grad=True)
+
+    def _mean(self, t: torch.Tensor) -> torch.Tensor:
+        """The mean over each run's entries of ``t``: a scalar for one run, the (S,) vector of means for a stack."""
+        return run_mean(t, self.stack)
 
     def step(self, x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One training step on the real minibatch ``x`` (reals_per_step, d); returns (loss_d, loss_g)."""
@@ -62,8 +95,9 @@ class LabMethod:
 
     def _logits(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """D on the real and the generated rows in one forward pass (row-wise MLP: the same values as two)."""
-        out = self.D(torch.cat([real, fake]))
-        return out[:real.shape[0]], out[real.shape[0]:]
+        n = real.shape[-2]
+        out = self.D(torch.cat([real, fake], dim=-2))
+        return out[..., :n, :], out[..., n:, :]
 
     def generator_callable(self) -> LabGenerator:
         """The current generator as a frozen callable ``z -> x`` (a copy)."""
@@ -72,6 +106,17 @@ class LabMethod:
     def encoder_callable(self) -> LabEncoder | None:
         """The current encoder / reconstructor as a callable ``x -> z`` (a copy), or None when there is none."""
         return None
+
+    def unstack(self, s: int) -> LabMethod:
+        """Run ``s`` of a stack as a method of one run, for its trained callables and parameter counts: a shallow
+        copy whose networks (and other trained tensors) are run s's, copied; optimisers are not carried over."""
+        if self.stack is None:
+            raise ValueError("unstack needs a stack: a method built from a sequence of generators")
+        one = copy.copy(self)
+        for name, value in vars(self).items():
+            setattr(one, name, unstack_value(value, s))
+        one.stack = None
+        return one
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         """The method's optimisers (the trainer sets their learning rates by the schedule)."""
@@ -100,20 +145,20 @@ class VanillaGAN(LabMethod):
     objective = "D: max E log s(D(x)) + E log(1 - s(D(G(z)))); G: min -E log s(D(G(z)))"
 
     def _build(self, generator):
-        self.D = mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, self.config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
 
     def step(self, x, gen):
-        fake = self.G(self._noise(x.shape[0], gen))
+        fake = self.G(self._noise(x.shape[-2], gen))
         real_logit, fake_logit = self._logits(x, fake.detach())
-        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+        loss_d = self._mean(F.softplus(-real_logit)) + self._mean(F.softplus(fake_logit))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
-        loss_g = F.softplus(-self.D(fake)).mean()
+        loss_g = self._mean(F.softplus(-self.D(fake)))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
@@ -146,22 +191,22 @@ class PacGAN(LabMethod):
         self.label = f"PacGAN{pack}"
 
     def _build(self, generator):
-        self.D = mlp(self.data_dim * self.pack, 1, self.config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim * self.pack, 1, self.config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
 
     def step(self, x, gen):
-        b, md = x.shape[0] // self.pack, self.pack * self.data_dim
-        real_packs = x.reshape(b, md)
-        fake_packs = self.G(self._noise(x.shape[0], gen)).reshape(b, md)
+        b, md = x.shape[-2] // self.pack, self.pack * self.data_dim
+        real_packs = x.reshape(*x.shape[:-2], b, md)
+        fake_packs = self.G(self._noise(x.shape[-2], gen)).reshape(*x.shape[:-2], b, md)
         real_logit, fake_logit = self._logits(real_packs, fake_packs.detach())
-        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
+        loss_d = self._mean(F.softplus(-real_logit)) + self._mean(F.softplus(fake_logit))
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
-        loss_g = F.softplus(-self.D(fake_packs)).mean()
+        loss_g = self._mean(F.softplus(-self.D(fake_packs)))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
@@ -192,27 +237,27 @@ class WGANGP(LabMethod):
         self.reals_per_step = self.config.batch_size * self.config.n_critic
 
     def _build(self, generator):
-        self.D = mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, self.config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
 
     def step(self, x, gen):
         b = self.config.batch_size
         for k in range(self.config.n_critic):
-            real = x[k * b:(k + 1) * b]
+            real = x[..., k * b:(k + 1) * b, :]
             with torch.no_grad():
                 fake = self.G(self._noise(b, gen))
-            eps = torch.rand(b, 1, generator=gen).to(self.device)
+            eps = self._uniform(b, gen)
             x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            f = self.D(torch.cat([real, fake, x_hat]))  # one pass; rows do not interact
-            grad = torch.autograd.grad(f[2 * b:].sum(), x_hat, create_graph=True)[0]
-            penalty = (grad.norm(dim=1) - 1).pow(2).mean()
-            loss_d = f[b:2 * b].mean() - f[:b].mean() + self.config.gp_weight * penalty
+            f = self.D(torch.cat([real, fake, x_hat], dim=-2))  # one pass; rows do not interact
+            grad = torch.autograd.grad(f[..., 2 * b:, :].sum(), x_hat, create_graph=True)[0]
+            penalty = self._mean((grad.norm(dim=-1) - 1).pow(2))
+            loss_d = self._mean(f[..., b:2 * b, :]) - self._mean(f[..., :b, :]) + self.config.gp_weight * penalty
             self.opt_d.zero_grad()
-            loss_d.backward()
+            loss_d.sum().backward()
             self.opt_d.step()
-        loss_g = -self.D(self.G(self._noise(b, gen))).mean()
+        loss_g = -self._mean(self.D(self.G(self._noise(b, gen))))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()

@@ -12,7 +12,6 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from ._gan_steps import LabMethod
-from ._models import mlp
 
 __all__ = ["UnrolledGAN"]
 
@@ -22,43 +21,49 @@ _SQRT_FLOOR = 1e-30  # sqrt(v) is taken of max(v, 1e-30): its value moves by < 1
 
 
 class UnrolledGAN(LabMethod):
-    r"""Unrolled GAN: D trained as in the GAN; G minimises its loss against :math:`D_{\theta_K}`, the
-    discriminator after K more Adam steps that are kept in the autograd graph.
+    r"""Unrolled GAN (Metz et al. 2017, §2.2): the generator minimises the surrogate
+    :math:`f_K(\theta_G, \theta_D) = f(\theta_G, \theta_D^K(\theta_G, \theta_D))`, the GAN value function
+    against the discriminator after K Adam steps that are kept in the autograd graph, while the discriminator
+    takes its ordinary step.
 
     .. math::
 
-        \theta_0 = \theta_D,\quad \theta_{k+1} = \theta_k - \eta\,
+        f(\theta_G, \theta) = \mathbb E_x \log\sigma(D_\theta(x)) + \mathbb E_z\log(1 - \sigma(D_\theta(G(z)))),
+        \qquad \theta^0 = \theta_D,\quad \theta^{k+1} = \theta^k - \eta\,
         \frac{\hat m_{k+1}}{\sqrt{\hat v_{k+1}} + \epsilon}
-        \ \text{(Adam on } L_D(\theta_k, G)\text{)},\qquad
-        \min_G\ -\mathbb E_z \log\sigma\big(D_{\theta_K(G)}(G(z))\big),
+        \ \text{(Adam on } L_D = -f\text{)},
 
-    :math:`L_D(\theta, G) = -\mathbb E_x \log\sigma(D_\theta(x)) - \mathbb E_z\log(1 - \sigma(D_\theta(G(z))))`.
-    The gradient of the generator's loss flows through :math:`\theta_K(G)`: how D would react to G is part of
-    G's objective. The inner steps start from the outer optimiser's Adam moments and step count (as the
-    reference implementation's copy of the optimiser's update does), with its current learning rate, and use the
-    step's own minibatch.
-    K = ``unroll_steps``; one step: one Adam step of D, then the unrolled generator update.
+        \theta_G \leftarrow \theta_G - \eta_G \frac{d f_K(\theta_G, \theta_D)}{d \theta_G}, \qquad
+        \theta_D \leftarrow \theta_D + \eta_D \frac{d f(\theta_G, \theta_D)}{d \theta_D}
+        \quad\text{(simultaneously, from the same } \theta_D\text{)}.
 
-    Deviation: the reference demo's generator maximises the unrolled D loss (the saturating form) and updates D
-    and G simultaneously; here the generator's loss is the non-saturating one of the GAN row (so that the
-    unrolling is the only difference), taken after the D update. The square root inside the inner Adam is taken of
+    The gradient of the generator's loss flows through :math:`\theta^K(\theta_G)`: how D would react to G is part
+    of G's objective; the generator minimises the value function itself (the saturating form of the paper's
+    equations). The inner steps start from the D optimiser's Adam moments and step count (as the reference
+    implementation's copy of the optimiser's update does), with its current learning rate, on the step's own
+    minibatch and generated samples; the first inner step is the step D then takes. K = ``unroll_steps``.
+
+    Deviation: the paper's mixture networks (tanh, 256-D noise, batch 512, Adam 1e-4 for D and 1e-3 for G) are
+    replaced by the lab's one MLP family and optimiser. The square root inside the inner Adam is taken of
     max(v, 1e-30) (see ``_SQRT_FLOOR``).
     """
 
     key = "unrolled"
     label = "Unrolled GAN"
-    objective = "G: min -E log s(D_{theta_K}(G(z))), theta_K = K differentiable Adam steps of D on L_D"
+    objective = ("G: min E log(1 - s(D_{theta_K}(G(z)))), theta_K = K differentiable Adam steps of D from theta_D; "
+                 "D: its GAN step from theta_D (simultaneous)")
 
     def _build(self, generator):
-        self.D = mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, self.config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
         self._names = [name for name, _ in self.D.named_parameters()]
 
     def _d_loss(self, params: dict, x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """L_D(theta, G) with D's parameters ``params`` (real and generated rows in one pass)."""
-        logits = functional_call(self.D, params, (torch.cat([x, fake]),))
-        return F.softplus(-logits[:x.shape[0]]).mean() + F.softplus(logits[x.shape[0]:]).mean()
+        n = x.shape[-2]
+        logits = functional_call(self.D, params, (torch.cat([x, fake], dim=-2),))
+        return self._mean(F.softplus(-logits[..., :n, :])) + self._mean(F.softplus(logits[..., n:, :]))
 
     def _unroll(self, x: torch.Tensor, fake: torch.Tensor) -> dict:
         """theta_K as a function of ``fake`` (graph kept): K differentiable Adam steps from the D optimiser's
@@ -67,11 +72,16 @@ class UnrolledGAN(LabMethod):
         b1, b2 = self.config.betas
         params, m, v, t = {}, {}, {}, {}
         for name, p in zip(self._names, self.D.parameters(), strict=True):
-            state = self.opt_d.state[p]
-            params[name] = p.detach().requires_grad_(True)
-            m[name], v[name], t[name] = state["exp_avg"], state["exp_avg_sq"], float(state["step"])
+            state = self.opt_d.state.get(p, {})
+            params[name] = p.detach().clone().requires_grad_(True)  # a copy: D's own step may follow in place
+            if state:
+                m[name], v[name] = state["exp_avg"].clone(), state["exp_avg_sq"].clone()
+                t[name] = float(state["step"])
+            else:  # before D's first step: Adam's initial state
+                m[name], v[name], t[name] = torch.zeros_like(p), torch.zeros_like(p), 0.0
         for _ in range(self.config.unroll_steps):
-            grads = torch.autograd.grad(self._d_loss(params, x, fake), list(params.values()), create_graph=True)
+            grads = torch.autograd.grad(self._d_loss(params, x, fake).sum(), list(params.values()),
+                                        create_graph=True)
             new = {}
             for (name, p), g in zip(params.items(), grads, strict=True):
                 t[name] += 1.0
@@ -84,15 +94,15 @@ class UnrolledGAN(LabMethod):
         return params
 
     def step(self, x, gen):
-        fake = self.G(self._noise(x.shape[0], gen))
-        real_logit, fake_logit = self._logits(x, fake.detach())
-        loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
-        self.opt_d.zero_grad()
-        loss_d.backward()
-        self.opt_d.step()
-        theta_k = self._unroll(x, fake)
-        loss_g = F.softplus(-functional_call(self.D, theta_k, (fake,))).mean()
+        fake = self.G(self._noise(x.shape[-2], gen))
+        theta_k = self._unroll(x, fake)  # from the current theta_D, before D's own step
+        loss_g = -self._mean(F.softplus(functional_call(self.D, theta_k, (fake,))))  # E log(1 - s(D_K(G(z))))
         self.opt_g.zero_grad()
-        loss_g.backward()
+        loss_g.sum().backward()
+        real_logit, fake_logit = self._logits(x, fake.detach())
+        loss_d = self._mean(F.softplus(-real_logit)) + self._mean(F.softplus(fake_logit))
+        self.opt_d.zero_grad()
+        loss_d.sum().backward()
+        self.opt_d.step()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()

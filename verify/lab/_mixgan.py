@@ -27,9 +27,23 @@ updates: a gradient step on :math:`\alpha` multiplies each :math:`w_i` by :math:
 renormalises (with g the gradient in logit coordinates); here the step size comes from Adam, not a fixed
 :math:`\eta`.
 
-One step: every :math:`G_i` draws ``b`` samples (its own rows of one (k b, d_code) noise draw); one Adam step of
-all D's and :math:`\alpha^D`; then one Adam step of all G's and :math:`\alpha^G` through the updated D's. With
-k = 1 the weights are exactly 1, R is a constant and the step is bit-for-bit :class:`VanillaGAN`'s (tested).
+One step. Every :math:`G_i` draws :math:`k c` samples, :math:`c = \lceil b / k \rceil`, and discriminator j scores
+the j-th block of c samples of every generator besides the ``b`` real samples:
+
+.. math::
+
+    \widehat{L}_D = \sum_j w^D_j \Big[\frac1b \sum_{x} \operatorname{softplus}(-D_j(x))
+        + \sum_i w^G_i \frac1c \sum_{z \in B_{ij}} \operatorname{softplus}(D_j(G_i(z)))\Big] + \lambda R(w^D),
+
+an unbiased minibatch estimate of the payoff above (each pair (i, j) sees its own c draws) whose cost is linear in
+k: one step of k components is k steps' work of one GAN of the components' size, the paper's "k times the capacity
+and corresponding training time". One Adam step of all D's and :math:`\alpha^D`, then one Adam step of all G's and
+:math:`\alpha^G` through the updated D's (the generators' loss on the same blocks). Deviation: the authors' code
+scores every generator's whole batch with every discriminator (k² pairs of full batches per step); the blocks give
+the same expected payoff at k times less work. With k > 1 the k generators and the k discriminators are held as
+batched weights (one batched matrix product per layer for all k; the same losses up to float rounding). With k = 1
+(c = b) the weights are exactly 1, R is a constant and the
+step is bit-for-bit :class:`VanillaGAN`'s (tested).
 
 Sampling the mixture. :class:`MixtureLabGenerator` takes noise of dimension ``d_code + 1``: the last coordinate
 :math:`h \sim N(0, 1)` selects component i when :math:`\Phi(h)` falls in the i-th interval of the cumulative
@@ -48,10 +62,12 @@ Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` noise dimension, 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from ganlimits.constructions import GaussianMixtureTarget
@@ -59,9 +75,18 @@ from ganlimits.theory import check_number, check_seed
 
 from .._streams import Streams
 from ._gan_steps import LabMethod
+from ._horizon import SettleRule, assess_horizon
 from ._mode_metrics import mode_metrics
-from ._models import LabConfig, LabGenerator, mlp
-from ._trainer import LAB_TARGETS, TrainResult, check_device, lab_target, score_samples, train_with_snapshots
+from ._models import _ACTIVATIONS, LabConfig, LabGenerator
+from ._trainer import (
+    LAB_TARGETS,
+    TrainResult,
+    check_device,
+    lab_target,
+    score_samples,
+    train_until_settled,
+    train_with_snapshots,
+)
 
 __all__ = ["MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan"]
 
@@ -71,7 +96,7 @@ ENTROPY_EPS = 1e-6
 
 def mix_entropy(w: torch.Tensor) -> torch.Tensor:
     r"""The regulariser :math:`R(w) = -\frac1k \sum_i \log(w_i + 10^{-6})` (module docstring)."""
-    return -torch.log(w + ENTROPY_EPS).mean()
+    return -torch.log(w + ENTROPY_EPS).mean(-1)
 
 
 def _mlp_params(in_dim: int, out_dim: int, width: int, depth: int) -> int:
@@ -96,6 +121,47 @@ def component_width(config: LabConfig, k: int, data_dim: int, *, equal_params: b
     return w
 
 
+class _ComponentStack(nn.Module):
+    """k MLPs of one shape as batched weights: ``forward(x)`` maps x (k, n, in) to (k, n, out), member i through
+    its own weights (one ``baddbmm`` per layer). Built from k ``nn.Sequential`` MLPs of :func:`mlp` (their weights
+    copied, so the draws that initialised them are unchanged); :meth:`member` gives member i back as an
+    ``nn.Sequential``."""
+
+    def __init__(self, nets: list[nn.Sequential], activation: str) -> None:
+        super().__init__()
+        layers = [[m for m in net if isinstance(m, nn.Linear)] for net in nets]
+        self.k, self.activation = len(nets), activation
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.stack([lin[i].weight.detach().T for lin in layers]).contiguous())
+             for i in range(len(layers[0]))])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.stack([lin[i].bias.detach()[None, :] for lin in layers]).contiguous())
+             for i in range(len(layers[0]))])
+        self.act = _ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self.act(x)
+        return x
+
+    def member(self, i: int) -> nn.Sequential:
+        """Member i as an ``nn.Sequential`` of ``nn.Linear`` layers (a copy)."""
+        mods: list[nn.Module] = []
+        last = len(self.weights) - 1
+        for j, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            lin = nn.Linear(w.shape[1], w.shape[2]).to(w.device)
+            with torch.no_grad():
+                lin.weight.copy_(w[i].T)
+                lin.bias.copy_(b[i, 0])
+            mods.append(lin)
+            if j < last:
+                mods.append(_ACTIVATIONS[self.activation]())
+        return nn.Sequential(*mods)
+
+
 class MixGAN(LabMethod):
     """MIX+GAN with k components (module docstring: objective, weights, step). ``self.G`` is component 0."""
 
@@ -113,16 +179,22 @@ class MixGAN(LabMethod):
     def _build(self, generator):
         # Order of draws: G_0 (built by LabMethod), D_0, then G_i, D_i: with k = 1 the weights equal VanillaGAN's.
         self.Gs = [self.G]
-        self.Ds = [mlp(self.data_dim, 1, self.config, generator=generator, device=self.device)]
+        self.Ds = [self._mlp(self.data_dim, 1, self.config, generator)]
         for _ in range(1, self.k):
-            self.Gs.append(mlp(self.config.noise_dim, self.data_dim, self.config, generator=generator,
-                               device=self.device))
-            self.Ds.append(mlp(self.data_dim, 1, self.config, generator=generator, device=self.device))
+            self.Gs.append(self._mlp(self.config.noise_dim, self.data_dim, self.config, generator))
+            self.Ds.append(self._mlp(self.data_dim, 1, self.config, generator))
         self.D = self.Ds[0]
-        self.alpha_g = torch.zeros(self.k, device=self.device, requires_grad=True)
-        self.alpha_d = torch.zeros(self.k, device=self.device, requires_grad=True)
-        self.opt_g = self._adam([*(p for G in self.Gs for p in G.parameters()), self.alpha_g], self.config.lr_g)
-        self.opt_d = self._adam([*(p for D in self.Ds for p in D.parameters()), self.alpha_d], self.config.lr_d)
+        self.alpha_g = self._zeros(self.k)
+        self.alpha_d = self._zeros(self.k)
+        if self.k == 1 or self.stack is not None:
+            g_params = [p for G in self.Gs for p in G.parameters()]
+            d_params = [p for D in self.Ds for p in D.parameters()]
+        else:  # one run: the components as batched weights, one batched product per layer for all k
+            self.G_stack = _ComponentStack(self.Gs, self.config.activation)
+            self.D_stack = _ComponentStack(self.Ds, self.config.activation)
+            g_params, d_params = list(self.G_stack.parameters()), list(self.D_stack.parameters())
+        self.opt_g = self._adam([*g_params, self.alpha_g], self.config.lr_g)
+        self.opt_d = self._adam([*d_params, self.alpha_d], self.config.lr_d)
 
     @property
     def weights_g(self) -> torch.Tensor:
@@ -134,36 +206,78 @@ class MixGAN(LabMethod):
         """The discriminator mixture's weights softmax(alpha_D), (k,) float64, detached."""
         return torch.softmax(self.alpha_d.detach().double(), 0).cpu()
 
+    @property
+    def block(self) -> int:
+        """c = ceil(b / k): the draws of one generator that one discriminator scores per step (module docstring)."""
+        return math.ceil(self.config.batch_size / self.k)
+
     def step(self, x, gen):
-        k, b = self.k, x.shape[0]
-        z = self._noise(k * b, gen)
-        fakes = torch.cat([G(z[i * b:(i + 1) * b]) for i, G in enumerate(self.Gs)])  # (k b, d)
-        wg, wd = torch.softmax(self.alpha_g, 0), torch.softmax(self.alpha_d, 0)
-        inputs = torch.cat([x, fakes.detach()])
+        if getattr(self, "G_stack", None) is not None:
+            return self._step_stacked(x, gen)
+        return self._step_loop(x, gen)
+
+    def _step_loop(self, x, gen):
+        """The step one component at a time (the module docstring's sums as written): at k = 1 it is
+        :class:`VanillaGAN`'s step bit for bit, and it serves a stack of runs (rows as dim -2, one loss per run)."""
+        k, b, c = self.k, x.shape[-2], self.block
+        z = self._noise(k * k * c, gen)  # generator i draws rows [i k c, (i + 1) k c)
+        fakes = [G(z[..., i * k * c:(i + 1) * k * c, :]) for i, G in enumerate(self.Gs)]  # each (k c, d)
+        blocks = [torch.cat([f[..., j * c:(j + 1) * c, :] for f in fakes], dim=-2) for j in range(k)]  # D_j's
+        wg, wd = torch.softmax(self.alpha_g, -1), torch.softmax(self.alpha_d, -1)
         loss_d = self.entropy_weight * mix_entropy(wd)
         for j, D in enumerate(self.Ds):
-            out = D(inputs)
-            fake_j = sum(wg[i].detach() * F.softplus(out[b + i * b:b + (i + 1) * b]).mean() for i in range(k))
-            loss_d = loss_d + wd[j] * (F.softplus(-out[:b]).mean() + fake_j)
+            out = D(torch.cat([x, blocks[j].detach()], dim=-2))
+            fake_j = sum(wg[..., i].detach() * self._mean(F.softplus(out[..., b + i * c:b + (i + 1) * c, :]))
+                         for i in range(k))
+            loss_d = loss_d + wd[..., j] * (self._mean(F.softplus(-out[..., :b, :])) + fake_j)
         self.opt_d.zero_grad()
-        loss_d.backward()
+        loss_d.sum().backward()
         self.opt_d.step()
         wd = wd.detach()
         loss_g = self.entropy_weight * mix_entropy(wg)
-        for j, D in enumerate(self.Ds):
-            out = D(fakes)
-            loss_g = loss_g + wd[j] * sum(wg[i] * F.softplus(-out[i * b:(i + 1) * b]).mean() for i in range(k))
+        for j, D in enumerate(self.Ds):  # through the updated discriminators, on the same blocks
+            out = D(blocks[j])
+            loss_g = loss_g + wd[..., j] * sum(wg[..., i] * self._mean(F.softplus(-out[..., i * c:(i + 1) * c, :]))
+                                               for i in range(k))
+        self.opt_g.zero_grad()
+        loss_g.sum().backward()
+        self.opt_g.step()
+        return loss_d.detach(), loss_g.detach()
+
+    def _step_stacked(self, x, gen):
+        """The step above with the k components as batched weights (the same losses; float rounding aside)."""
+        k, b, c = self.k, x.shape[0], self.block
+        z = self._noise(k * k * c, gen).view(k, k * c, self.config.noise_dim)
+        fakes = self.G_stack(z).view(k, k, c, self.data_dim)  # (i, j, c, d): block j of generator i
+        by_d = fakes.permute(1, 0, 2, 3).reshape(k, k * c, self.data_dim)  # (j, i c, d): what D_j scores
+        wg, wd = torch.softmax(self.alpha_g, 0), torch.softmax(self.alpha_d, 0)
+        out = self.D_stack(torch.cat([x.expand(k, b, self.data_dim), by_d.detach()], dim=1))  # (j, b + k c, 1)
+        real = F.softplus(-out[:, :b, 0]).mean(dim=1)  # (j,)
+        fake = F.softplus(out[:, b:, 0]).view(k, k, c).mean(dim=2)  # (j, i)
+        loss_d = self.entropy_weight * mix_entropy(wd) + (wd * (real + fake @ wg.detach())).sum()
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        self.opt_d.step()
+        out = self.D_stack(by_d)  # through the updated discriminators
+        gen_loss = F.softplus(-out[..., 0]).view(k, k, c).mean(dim=2)  # (j, i)
+        loss_g = self.entropy_weight * mix_entropy(wg) + (wd.detach() @ gen_loss @ wg)
         self.opt_g.zero_grad()
         loss_g.backward()
         self.opt_g.step()
         return loss_d.detach(), loss_g.detach()
 
+    def _components(self) -> list[nn.Module]:
+        stack = getattr(self, "G_stack", None)  # a run taken out of a stack of runs holds its components as Gs
+        return self.Gs if stack is None else [stack.member(i) for i in range(self.k)]
+
     def generator_callable(self) -> MixtureLabGenerator:
         return MixtureLabGenerator([LabGenerator(G, noise_dim=self.config.noise_dim, name=f"component {i}")
-                                    for i, G in enumerate(self.Gs)], self.weights_g, name=self.label)
+                                    for i, G in enumerate(self._components())], self.weights_g, name=self.label)
 
     def networks(self) -> dict[str, torch.nn.Module]:
-        return {"generator": torch.nn.ModuleList(self.Gs), "discriminator": torch.nn.ModuleList(self.Ds)}
+        if getattr(self, "G_stack", None) is None:
+            return {"generator": torch.nn.ModuleList(self.Gs), "discriminator": torch.nn.ModuleList(self.Ds)}
+        return {"generator": self.G_stack, "discriminator": self.D_stack}
 
 
 class MixtureLabGenerator:
@@ -238,17 +352,33 @@ def _snapshot(method: MixGAN, target, step, streams, n_eval, threshold, losses):
     return score_samples(x, target, step, threshold, losses)
 
 
+def mixgan_budget(config: LabConfig, k: int, steps: int, width: int, n_params: dict, equal_params: bool,
+                  data_dim: int, *, trained: int | None = None) -> str:
+    """The budget a MIX+GAN run was trained under, in words (recorded in its result): steps (``trained`` of the cap
+    ``steps`` when it stopped settled), the draws per step, and the width of the components."""
+    per = k * math.ceil(config.batch_size / k)
+    return (f"{steps if trained is None else trained} steps (cap {steps}); per step every component draws {per} "
+            f"samples and each discriminator scores {config.batch_size} real and {per} generated; "
+            + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
+               f"parameters <= {_mlp_params(config.noise_dim, data_dim, config.width, config.depth)})"
+               if equal_params else f"full width {width} per component (k times the capacity and the work per step)"))
+
+
 def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, seed: int,
                  config: LabConfig | None = None, entropy_weight: float = 0.1, equal_params: bool = True,
                  device: torch.device | str = "cpu", eval_every: int | None = None, n_eval: int = 2500,
-                 threshold: float | None = None, progress: bool = False) -> MixTrainResult:
-    """Train MIX+GAN with ``k`` components on ``target`` for ``steps`` steps and score the mixture.
+                 threshold: float | None = None, settle: SettleRule | None = None,
+                 progress: bool = False) -> MixTrainResult:
+    """Train MIX+GAN with ``k`` components on ``target`` for ``steps`` steps (or until settled) and score the mixture.
 
     The seeded trainer of the lab (:func:`~ganlimits.verify.lab.train_gan`: the same streams ``"init"``,
     ``"data"``, ``"noise"``, ``("eval", step)``, the same chunked data draws, learning-rate schedule and snapshots),
     so that k = 1 reproduces ``train_gan("gan", ...)`` exactly. ``config`` is the one-network setup; with
-    ``equal_params`` each component gets :func:`component_width` (module docstring, "Equal budget across k").
-    Every argument is checked before training: a bad one is a ``ValueError`` naming it.
+    ``equal_params`` each component gets :func:`component_width` (module docstring, "Equal budget across k");
+    ``settle`` a :class:`~ganlimits.verify.lab.SettleRule`: train until it holds, ``steps`` being the cap
+    (:func:`~ganlimits.verify.lab.train_until_settled`, constant schedule only); without it the run trains ``steps``
+    steps and its ``horizon`` says whether the default rule held at the end. Every argument is checked before
+    training: a bad one is a ``ValueError`` naming it.
 
     >>> r = train_mixgan("ring", k=2, steps=10, seed=0, config=LabConfig(width=16, batch_size=32), n_eval=100)
     >>> r.k, r.component_width, round(sum(r.weights_g), 12), r.generator.noise_dim
@@ -274,6 +404,12 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
                                                                               integer=True)
     n_eval = check_number("n_eval", n_eval, low=1, integer=True)
     mode_metrics(target.means[:1], target, threshold=threshold)
+    if settle is not None:
+        if not isinstance(settle, SettleRule):
+            raise ValueError(f"settle must be a SettleRule or None, got {type(settle).__name__}")
+        if config.lr_schedule != "constant":
+            raise ValueError(f"lr_schedule must be 'constant' to train to a settled horizon, got "
+                             f"{config.lr_schedule!r}")
     dev = check_device(device)
 
     width = component_width(config, k, target.dim, equal_params=equal_params)
@@ -282,19 +418,26 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     streams = Streams(seed)
     method = MixGAN(k=k, entropy_weight=entropy_weight, data_dim=target.dim, config=comp,
                     generator=streams.torch("init"), device=dev)
-    snapshots, final, train_s = train_with_snapshots(
-        method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
-        progress=progress, desc=f"MIX+GAN k={k} on {target.dim}-D",
-        score=lambda step, losses: _snapshot(method, target, step, streams, n_eval, threshold, losses))
+    desc = f"MIX+GAN k={k} on {target.dim}-D"
+
+    def score(step, losses):
+        return _snapshot(method, target, step, streams, n_eval, threshold, losses)
+
+    if settle is None:
+        snapshots, final, train_s = train_with_snapshots(
+            method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
+            progress=progress, desc=desc, score=score)
+        horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
+    else:
+        run = train_until_settled(method, target, cap=steps, eval_every=eval_every, streams=streams, config=config,
+                                  device=dev, score=score, rule=settle, progress=progress, desc=desc)
+        snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
-    budget = (f"{steps} steps of batch {config.batch_size} per component; "
-              + (f"equal parameters: component width {width} (k x {n_params['generator'] // k} generator "
-                 f"parameters <= {_mlp_params(config.noise_dim, target.dim, config.width, config.depth)})"
-                 if equal_params else f"full width {width} per component (k times the capacity)"))
+    budget = mixgan_budget(config, k, steps, width, n_params, equal_params, target.dim, trained=horizon.steps)
     return MixTrainResult(model=f"mixgan-k{k}", label=method.label, objective=method.objective,
-                          target=target.description, steps=steps, seed=seed, config=comp, snapshots=snapshots,
-                          final=final, generator=method.generator_callable(), encoder=None, elapsed_s=end - start,
-                          train_s=train_s, threads=torch.get_num_threads(), device=str(dev),
-                          n_params=n_params, k=k, weights_g=tuple(method.weights_g.tolist()),
+                          target=target.description, steps=horizon.steps, seed=seed, config=comp,
+                          snapshots=snapshots, final=final, generator=method.generator_callable(), encoder=None,
+                          elapsed_s=end - start, train_s=train_s, threads=torch.get_num_threads(), device=str(dev),
+                          n_params=n_params, horizon=horizon, k=k, weights_g=tuple(method.weights_g.tolist()),
                           weights_d=tuple(method.weights_d.tolist()), component_width=width, budget=budget)

@@ -32,20 +32,23 @@ class LabConfig:
     ``G: R^{d_code} -> R^d``, the discriminator (or critic) and the encoder / reconstructor; noise
     ``z ~ N(0, I_{d_code})`` with ``d_code = noise_dim``. Optimiser: Adam for every network, learning rate
     ``lr_g`` for the generator (and the encoder / reconstructor), ``lr_d`` for the discriminator, betas
-    ``(beta1, beta2)``, and ``lr_schedule``: ``"linear"`` decays every learning rate linearly from its value at
-    the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``), ``"constant"`` keeps it. One
+    ``(beta1, beta2)``, and ``lr_schedule``: ``"constant"`` (the default, and the papers' schedule: VEEGAN's,
+    Unrolled GAN's and PacGAN's code train at a fixed rate) keeps it, ``"linear"`` decays every learning rate
+    linearly from its value at the first step to 0 after the last (step k of T uses ``lr * (1 - k / T)``). One
     training *step* is one generator update, after the method's discriminator update(s), on minibatches of
     ``batch_size`` samples (PacGAN: ``batch_size`` packs).
 
     Method-specific: ``unroll_steps`` differentiable inner Adam steps of D (Unrolled GAN, K = 5 as in Metz et
     al. and VEEGAN's Table 1), ``n_critic`` critic updates per generator update and ``gp_weight`` the
     gradient-penalty weight (WGAN-GP, Gulrajani et al.'s defaults 5 and 10), ``recon_weight`` the weight of
-    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective).
+    VEEGAN's autoencoder loss on z (1 in the VEEGAN paper's objective) and ``recon_std`` the standard deviation
+    sigma of VEEGAN's reconstructor p_theta(z | x) = N(F_theta(x), sigma^2 I) (1, as in VEEGAN's released
+    notebook).
 
     Every field is checked on construction; a bad value is a ``ValueError`` naming the field.
 
     >>> LabConfig().describe()
-    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (linear schedule)'
+    'MLPs 2x128 relu, noise dim 16, batch 128, Adam lr_g 0.001 lr_d 0.001 betas (0.5, 0.999) (constant schedule)'
     """
 
     width: int = 128
@@ -57,11 +60,12 @@ class LabConfig:
     lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "linear"
+    lr_schedule: str = "constant"
     unroll_steps: int = 5
     n_critic: int = 5
     gp_weight: float = 10.0
     recon_weight: float = 1.0
+    recon_std: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("width", "depth", "noise_dim", "batch_size", "unroll_steps", "n_critic"):
@@ -69,6 +73,7 @@ class LabConfig:
         # A learning rate of 0 is allowed: it freezes a player (the lab's tests use it as a broken trainer).
         for name in ("lr_g", "lr_d", "gp_weight", "recon_weight"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0))
+        object.__setattr__(self, "recon_std", check_number("recon_std", self.recon_std, low=0, low_open=True))
         for name in ("beta1", "beta2"):
             object.__setattr__(self, name, check_number(name, getattr(self, name), low=0, high=1,
                                                         high_open=True))
@@ -122,9 +127,10 @@ class LabGenerator:
     r"""A trained generator as a plain callable ``z -> x`` that the toolkit's instruments can attack.
 
     ``G(z)``: ``z`` (n, d_code), any float dtype, on any device -> x (n, d) float64 on the CPU (the network runs
-    in float32 on its device, without gradients). ``sample(n, generator=)`` draws ``z ~ N(0, I)`` in float64 from
-    the given ``torch.Generator`` and returns ``(x, None)``: the sampling interface of the project's targets, so
-    a trained generator can stand wherever a target can (``birthday_test``, ``bigan_gap``, ``mode_metrics``).
+    in its own dtype, float32, on its device, without gradients). ``sample(n, generator=)`` draws
+    ``z ~ N(0, I)`` in float64 from the given ``torch.Generator`` and returns ``(x, None)``: the sampling interface
+    of the project's targets, so a trained generator can stand wherever a target can (``birthday_test``,
+    ``bigan_gap``, ``mode_metrics``).
     The network is a private copy: training it further does not change this callable.
     """
 
@@ -135,6 +141,7 @@ class LabGenerator:
         for p in self._net.parameters():
             p.requires_grad_(False)
         self._device = next(self._net.parameters()).device
+        self._dtype = next(self._net.parameters()).dtype  # float32 unless built under another default dtype
         self.noise_dim = int(noise_dim)
         self.dim = int([m for m in self._net if isinstance(m, nn.Linear)][-1].out_features)
         self.name = name
@@ -144,7 +151,7 @@ class LabGenerator:
         if z.ndim != 2 or z.shape[1] != self.noise_dim:
             raise ValueError(f"z must have shape (n, {self.noise_dim}), got {tuple(z.shape)}")
         with torch.no_grad():
-            return self._net(z.to(device=self._device, dtype=torch.float32)).to("cpu", torch.float64)
+            return self._net(z.to(device=self._device, dtype=self._dtype)).to("cpu", torch.float64)
 
     def sample(self, n: int, *, generator: torch.Generator) -> tuple[torch.Tensor, None]:
         """``n`` draws ``G(z)``, ``z ~ N(0, I_{d_code})`` (float64 from ``generator``): ``(x, None)``."""
@@ -169,6 +176,7 @@ class LabEncoder:
         for p in self._net.parameters():
             p.requires_grad_(False)
         self._device = next(self._net.parameters()).device
+        self._dtype = next(self._net.parameters()).dtype  # float32 unless built under another default dtype
         self.dim = int(data_dim)
         self.noise_dim = int([m for m in self._net if isinstance(m, nn.Linear)][-1].out_features)
         self.name = name
@@ -178,7 +186,7 @@ class LabEncoder:
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}), got {tuple(x.shape)}")
         with torch.no_grad():
-            return self._net(x.to(device=self._device, dtype=torch.float32)).to("cpu", torch.float64)
+            return self._net(x.to(device=self._device, dtype=self._dtype)).to("cpu", torch.float64)
 
     def __repr__(self) -> str:
         return f"LabEncoder({self.name}: R^{self.dim} -> R^{self.noise_dim})"

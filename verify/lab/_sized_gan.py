@@ -26,9 +26,10 @@ from ganlimits.theory import check_number, check_seed
 
 from .._streams import Streams
 from ._gan_steps import VanillaGAN
+from ._horizon import Horizon, SettleRule, assess_horizon
 from ._mode_metrics import ModeMetrics, mode_metrics
-from ._models import LabConfig, LabGenerator, mlp
-from ._trainer import check_device, run_steps
+from ._models import LabConfig, LabGenerator
+from ._trainer import Snapshot, check_device, run_steps, score_samples, train_until_settled, train_with_snapshots
 
 __all__ = ["SizedGAN", "SizedRun", "train_sized_gan", "discriminator_parameters"]
 
@@ -64,7 +65,7 @@ class SizedGAN(VanillaGAN):
 
     def _build(self, generator):
         d_config = dataclasses.replace(self.config, width=self.d_width, depth=self.d_depth)
-        self.D = mlp(self.data_dim, 1, d_config, generator=generator, device=self.device)
+        self.D = self._mlp(self.data_dim, 1, d_config, generator)
         self.opt_g = self._adam(self.G.parameters(), self.config.lr_g)
         self.opt_d = self._adam(self.D.parameters(), self.config.lr_d)
 
@@ -72,7 +73,8 @@ class SizedGAN(VanillaGAN):
 @dataclass
 class SizedRun:
     """One training run of :class:`SizedGAN`: the sizes, the final mode metrics on ``n_eval`` fresh samples, the
-    trained generator (``z -> x``) and timings."""
+    trained generator (``z -> x``), timings, and with snapshots their scores and the run's
+    :class:`~ganlimits.verify.lab.Horizon` (steps trained, whether it settled)."""
 
     d_width: int
     d_depth: int
@@ -85,22 +87,33 @@ class SizedRun:
     generator: LabGenerator
     train_s: float
     threads: int
+    snapshots: list[Snapshot] | None = None
+    horizon: Horizon | None = None
 
     def to_dict(self) -> dict:
         """Everything but the generator callable, JSON-ready."""
         return {"d_width": self.d_width, "d_depth": self.d_depth, "d_params": self.d_params,
                 "g_params": self.g_params, "steps": self.steps, "seed": self.seed, "config": self.config.to_dict(),
                 "architecture": self.config.describe(), "final": self.final.to_dict(), "train_s": self.train_s,
-                "threads": self.threads}
+                "threads": self.threads,
+                "snapshots": None if self.snapshots is None else [x.to_dict() for x in self.snapshots],
+                "settled": None if self.horizon is None else self.horizon.settled,
+                "horizon": None if self.horizon is None else self.horizon.to_dict()}
 
 
 def train_sized_gan(target: GaussianMixtureTarget, *, steps: int, seed: int, d_width: int, d_depth: int = 2,
                     config: LabConfig | None = None, device: torch.device | str = "cpu", n_eval: int = 2500,
+                    eval_every: int | None = None, settle: SettleRule | None = None,
                     progress: bool = False) -> SizedRun:
     """Train :class:`SizedGAN` on ``target`` for ``steps`` generator updates and score it with
-    :func:`~ganlimits.verify.lab.mode_metrics` on ``n_eval`` samples (stream ``"eval"``).
+    :func:`~ganlimits.verify.lab.mode_metrics` on ``n_eval`` samples.
 
-    Every argument is checked before training: a bad one is a ``ValueError`` naming it.
+    Without ``eval_every`` and ``settle``: ``steps`` updates, then one score on the stream ``"eval"``. With
+    ``eval_every``: snapshots every ``eval_every`` steps on the streams ``("eval", step)`` (the lab's trainer's), the
+    run's horizon assessed by the default :class:`~ganlimits.verify.lab.SettleRule`; with ``settle`` the run trains
+    until that rule holds, ``steps`` being the cap (:func:`~ganlimits.verify.lab.train_until_settled`, constant
+    schedule only; ``eval_every`` default ``steps // 10``). Every argument is checked before training: a bad one is
+    a ``ValueError`` naming it.
 
     >>> from ganlimits.constructions import grid
     >>> r = train_sized_gan(grid(), steps=10, seed=0, d_width=4, config=LabConfig(width=8, batch_size=16),
@@ -118,19 +131,52 @@ def train_sized_gan(target: GaussianMixtureTarget, *, steps: int, seed: int, d_w
     if not isinstance(config, LabConfig):
         raise ValueError(f"config must be a LabConfig, got {type(config).__name__}")
     n_eval = check_number("n_eval", n_eval, low=1, integer=True)
+    if eval_every is not None:
+        eval_every = check_number("eval_every", eval_every, low=1, integer=True)
+    if settle is not None:
+        if not isinstance(settle, SettleRule):
+            raise ValueError(f"settle must be a SettleRule or None, got {type(settle).__name__}")
+        if config.lr_schedule != "constant":
+            raise ValueError(f"lr_schedule must be 'constant' to train to a settled horizon, got "
+                             f"{config.lr_schedule!r}")
     dev = check_device(device)
 
     streams = Streams(seed)
     method = SizedGAN(d_width=d_width, d_depth=d_depth, data_dim=target.dim, config=config,
                       generator=streams.torch("init"), device=dev)
-    data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
-    start = time.perf_counter()
-    run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen, device=dev,
-              progress=progress, desc=f"GAN, D {d_depth}x{d_width}")
-    train_s = time.perf_counter() - start
-    G = method.generator_callable()
-    x_eval, _ = G.sample(n_eval, generator=streams.torch("eval"))
+    desc = f"GAN, D {d_depth}x{d_width}"
+    snapshots = horizon = None
+    if eval_every is None and settle is None:
+        data_gen, noise_gen = streams.torch("data"), streams.torch("noise")
+        start = time.perf_counter()
+        run_steps(method, target, steps=steps, config=config, data_gen=data_gen, noise_gen=noise_gen, device=dev,
+                  progress=progress, desc=desc)
+        train_s = time.perf_counter() - start
+        G = method.generator_callable()
+        x_eval, _ = G.sample(n_eval, generator=streams.torch("eval"))
+        final = mode_metrics(x_eval, target)
+    else:
+        every = eval_every if eval_every is not None else max(1, steps // 10)
+
+        def score(step, losses):
+            with torch.no_grad():
+                z = torch.randn(n_eval, config.noise_dim, generator=streams.torch("eval", step))
+                x = method.G(z.to(dev))
+            return score_samples(x, target, step, None, losses)
+
+        if settle is None:
+            snapshots, final, train_s = train_with_snapshots(
+                method, target, steps=steps, eval_every=every, streams=streams, config=config, device=dev,
+                progress=progress, desc=desc, score=score)
+            horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
+        else:
+            run = train_until_settled(method, target, cap=steps, eval_every=every, streams=streams, config=config,
+                                      device=dev, score=score, rule=settle, progress=progress, desc=desc)
+            snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
+        G = method.generator_callable()
     return SizedRun(d_width=d_width, d_depth=d_depth,
                     d_params=sum(p.numel() for p in method.D.parameters()),
-                    g_params=sum(p.numel() for p in method.G.parameters()), steps=steps, seed=seed, config=config,
-                    final=mode_metrics(x_eval, target), generator=G, train_s=train_s, threads=torch.get_num_threads())
+                    g_params=sum(p.numel() for p in method.G.parameters()),
+                    steps=steps if horizon is None else horizon.steps, seed=seed, config=config, final=final,
+                    generator=G, train_s=train_s, threads=torch.get_num_threads(), snapshots=snapshots,
+                    horizon=horizon)

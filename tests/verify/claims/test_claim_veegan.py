@@ -1,6 +1,7 @@
 """Claim veegan-benchmark: the procedure, not the verdict — interval coverage, the planted pairs (exact counts,
-exact mean difference, size and power of the paired test), the adapted verdict rule on constructed cases, settings
-checked before any run, determinism, resume and worker processes."""
+exact mean difference, size and power of the paired test), the adapted verdict rule on constructed cases (decided only
+in regime), the regime block of the result, settings checked before any run, determinism, resume and worker
+processes."""
 
 import json
 import math
@@ -11,11 +12,11 @@ import pytest
 from ganlimits.verify import RunConfig, clopper_pearson
 from ganlimits.verify.claims import _veegan_paired as paired
 from ganlimits.verify.claims import veegan_benchmark as vb
-from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve
+from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve, check_decision_inputs
 from ganlimits.verify.lab import lab_target, mode_metrics
 
-TINY = vb.Settings(seeds=2, steps_2d=8, steps_1200d=4, power_repeats=2, snapshots=2, n_eval=200, width=16,
-                   models=("gan", "ali", "veegan"), targets=("ring",))
+TINY = vb.Settings(seeds=2, steps_2d=8, steps_1200d=4, power_repeats=2, eval_every=2, window=1, n_eval=200,
+                   width=16, regime_repeats=2, models=("gan", "ali", "veegan"), targets=("ring",))
 
 
 # ---- settings ---------------------------------------------------------------------------------------------------
@@ -26,7 +27,10 @@ TINY = vb.Settings(seeds=2, steps_2d=8, steps_1200d=4, power_repeats=2, snapshot
     [({"models": ("gan", "ali")}, "models"), ({"models": ("gan", "ali", "veegan", "dcgan")}, "models"),
      ({"targets": ("ring", "ring")}, "targets"), ({"targets": ("moons",)}, "targets"), ({"seeds": 1}, "seeds"),
      ({"steps_2d": 0}, "steps_2d"), ({"batch_size": 0}, "batch_size"), ({"n_eval": 50}, "n_eval"),
-     ({"lr_schedule": "cosine"}, "lr_schedule"), ({"beta1": 1.0}, "beta1")],
+     ({"lr_schedule": "cosine"}, "lr_schedule"), ({"beta1": 1.0}, "beta1"), ({"lr_schedule": "linear"}, "lr_schedule"),
+     ({"steps_2d": 5}, "steps_2d"), ({"threshold_rule": "loose"}, "threshold_rule"), ({"hq_tol": 0.0}, "hq_tol"),
+     ({"published_hq": 1.5}, "published_hq"), ({"recon_std": 0.0}, "recon_std"),
+     ({"min_steps_2d": 200}, "min_steps_2d"), ({"models_1200d": ("gan", "veegan")}, "models_1200d")],
 )
 def test_bad_settings_name_the_field(changes, name):
     import dataclasses
@@ -35,11 +39,14 @@ def test_bad_settings_name_the_field(changes, name):
         dataclasses.replace(vb.Settings.quick(), **changes)
 
 
-def test_quick_and_full_are_valid_and_state_their_budgets():
-    q, f = vb.Settings.quick(), vb.Settings.full()
-    assert q.seeds == 2 and f.seeds >= 5
-    assert set(q.models) == set(f.models) and len(f.models) == 7 and f.targets == ("ring", "grid", "mixture_1200d")
+def test_quick_full_and_paper_are_valid_and_state_their_budgets():
+    q, f, p = vb.Settings.quick(), vb.Settings.full(), vb.Settings.paper()
+    assert q.seeds == 2 and f.seeds >= 5 and p.seeds >= 5
+    assert set(q.models) == set(f.models) >= {"gan", "ali", "veegan"} and f.targets == ("ring", "grid", "mixture_1200d")
     assert (f.ring_radius, f.ring_std, f.grid_std) == (1.0, 0.01, 0.05)  # PacGAN's pinned constants
+    assert f.lr_schedule == "constant" and f.stop_at_settled and f.power_repeats >= 14
+    assert set(p.models) == set(vb.MODELS) and p.steps_2d == 100_000 and not p.stop_at_settled
+    assert f.steps_2d >= 2 * f.window * f.eval_every and f.min_steps_2d <= f.steps_2d
 
 
 # ---- the paired statistic ---------------------------------------------------------------------------------------
@@ -146,41 +153,62 @@ def test_paired_test_power_at_three_modes():
 def _control(ci_low):
     from ganlimits.verify import Estimate
 
-    return NearBoundaryControl("planted", true_value=1.5, truth="exact", bound=0.0, baseline=-1.0,
-                               measured=Estimate(1.5, ci_low, math.inf, 0.95, 5, sides=1))
+    return NearBoundaryControl.exact("planted", 1.5, truth="exact", bound=0.0, baseline=-1.0,
+                                     measured=Estimate(1.5, ci_low, math.inf, 0.95, 5, sides=1))
 
 
-def _curve(detected):
-    return PowerCurve(strengths=paired.STRENGTHS, detected=detected, repeats=10, n=5, bound=0.0, baseline=-1.0)
+def _curve(detected, repeats=14):
+    return PowerCurve(strengths=paired.STRENGTHS, detected=detected, repeats=repeats, n=5, bound=0.0, baseline=-1.0)
 
 
 def _cmp(diffs, target="ring", baseline="gan"):
     return paired.PairedComparison.from_diffs(target, baseline, diffs, confidence=0.95, family=2)
 
 
-def test_decide_refutes_on_a_contradicting_comparison_without_needing_power():
-    v, reason = vb._decide([_cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")],
+IN = {("ring", "gan"): (True, "in"), ("ring", "ali"): (True, "in")}
+OUT = {("ring", "gan"): (True, "in"), ("ring", "ali"): (False, "runs out of regime: ali 2/5 (2 unsettled)")}
+GATE = {"ring": True}
+
+
+def test_decide_refutes_on_a_contradicting_comparison_in_regime_without_needing_power():
+    v, reason = vb._decide([_cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")], IN, GATE,
                            {"ring": _control(-1.0)}, {"ring": _curve((0, 0, 0, 0))}, [])
-    assert v == "refuted" and "ALI" in reason
+    assert v == "refuted" and "ALI" in reason and "in regime" in reason
 
 
-def test_verdict_pvalue_is_that_of_the_deciding_test():
+def test_a_contradicting_comparison_out_of_regime_never_refutes():
+    """The same contradicting differences, but ALI's runs are out of regime (or the gate missorted its planted runs):
+    inconclusive, and the reason says why."""
+    cmps = [_cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")]
+    v, reason = vb._decide(cmps, OUT, GATE, {"ring": _control(0.4)}, {"ring": _curve((5, 14, 14, 14))}, [])
+    assert v == "inconclusive" and "not decided" in reason and "out of regime" in reason
+    v, reason = vb._decide(cmps, IN, {"ring": False}, {"ring": _control(0.4)}, {"ring": _curve((5, 14, 14, 14))},
+                           [])
+    assert v == "inconclusive" and "misclassified planted runs" in reason
+
+
+def test_verdict_pvalue_is_that_of_the_deciding_test_and_none_when_inconclusive():
     up, down = _cmp([3, 4, 3, 5, 4]), _cmp([-2, -1, -3, -2, -2], baseline="ali")
-    assert vb._verdict_pvalue([up, down], [down]) == pytest.approx(min(1.0, 2 * down.pvalue_less))
-    assert vb._verdict_pvalue([up, down], []) == max(up.pvalue, down.pvalue)
+    assert vb._verdict_pvalue("refuted", [up, down], [down]) == pytest.approx(min(1.0, 2 * down.pvalue_less))
+    assert vb._verdict_pvalue("consistent", [up, down], []) == max(up.pvalue, down.pvalue)
+    assert vb._verdict_pvalue("inconclusive", [up, down], []) is None
     assert up.pvalue < 0.01 and down.pvalue_less < 0.01
 
 
-def test_decide_needs_control_resolution_and_spread_for_consistent():
+def test_decide_needs_regime_control_resolution_and_spread_for_consistent():
     good = [_cmp([3, 4, 3, 5, 4]), _cmp([2, 3, 2, 4, 3], baseline="ali")]
-    fine = {"ring": _curve((5, 8, 9, 10))}
-    assert vb._decide(good, {"ring": _control(0.4)}, fine, [])[0] == "consistent"
-    assert vb._decide(good, {"ring": _control(-0.2)}, fine, [])[0] == "inconclusive"
-    coarse = {"ring": _curve((1, 2, 5, 9))}  # resolution 3 modes: 4 times the bound from the baseline
-    assert vb._decide(good, {"ring": _control(0.4)}, coarse, [])[0] == "inconclusive"
-    assert vb._decide(good, {"ring": _control(0.4)}, fine, ["ring"])[0] == "inconclusive"
+    fine = {"ring": _curve((5, 14, 14, 14))}
+    assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, fine, [])[0] == "consistent"
+    assert vb._decide(good, OUT, GATE, {"ring": _control(0.4)}, fine, [])[0] == "inconclusive"
+    assert vb._decide(good, IN, GATE, {"ring": _control(-0.2)}, fine, [])[0] == "inconclusive"
+    coarse = {"ring": _curve((1, 2, 5, 13))}  # resolution 3 modes: 4 times the bound from the baseline
+    assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, coarse, [])[0] == "inconclusive"
+    few = {"ring": _curve((5, 10, 10, 10), repeats=10)}  # every detection, but fewer than 14 repeats
+    v, reason = vb._decide(good, IN, GATE, {"ring": _control(0.4)}, few, [])
+    assert v == "inconclusive" and "no resolution" in reason
+    assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, fine, ["ring"])[0] == "inconclusive"
     weak = [_cmp([3, 4, 3, 5, 4]), _cmp([2, -1, 0, 3, 1], baseline="ali")]
-    v, reason = vb._decide(weak, {"ring": _control(0.4)}, fine, [])
+    v, reason = vb._decide(weak, IN, GATE, {"ring": _control(0.4)}, fine, [])
     assert v == "inconclusive" and "ALI on ring" in reason
 
 
@@ -204,9 +232,9 @@ def test_same_seed_and_threads_give_the_same_table(tiny_runs):
 def test_the_result_records_table_controls_figures_and_settings(tiny_runs):
     out, (a, _) = tiny_runs
     assert a.claim == "veegan-benchmark" and a.control is not None and isinstance(a.control_caught, bool)
-    assert a.resolution["label"] == "ring" and a.verdict_pvalue is not None
+    assert a.resolution["label"] == "ring" and a.resolution["repeats"] == 2 and a.resolution["resolution"] is None
     table = a.measurements["table"]["ring"]
-    assert list(table)[0] == "target" and set(table) == {"target", "gan", "ali", "veegan"}
+    assert list(table)[:2] == ["target", "diffuse"] and set(table) == {"target", "diffuse", "gan", "ali", "veegan"}
     assert table["target"]["modes"]["mean"] == 8.0  # the target's own draws capture every mode
     assert "VEEGAN T1" in a.measurements["tables_markdown"]["ring"]
     assert (out[0] / "veegan-benchmark-table.md").read_text().count("| VEEGAN |") == 1
@@ -234,3 +262,50 @@ def test_worker_processes_give_the_same_table(tiny_runs, tmp_path):
     two = vb.run(RunConfig(quick=True, out_dir=tmp_path, progress=False, n_jobs=2), TINY)
     assert json.dumps(two.measurements["table"], sort_keys=True) == json.dumps(a.measurements["table"],
                                                                                 sort_keys=True)
+
+
+def test_the_regime_block_holds_the_reference_rows_and_every_run(tiny_runs):
+    """measurements["regime"]: per target the target's own draws (every component), the diffuse rows, the floor, and
+    in_regime per model and seed; the gate's planted runs sorted."""
+    _, (a, _) = tiny_runs
+    block = a.measurements["regime"]["ring"]
+    assert block["target_modes"] == [8, 8] and block["target_scores_every_component"]
+    assert len(block["diffuse_modes"]) == 2 and 0 <= block["diffuse_high_quality_mean"] < 0.02
+    assert block["hq_floor"] == pytest.approx(block["diffuse_hq_upper"] + 0.10, rel=1e-12)
+    assert set(block["in_regime"]) == {"gan", "ali", "veegan"}
+    assert all(len(v) == 2 for v in block["in_regime"].values())
+    assert set(block["gate_controls"]) >= {"sharp", "diffuse", "out-of-box", "still-sharpening"}
+    for runs in block["runs"].values():
+        for r in runs:
+            assert r["in_regime"] == (r["settled"] and r["hq_lower"] >= r["hq_floor"])
+
+
+def test_under_trained_runs_decide_nothing(tiny_runs):
+    """8 steps leave every run at the diffuse level: no run is in regime, no comparison is decided, so the verdict
+    cannot be refuted or consistent (the gate's procedure on runs under-trained by construction) and says why."""
+    _, (a, _) = tiny_runs
+    assert not any(any(v) for v in a.measurements["regime"]["ring"]["in_regime"].values())
+    assert not any(c["decided"] for c in a.measurements["comparisons"])
+    assert a.verdict == "inconclusive" and "not decided" in a.verdict_reason and a.verdict_pvalue is None
+
+
+def test_controls_and_curves_serve_the_comparisons_they_judge(tiny_runs):
+    """The recorded control and power curve pass main's input check against every comparison's estimate (same bound,
+    direction, n, confidence, sides), and a control of another n is refused."""
+    from ganlimits.verify import Estimate
+
+    _, (a, _) = tiny_runs
+    ctl = a.measurements["near_controls"]["ring"]
+    assert ctl["ratio_interval"] == [2.5, 2.5] and ctl["lower_certificate"] == ctl["upper_certificate"]
+    for c in a.measurements["comparisons"]:
+        e = c["estimate"]
+        est = Estimate(e["estimate"], e["ci_low"], e["ci_high"], e["confidence"], e["n"], sides=e["sides"])
+        m = ctl["measured"]
+        control = NearBoundaryControl.exact("planted", 1.5, truth="exact", bound=0.0, baseline=-1.0,
+                                            measured=Estimate(m["estimate"], m["ci_low"], m["ci_high"],
+                                                              m["confidence"], m["n"], sides=m["sides"]))
+        check_decision_inputs(est, 0.0, control=control, resolution=None, direction="upper")
+        wrong_n = NearBoundaryControl.exact("planted", 1.5, truth="exact", bound=0.0, baseline=-1.0,
+                                            measured=Estimate(1.5, 0.1, 2.9, 0.95, e["n"] + 1, sides=1))
+        with pytest.raises(ValueError, match="n"):
+            check_decision_inputs(est, 0.0, control=wrong_n, resolution=None, direction="upper")

@@ -143,3 +143,99 @@ def test_every_method_has_the_same_interface(model):
     assert loss_d.shape == () and loss_g.shape == () and not loss_d.requires_grad
     assert set(m.networks()) >= {"generator", "discriminator"}
     assert (m.encoder_callable() is not None) == (model in ("ali", "veegan"))
+
+
+# ---- fidelity to the papers' algorithms ---------------------------------------------------------------------------
+
+
+def _copies(m, *names):
+    return [copy.deepcopy(getattr(m, n)) for n in names]
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.3])
+def test_veegan_step_is_algorithm_1_with_a_stochastic_reconstructor(sigma):
+    """Oracle: the step written out by hand from copies of the networks and the same noise stream: z ~ N(0, I),
+    z_g = F(x) + sigma eps (a draw of p_theta(z | x)), O_LR on (z, G(z)) vs (z_g, x), then
+    O_hat = mean D(z, G(z)) (with the updated D) + lambda |z - F(G(z))|^2 / (2 sigma^2)."""
+    cfg = LabConfig(width=16, batch_size=32, noise_dim=4, recon_std=sigma, recon_weight=0.7)
+    m = _method("veegan", config=cfg)
+    x = _batch(m)
+    G0, F0, D0 = _copies(m, "G", "F", "D")
+    loss_d, loss_g = m.step(x, torch.Generator().manual_seed(12))
+    g = torch.Generator().manual_seed(12)
+    z = torch.randn(32, 4, generator=g)
+    eps = torch.randn(32, 4, generator=g)
+    with torch.no_grad():
+        gen_pair = torch.cat([z, G0(z)], 1)
+        rec_pair = torch.cat([F0(x) + sigma * eps, x], 1)
+        want_d = F.softplus(-D0(gen_pair)).mean() + F.softplus(D0(rec_pair)).mean()
+        want_g = m.D(gen_pair).mean() + 0.7 * (z - F0(G0(z))).pow(2).sum(1).mean() / (2 * sigma ** 2)
+    torch.testing.assert_close(loss_d, want_d, rtol=1e-5, atol=1e-6)  # one-pass vs two-pass float32 sums
+    torch.testing.assert_close(loss_g, want_g, rtol=1e-5, atol=1e-6)
+
+
+def test_veegan_real_pairs_are_spread_like_the_reconstructor_law():
+    """z_g - F(x) over the step's real pairs has standard deviation sigma: D sees pairs drawn from p_theta(z | x),
+    not the deterministic map (32 x 4 draws of N(0, sigma^2), sigma = 0.5, seed 13: within 25% of sigma)."""
+    m = _method("veegan", config=LabConfig(width=16, batch_size=32, noise_dim=4, recon_std=0.5))
+    seen = {}
+    original = m._logits
+
+    def spy(a, b):
+        seen["rec"] = b.detach().clone()
+        return original(a, b)
+
+    m._logits = spy
+    x = _batch(m)
+    with torch.no_grad():
+        fx = m.F(x)
+    m.step(x, torch.Generator().manual_seed(13))
+    spread = float((seen["rec"][:, :4] - fx).std())
+    assert 0.375 < spread < 0.625, spread
+
+
+def test_ali_encoder_is_reparametrised_and_hands_back_its_mean():
+    """ALI: z_hat = mu(x) + softplus(s(x)) eps with the encoder's two output halves; the oracle is the hand-written
+    D loss from copies and the same noise stream; the returned encoder is mu alone. BiGAN keeps the deterministic
+    encoder (d_code outputs)."""
+    m = _method("ali")
+    assert m.E[-1].out_features == 8 and _method("bigan").E[-1].out_features == 4
+    x = _batch(m)
+    G0, E0, D0 = _copies(m, "G", "E", "D")
+    loss_d, _ = m.step(x, torch.Generator().manual_seed(14))
+    g = torch.Generator().manual_seed(14)
+    z = torch.randn(32, 4, generator=g)
+    with torch.no_grad():
+        out = E0(x)
+        z_hat = out[:, :4] + F.softplus(out[:, 4:]) * torch.randn(32, 4, generator=g)
+        want = (F.softplus(-D0(torch.cat([x, z_hat], 1))).mean()
+                + F.softplus(D0(torch.cat([G0(z), z], 1))).mean())
+    torch.testing.assert_close(loss_d, want, rtol=1e-5, atol=1e-6)
+    enc = m.encoder_callable()
+    with torch.no_grad():
+        torch.testing.assert_close(enc(x), m.E(x)[:, :4].double(), rtol=0, atol=0)
+
+
+def test_unrolled_generator_and_discriminator_step_from_the_same_discriminator():
+    """Metz et al.'s simultaneous update: the first unrolled step taken from theta_D before the step is the step D
+    then takes (same minibatch, same generated samples)."""
+    m = _method("unrolled", config=LabConfig(width=16, batch_size=32, noise_dim=4, unroll_steps=1))
+    x = _batch(m)
+    g = torch.Generator().manual_seed(15)
+    for _ in range(2):
+        m.step(x, g)
+    state = g.get_state()
+    with torch.no_grad():
+        fake = m.G(torch.randn(32, 4, generator=g))
+    theta_1 = m._unroll(x, fake)
+    g.set_state(state)
+    m.step(x, g)
+    for name, p in m.D.named_parameters():
+        torch.testing.assert_close(p.detach(), theta_1[name].detach(), rtol=1e-5, atol=1e-7)  # fused Adam rounding
+
+
+def test_unrolled_generator_minimises_the_value_function():
+    """The paper's surrogate f_K is the GAN value function: the generator's loss is E log(1 - s(D_K(G(z)))) <= 0."""
+    m = _method("unrolled")
+    _, loss_g = m.step(_batch(m), torch.Generator().manual_seed(16))
+    assert float(loss_g) < 0

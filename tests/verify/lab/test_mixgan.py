@@ -2,6 +2,7 @@
 samples its components by its weights, runs are deterministic, the equal-parameter budget holds, bad input is caught
 before training, and the empirical equilibrium gap sees a collapsed generator and not the target itself."""
 
+import dataclasses
 import math
 
 import pytest
@@ -138,3 +139,44 @@ def test_equilibrium_gap_sees_a_collapsed_generator_and_not_the_target():
     assert itself.identity.ci_low < 0 < itself.identity.ci_high
     with pytest.raises(ValueError, match="n_fresh"):
         equilibrium_gap(t, t, seed=0, n_fresh=1)
+
+
+def test_stacked_step_computes_the_block_payoff_of_its_components():
+    """k = 3, width 16, batch 32 (c = 11): the stacked step's discriminator loss equals the module docstring's sum
+    over (i, j) blocks computed one component at a time with the members taken out of the stacks (rtol 1e-5: float32
+    batched products), and every member's output equals the stack's row (the same networks)."""
+    k, cfg = 3, LabConfig(width=16, batch_size=32)
+    m = MixGAN(k=k, entropy_weight=0.1, data_dim=2, config=cfg, generator=torch.Generator().manual_seed(5))
+    x = lab_target("grid").sample(32, generator=torch.Generator().manual_seed(6))[0].float()
+    Gs = [m.G_stack.member(i) for i in range(k)]
+    Ds = [m.D_stack.member(j) for j in range(k)]
+    c = m.block
+    z = torch.randn(k * k * c, 16, generator=torch.Generator().manual_seed(7))
+    fakes = [G(z[i * k * c:(i + 1) * k * c]) for i, G in enumerate(Gs)]
+    torch.testing.assert_close(m.G_stack(z.view(k, k * c, 16))[1], fakes[1], rtol=1e-5, atol=1e-6)
+    wg = wd = torch.full((k,), 1 / k)
+    want = 0.1 * mix_entropy(wd)
+    for j, D in enumerate(Ds):
+        real = torch.nn.functional.softplus(-D(x)).mean()
+        fake = sum(wg[i] * torch.nn.functional.softplus(D(fakes[i][j * c:(j + 1) * c])).mean() for i in range(k))
+        want = want + wd[j] * (real + fake)
+    loss_d, _ = m.step(x, torch.Generator().manual_seed(7))  # draws the same z from the same seed
+    torch.testing.assert_close(loss_d, want.detach(), rtol=1e-5, atol=1e-6)
+    assert c == math.ceil(32 / k) and m.networks()["generator"].k == k
+
+
+def test_a_mixture_trains_to_a_settled_horizon_and_records_it():
+    """With a SettleRule the run stops at the first snapshot where the rule holds (a rule that holds at once: window
+    1, tolerances wide open), and the horizon says so; without one it trains to the cap and is assessed by the
+    default rule."""
+    from ganlimits.verify.lab import SettleRule
+
+    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
+    r = train_mixgan("grid", k=2, steps=40, seed=1, config=dataclasses.replace(TINY, lr_schedule="constant"),
+                     eval_every=10, n_eval=100, settle=loose)
+    assert r.steps == 10 and r.horizon.settled and r.horizon.stopped_early and r.snapshots[-1].step == 10
+    full = train_mixgan("grid", k=2, steps=40, seed=1, config=TINY, eval_every=10, n_eval=100)
+    assert full.steps == 40 and full.horizon.cap == 40 and not full.horizon.stopped_early
+    with pytest.raises(ValueError, match="lr_schedule"):
+        train_mixgan("grid", k=2, steps=40, seed=1, config=dataclasses.replace(TINY, lr_schedule="linear"),
+                     settle=loose)

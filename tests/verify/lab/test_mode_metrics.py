@@ -10,7 +10,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ganlimits.constructions import digits, grid, mixture_1200d, ring
-from ganlimits.verify.lab import lab_target, mode_metrics, veegan_threshold
+from ganlimits.verify import clopper_pearson
+from ganlimits.verify.lab import (
+    HQ_COVERAGE,
+    calibrated_threshold,
+    lab_target,
+    lab_threshold,
+    mode_metrics,
+    veegan_threshold,
+)
 
 F64 = torch.float64
 
@@ -119,18 +127,44 @@ def test_a_generator_on_a_fixed_subset_of_modes_gives_exactly_that_many(subset, 
     assert {i for i, c in enumerate(m.counts) if c} == set(modes.tolist())
 
 
-def test_mixture_1200d_true_draws_lie_26_std_away_and_score_zero():
-    """MATH caveat made visible: sqrt(chi^2_700) is about 26.4, so the target scores 0% high quality at 10 std,
-    while every draw's nearest mean is its own component."""
+def test_mixture_1200d_true_draws_lie_26_std_away_and_score_zero_under_the_published_rule():
+    """MATH caveat made visible: sqrt(chi^2_700) is about 26.4, so the target scores 0% high quality at VEEGAN's 10
+    std, while every draw's nearest mean is its own component."""
     t = mixture_1200d()
     x, labels = t.sample(500, generator=torch.Generator().manual_seed(3))
-    m = mode_metrics(x, t)
+    m = mode_metrics(x, t, threshold=lab_threshold(t, "published"))
     assert m.high_quality == 0.0 and m.modes == 0
     assert 25.5 < m.median_distance < 27.5  # chi_700 median ~ 26.45; 500 draws: s.d. of the median ~ 0.04
     d = torch.cdist(x, t.means)
     assert torch.equal(d.argmin(dim=1), labels)
     ok = mode_metrics(x, t, threshold=30.0)  # a looser threshold sees them all
     assert ok.high_quality == 1.0 and ok.modes == len(torch.unique(labels))
+
+
+@pytest.mark.parametrize("name", ["ring", "grid", "mixture_1200d"])
+def test_the_calibrated_rule_scores_the_targets_own_draws_on_every_component(name):
+    """The lab's default rule: 2,500 true draws (seed 4) score every component, and the high-quality share is the
+    rule's coverage 1 - exp(-4.5) = 98.89% within its 99.9% binomial interval (2,500 draws: s.d. 0.21 points)."""
+    t = lab_target(name)
+    x, _ = t.sample(2500, generator=torch.Generator().manual_seed(4))
+    m = mode_metrics(x, t)
+    assert m.modes == t.n_components and m.threshold == calibrated_threshold(t)
+    ci = clopper_pearson(round(m.high_quality * 2500), 2500, confidence=0.999)
+    assert ci.ci_low <= HQ_COVERAGE <= ci.ci_high, m.high_quality
+
+
+def test_calibrated_threshold_is_the_chi_quantile_and_veegans_three_in_2d():
+    """Exact in 2-D (P(chi_2 <= 3) = 1 - exp(-4.5)); in 1200-D the chi_700 quantile at that coverage, checked against
+    scipy's chi distribution directly."""
+    from scipy import stats
+
+    assert calibrated_threshold(ring()) == 3.0 == calibrated_threshold(grid()) == veegan_threshold(grid())
+    t = calibrated_threshold(mixture_1200d())
+    assert stats.chi(700).cdf(t) == pytest.approx(HQ_COVERAGE, rel=1e-12)
+    assert calibrated_threshold(grid(), coverage=0.5) == pytest.approx(stats.chi(2).ppf(0.5), rel=1e-12)
+    assert lab_threshold(mixture_1200d(), "published") == 10.0 and lab_threshold(mixture_1200d()) == t
+    with pytest.raises(ValueError, match="rule"):
+        lab_threshold(grid(), "loose")
 
 
 def test_non_finite_rows_are_low_quality():
@@ -153,7 +187,8 @@ def test_thresholds_by_dimension():
         (lambda: mode_metrics(torch.zeros(0, 2), ring()), "samples"),
         (lambda: mode_metrics(torch.zeros(3, 2), "ring"), "target"),
         (lambda: mode_metrics(torch.zeros(3, 2), ring(), threshold=0.0), "threshold"),
-        (lambda: mode_metrics(torch.zeros(3, 64), digits(jitter=0.05)), "threshold"),
+        (lambda: veegan_threshold(digits(jitter=0.05)), "threshold"),
+        (lambda: calibrated_threshold(ring(), coverage=1.0), "coverage"),
         (lambda: mode_metrics(torch.zeros(3, 2), ring(std=0.0)), "target"),
     ],
 )

@@ -34,3 +34,21 @@ def test_bad_arguments_name_the_parameter(kw, name):
     args = {"steps": 5, "seed": 0, "d_width": 4, "config": CFG} | kw
     with pytest.raises(ValueError, match=name):
         train_sized_gan(grid(), **args)
+
+
+def test_settled_horizon_is_a_prefix_of_the_run_to_its_cap():
+    """Constant rate: a run stopped by its settle rule (window 1, tolerances wide open: it holds at the first
+    snapshot) is the first 10 steps of the run to the cap 30 — the generator after 10 steps of the long run equals the
+    stopped run's (same streams) — and each records its horizon."""
+    from ganlimits.verify.lab import SettleRule
+
+    loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
+    short = train_sized_gan(grid(), steps=30, seed=4, d_width=8, config=CFG, n_eval=100, eval_every=10,
+                            settle=loose)
+    ten = train_sized_gan(grid(), steps=10, seed=4, d_width=8, config=CFG, n_eval=100, eval_every=10)
+    z = torch.randn(8, CFG.noise_dim, generator=torch.Generator().manual_seed(3))
+    assert short.steps == 10 and short.horizon.settled and short.horizon.stopped_early
+    assert torch.equal(short.generator(z), ten.generator(z))
+    assert short.to_dict()["snapshots"][-1]["step"] == 10 and ten.horizon.cap == 10
+    with pytest.raises(ValueError, match="eval_every"):
+        train_sized_gan(grid(), steps=10, seed=4, d_width=8, config=CFG, eval_every=0)
