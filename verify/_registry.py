@@ -216,6 +216,8 @@ def run_claim(claim_id: str, config: RunConfig | None = None, settings=None, *, 
     result.versions = prov["versions"]
     result.threads = torch.get_num_threads()
     result.git_commit = prov["git_commit"]
+    result.machine = prov["machine"]
+    result.finished_at = prov["finished_at"]
     result.quick = config.quick
     result.code_version = code_version()
     result.identity = identity

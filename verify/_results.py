@@ -131,6 +131,8 @@ class ClaimResult:
     identity: dict[str, Any] = field(default_factory=dict)
     with_figures: bool | None = None
     figure_digests: dict[str, str] = field(default_factory=dict)
+    machine: str = ""
+    finished_at: str = ""
 
     def __post_init__(self) -> None:
         _check_fields(self)
@@ -222,7 +224,7 @@ def _estimate_in(name: str, d: Any) -> Estimate:
 
 
 _DICTS = ("params", "bound", "settings", "measurements", "versions", "identity")
-_STRINGS = ("source", "verdict_reason", "summary", "control_summary", "code_version")
+_STRINGS = ("source", "verdict_reason", "summary", "control_summary", "code_version", "machine", "finished_at")
 
 
 def _real(name: str, value: Any) -> float:
@@ -339,8 +341,27 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def machine_description() -> str:
+    """The CPU model, core count, OS and the SIMD kernels torch uses on this machine, in one line."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    model = model or platform.processor() or platform.machine() or "unknown CPU"
+    cores = os.cpu_count() or 0
+    return (f"{model}, {cores} logical core{'s' if cores != 1 else ''}, {platform.system()} {platform.release()}, "
+            f"torch kernels {torch.backends.cpu.get_cpu_capability()}")
+
+
 def provenance() -> dict[str, Any]:
-    """Versions, torch thread count and git commit, recorded in every result."""
+    """Versions, torch thread count, git commit, machine and the time (UTC) a result was finished, recorded in
+    every result."""
+    import datetime as dt
+
     import scipy
     import sympy
 
@@ -357,6 +378,8 @@ def provenance() -> dict[str, Any]:
         },
         "threads": torch.get_num_threads(),
         "git_commit": _git_commit(),
+        "machine": machine_description(),
+        "finished_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
 

@@ -6,24 +6,22 @@ it was made: the commit, the machine, the date and the times — and copies the 
 ``docs/results-figures/``. Readers then see the full setting's verdicts without running them. A quick results
 folder is refused (its verdicts are a low-power smoke run's); ``--allow-quick`` exists for testing the page itself.
 
-The results record their commit, versions, thread count and each claim's wall time; the machine is described as
-this command sees it (``--machine`` overrides), so run it on the machine that ran the reproduction. The date is that
-of the result files.
+The results record their commit, versions, thread count, machine, finishing time and each claim's wall time; the page
+takes the machine from them (``--machine`` overrides; results of older versions, which do not record it, are described
+as this command sees the machine it runs on). The date is that of the result files.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ._report import render_report, verdict_counts
-from ._results import ClaimResult, read_result, write_text_atomic
+from ._results import ClaimResult, machine_description, read_result, write_text_atomic
 
 __all__: list[str] = []
 
@@ -42,21 +40,6 @@ generated from a results folder, never typed:
 Until then, `make reproduce-quick` runs every claim in its small setting (a low-power smoke run, minutes) and
 [the report page](report.md) shows whichever reproduction this checkout has run.
 """
-
-
-def machine_description() -> str:
-    """The CPU model, core count, OS and Python of this machine, in one line."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    model = model or platform.processor() or platform.machine() or "unknown CPU"
-    cores = os.cpu_count() or 0
-    return f"{model}, {cores} logical core{'s' if cores != 1 else ''}, {platform.system()} {platform.release()}"
 
 
 def _clock(seconds: float) -> str:
@@ -97,12 +80,13 @@ def provenance_header(folder: Path, machine: str | None = None) -> list[str]:
     started = min(p.stat().st_mtime - (r.elapsed_s if r.elapsed_s == r.elapsed_s else 0.0) for p, r in runs)
     versions = canonical[0].versions if canonical else {}
     threads = sorted({r.threads for _, r in runs})
+    recorded_machine = "; ".join(sorted({r.machine for _, r in runs if r.machine}))
     seeds = sorted({r.seed for _, r in runs})
     lines = [
         f"- **Commit:** {', '.join(f'`{c}`' for c in commits)}" + (" (results of several commits)" if len(commits) > 1
                                                                    else ""),
-        f"- **Machine:** {machine or machine_description()}; {', '.join(map(str, threads))} torch thread(s) per "
-        "process",
+        f"- **Machine:** {machine or recorded_machine or machine_description()}; {', '.join(map(str, threads))} torch "
+        "thread(s) per process",
         f"- **Date:** results written {_stamp(min(written))} to {_stamp(max(written))}",
         f"- **Times:** {_clock(max(written) - started)} wall from the first claim's start to the last result "
         f"(≈, from the file times); the claims' own wall times add up to {_clock(sum(elapsed))} over {len(runs)} runs "
