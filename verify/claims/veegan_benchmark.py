@@ -58,6 +58,7 @@ tested.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ from ._common import (
     NearBoundaryControl,
     check_decision_inputs,
     make_result,
+    min_power_repeats,
     power_curve,
     power_figure,
     resolve_settings,
@@ -145,8 +147,9 @@ class Settings(CheckedSettings):
     ``stop_at_settled`` False trains every run to its cap, as the papers' fixed horizons did, and only assesses the
     rule), the regime gate (``regime_margin``, ``regime_repeats`` reference draws, ``published_hq`` the GAN's
     published regime floor), ``threshold_rule`` (``"calibrated"`` or ``"published"``), the lab's shared training
-    setup, the targets' constants (PacGAN's by default) and ``power_repeats`` planted pairs per strength of the power
-    curves (at least 14 for a resolution)."""
+    setup (``batch_size_1200d``: the batch on the 1200-D mixture, default ``batch_size``), the targets' constants
+    (PacGAN's by default) and ``power_repeats`` planted pairs per strength of the power curves (at least 14 for a
+    resolution)."""
 
     seeds: int
     steps_2d: int
@@ -171,6 +174,7 @@ class Settings(CheckedSettings):
     depth: int = 2
     noise_dim: int = 16
     batch_size: int = 128
+    batch_size_1200d: int | None = None
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     beta1: float = 0.5
@@ -203,22 +207,24 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         """GAN, ALI, VEEGAN and PacGAN2 on the ring and the grid, GAN, ALI and VEEGAN on the 1200-D mixture (PacGAN
-        published no 1200-D row), 5 seeds, to a settled horizon under caps that fit the project's budget, no stop
-        before 10,000 steps on the 2-D targets (the grid GAN's measured sharpening lasts until 8,000–10,000 steps;
-        stopped earlier, a settled-looking window caught it at 40–60% high quality) (``docs/papers/veegan.md``,
-        "Budget": the 1200-D cap is below the ~10,000 steps the GAN needs there)."""
-        return cls(seeds=5, steps_2d=15_000, steps_1200d=4_000, min_steps_2d=10_000, power_repeats=40,
-                   models_1200d=_FULL_MODELS[:3])
+        published no 1200-D row), 5 seeds, to a settled horizon under caps that fit the project's budget: batch 256
+        on the 2-D targets (at 128 the grid GAN settled at 37–52% high quality; at 256 it passes 60% from about 7,500
+        steps), no stop before 7,500 steps there (earlier, a settled-looking window can catch the GAN mid-sharpening),
+        batch 128 and a 4,000-step cap in 1200-D (below the ~10,000 steps the GAN needs there:
+        ``docs/papers/veegan.md``, "Budget")."""
+        return cls(seeds=5, steps_2d=15_000, steps_1200d=4_000, min_steps_2d=7_500, power_repeats=40,
+                   models_1200d=_FULL_MODELS[:3], batch_size=256, batch_size_1200d=128)
 
     @classmethod
     def paper(cls) -> Settings:
         """The published horizons with every model: 100,000 generator steps (VEEGAN's released grid notebook; the
         Unrolled-GAN demo trained 25k, PacGAN 400k at batch 100), every run trained to that horizon
-        (``stop_at_settled`` False, the rule only assessed), 5 seeds (VEEGAN's Table 1). Reachable from the
+        (``stop_at_settled`` False, the rule only assessed), 5 seeds (VEEGAN's Table 1), the full setting's
+        batches. Reachable from the
         command line with ``--set models=... --set steps_2d=100000 --set steps_1200d=100000 --set
         stop_at_settled=false``; its cost is stated in ``docs/papers/veegan.md``, "Budget"."""
         return cls(seeds=5, steps_2d=100_000, steps_1200d=100_000, power_repeats=40, models=MODELS,
-                   stop_at_settled=False, eval_every=1000)
+                   stop_at_settled=False, eval_every=1000, batch_size=256, batch_size_1200d=128)
 
     def validate(self) -> None:
         for name in ("models", "models_1200d"):
@@ -247,8 +253,12 @@ class Settings(CheckedSettings):
                                  f"eval_every = {need}: the settle rule compares two windows of snapshots, so a "
                                  "shorter cap could never settle")
 
-    def lab_config(self) -> LabConfig:
-        return LabConfig(**{f: getattr(self, f) for f in _LAB_FIELDS})
+    def lab_config(self, target: str | None = None) -> LabConfig:
+        """The lab's setup on ``target`` (the 2-D one when None)."""
+        cfg = LabConfig(**{f: getattr(self, f) for f in _LAB_FIELDS})
+        if target == "mixture_1200d" and self.batch_size_1200d is not None:
+            cfg = dataclasses.replace(cfg, batch_size=self.batch_size_1200d)
+        return cfg
 
     def constants(self) -> dict:
         return {f: getattr(self, f) for f in _TARGET_FIELDS}
@@ -315,7 +325,6 @@ def _trial_configs(s: Settings, streams, regimes: dict) -> tuple[list[tuple], li
     """The sweep: ``(keys, jobs)`` with key ``(model, target, seed index)``; seed i of a target is shared by
     every model (paired runs)."""
     keys, jobs = [], []
-    lab = s.lab_config().to_dict()
     for target in s.targets:
         steps = s.steps_for(target)
         regime, rule = regimes[target]
@@ -324,7 +333,8 @@ def _trial_configs(s: Settings, streams, regimes: dict) -> tuple[list[tuple], li
             for model in s.models_for(target):
                 keys.append((model, target, i))
                 jobs.append(({"model": model, "target": target, "constants": s.constants(), "steps": steps,
-                              "eval_every": s.eval_every, "n_eval": s.n_eval, "lab": lab,
+                              "eval_every": s.eval_every, "n_eval": s.n_eval,
+                              "lab": s.lab_config(target).to_dict(),
                               "rule": rule.to_dict(), "stop_at_settled": s.stop_at_settled,
                               "threshold": regime.threshold}, seed))
     return keys, jobs
@@ -392,9 +402,13 @@ def _decide(comparisons, decided: dict, gates_ok: dict, controls, curves, capped
     coarse = [t for t, c in curves.items() if c.resolution_factor is None
               or c.resolution_factor > MAX_RESOLUTION_FACTOR]
     if coarse:
-        repeats = min(c.repeats for c in curves.values())
-        reasons.append(f"no resolution within {(MAX_RESOLUTION_FACTOR - 1) * UNIT:g} modes on {', '.join(coarse)} "
-                       f"({repeats} planted pairs per strength; a resolution needs at least 14 detected)")
+        few = min(c.repeats for c in curves.values()) < min_power_repeats()
+        found = {t: "none" if curves[t].resolution is None else f"{curves[t].resolution:g} modes" for t in coarse}
+        reasons.append(f"resolution coarser than {(MAX_RESOLUTION_FACTOR - 1) * UNIT:g} modes: the paired test at this "
+                       f"number of seeds does not detect a smaller planted difference with 80% power on "
+                       f"{', '.join(f'{t} ({r})' for t, r in found.items())}"
+                       + (f" ({min(c.repeats for c in curves.values())} planted pairs per strength, fewer than the "
+                          f"{min_power_repeats()} a resolution needs)" if few else ""))
     if capped:
         reasons.append(f"the measured seed-to-seed spread on {', '.join(capped)} exceeds what the planted family can "
                        "show, so its resolution would be optimistic")
@@ -513,9 +527,11 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     regime_md = regime_markdown(regime_block, s.targets)
     figures = _figures(config, s, trials, labels, curves) if config.figures else []
     out_dir.mkdir(parents=True, exist_ok=True)
-    setting = (f"{s.lab_config().describe()}; step caps {', '.join(f'{t} {s.steps_for(t)}' for t in s.targets)}, "
-               f"snapshots every {s.eval_every} steps, " + ("stopped when settled" if s.stop_at_settled else
-                                                              "trained to the cap") + f"; {s.n_eval} samples scored")
+    batch_note = f" (1200-D: batch {s.batch_size_1200d})" if s.batch_size_1200d else ""
+    caps = ", ".join(f"{t} {s.steps_for(t)}" for t in s.targets)
+    setting = (f"{s.lab_config().describe()}{batch_note}; step caps {caps}, snapshots every {s.eval_every} steps, "
+               + ("stopped when settled" if s.stop_at_settled else "trained to the cap")
+               + f"; {s.n_eval} samples scored")
     (out_dir / f"{CLAIM}-table.md").write_text(
         f"# {CLAIM}: modes, % high quality and reverse KL over {s.seeds} seeds\n\n"
         f"Setting: {setting}; {DISTANCE_RULE}.\n\n" + "\n\n".join(tables.values()) + "\n\n" + regime_md
@@ -538,7 +554,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                "unit": "modes", "comparisons": family},
         near_control=worst_ctl,
         power=worst_curve,
-        params={"architecture": s.lab_config().describe(), "lab_config": s.lab_config().to_dict(),
+        params={"architecture": {t: s.lab_config(t).describe() for t in s.targets},
+                "lab_config": {t: s.lab_config(t).to_dict() for t in s.targets},
                 "steps_cap": {t: s.steps_for(t) for t in s.targets}, "eval_every": s.eval_every,
                 "stop_at_settled": s.stop_at_settled, "seeds": s.seeds, "n_eval": s.n_eval,
                 "targets": {t: lab_target(t, **s.constants()).description for t in s.targets},

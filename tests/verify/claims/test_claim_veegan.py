@@ -45,8 +45,19 @@ def test_quick_full_and_paper_are_valid_and_state_their_budgets():
     assert set(q.models) == set(f.models) >= {"gan", "ali", "veegan"} and f.targets == ("ring", "grid", "mixture_1200d")
     assert (f.ring_radius, f.ring_std, f.grid_std) == (1.0, 0.01, 0.05)  # PacGAN's pinned constants
     assert f.lr_schedule == "constant" and f.stop_at_settled and f.power_repeats >= 14
+    assert f.lab_config("grid").batch_size == 256 and f.lab_config("mixture_1200d").batch_size == 128
     assert set(p.models) == set(vb.MODELS) and p.steps_2d == 100_000 and not p.stop_at_settled
     assert f.steps_2d >= 2 * f.window * f.eval_every and f.min_steps_2d <= f.steps_2d
+
+
+def test_the_paper_setting_is_reachable_from_the_command_line():
+    """docs/papers/veegan.md, "Budget": these --set overrides of the full setting give exactly Settings.paper()."""
+    from ganlimits.verify._settings import apply_overrides
+
+    overrides = ['models=("gan", "ali", "unrolled", "veegan", "pacgan2", "pacgan4", "wgan-gp")', "models_1200d=none",
+                 "steps_2d=100000", "steps_1200d=100000", "min_steps_2d=0", "stop_at_settled=false",
+                 "eval_every=1000"]
+    assert apply_overrides(vb.Settings.full(), overrides) == vb.Settings.paper()
 
 
 # ---- the paired statistic ---------------------------------------------------------------------------------------
@@ -201,11 +212,12 @@ def test_decide_needs_regime_control_resolution_and_spread_for_consistent():
     assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, fine, [])[0] == "consistent"
     assert vb._decide(good, OUT, GATE, {"ring": _control(0.4)}, fine, [])[0] == "inconclusive"
     assert vb._decide(good, IN, GATE, {"ring": _control(-0.2)}, fine, [])[0] == "inconclusive"
-    coarse = {"ring": _curve((1, 2, 5, 13))}  # resolution 3 modes: 4 times the bound from the baseline
-    assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, coarse, [])[0] == "inconclusive"
+    coarse = {"ring": _curve((1, 2, 5, 14))}  # resolution 3 modes: 4 times the bound from the baseline
+    v, reason = vb._decide(good, IN, GATE, {"ring": _control(0.4)}, coarse, [])
+    assert v == "inconclusive" and "ring (3 modes)" in reason and "fewer than" not in reason
     few = {"ring": _curve((5, 10, 10, 10), repeats=10)}  # every detection, but fewer than 14 repeats
     v, reason = vb._decide(good, IN, GATE, {"ring": _control(0.4)}, few, [])
-    assert v == "inconclusive" and "no resolution" in reason
+    assert v == "inconclusive" and "resolution coarser" in reason and "fewer than the 14" in reason
     assert vb._decide(good, IN, GATE, {"ring": _control(0.4)}, fine, ["ring"])[0] == "inconclusive"
     weak = [_cmp([3, 4, 3, 5, 4]), _cmp([2, -1, 0, 3, 1], baseline="ali")]
     v, reason = vb._decide(weak, IN, GATE, {"ring": _control(0.4)}, fine, [])
@@ -238,7 +250,7 @@ def test_the_result_records_table_controls_figures_and_settings(tiny_runs):
     assert table["target"]["modes"]["mean"] == 8.0  # the target's own draws capture every mode
     assert "VEEGAN T1" in a.measurements["tables_markdown"]["ring"]
     assert (out[0] / "veegan-benchmark-table.md").read_text().count("| VEEGAN |") == 1
-    assert "MLPs 2x16" in a.params["architecture"] and a.settings["seeds"] == 2
+    assert "MLPs 2x16" in a.params["architecture"]["ring"] and a.settings["seeds"] == 2
     for fig in a.figures:
         assert (out[0] / fig).stat().st_size > 5_000
     assert any("samples-ring" in f for f in a.figures) and any("metrics-vs-step" in f for f in a.figures)
