@@ -355,15 +355,15 @@ def _gap_calibration(s: Settings, streams: Streams, config: RunConfig):
                              "certify_confidence": s.certify_confidence}, streams.seed("collapse", "certify"))
     rho = s.gap_control_rate
     got = gap_trial({**base, "rate": rho}, streams.seed("control", "collapse"))
-    low = rho * cert["planted"]["ci_low"] + (1 - rho) * cert["base"]["ci_low"]
+    low = rho * cert["planted"]["ci_low"]  # the perfect generator's gap is 0 for every D (its pairs are the real law)
     try:
         control = NearBoundaryControl(
             f"perfect generator mixed at rate {rho:g} with a generator collapsed onto one digit", truth_low=low,
             truth_high=rho,
             lower_certificate=(f"the class member D* found by the certifier ({s.certifier.K_trained} members, "
                                f"{s.certifier.steps} steps): rate x its Hoeffding lower limit on the collapsed "
-                               f"generator + (1 - rate) x its lower limit on the perfect one, {s.certify_n} pairs, "
-                               f"{s.certify_confidence:g} each"),
+                               f"generator, {s.certify_n} pairs, {s.certify_confidence:g}; the perfect generator "
+                               "adds exactly 0"),
             upper_certificate=("total variation: the collapsed joint law is singular to the real one and the perfect "
                                "generator's equals it, so no discriminator in [0, 1] sees more than the rate"),
             measured=_est(got["gap"]), bound=s.eps, direction="upper")
