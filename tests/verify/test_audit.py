@@ -52,7 +52,7 @@ def test_five_of_eight_ring_modes_give_five_modes_at_high_quality(tmp_path, caps
 
 def test_a_pool_of_forty_points_drawn_with_replacement_gives_an_interval_holding_forty(tmp_path, capsys):
     """2000 saved draws (with replacement) of a 40-point law, no reference: exact copies are the duplicates; the
-    calibrated likelihood-ratio interval at 95% (seed 0 of the audit, data seed 3) holds 40. The --out folder gets
+    Neyman (likelihood-ordered) interval at 95% (seed 0 of the audit, data seed 3) holds 40. The --out folder gets
     the JSON, the short report and the two figures."""
     idx = np.random.default_rng(3).integers(0, 40, 2000)
     np.save(tmp_path / "pool.npy", np.stack([np.cos(idx), np.sin(idx)], axis=1))

@@ -114,7 +114,7 @@ def exact_support(means: torch.Tensor, g: float, t: float, weights: np.ndarray |
 
 def measure_support(sample, cfg: dict[str, Any], gen: torch.Generator) -> dict[str, Any]:
     """The claim's birthday measurement on full vectors: pilot sizes, then the test with the headline
-    (calibrated likelihood-ratio) interval. When no pilot size up to ``max_size`` collides, the support is
+    (Neyman, likelihood-ordered) interval. When no pilot size up to ``max_size`` collides, the support is
     censored: ``support`` is then the budget's reach ``(max_size / 1.18)^2`` and ``censored`` is True."""
     try:
         sizes = pilot_sizes(sample, threshold=cfg["threshold"], generator=gen, n_sizes=cfg["n_sizes"],

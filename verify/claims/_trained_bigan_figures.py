@@ -119,7 +119,7 @@ def table_markdown(s, digits_rows, mix_rows, witness: dict, chance: float, margi
                      for r in w["grid"])
     tail = (f"\n\nIntervals: gaps one-sided 95% Bonferroni-Hoeffding (the interval shows both one-sided limits); "
             "probe accuracies one-sided 95% Clopper-Pearson (real vs G(z): two-sided, chance 0.5); reconstruction "
-            "ratio 95% paired bootstrap; birthday support the calibrated likelihood-ratio interval. Chance = "
+            "ratio 95% paired bootstrap; birthday support the Neyman (likelihood-ordered) interval. Chance = "
             "population max_c pi_c; margin = "
             f"{'none' if margin is None else f'{margin:.4f}'} (fixed before the probe is calibrated; n_test = "
             f"{s.n_test}). Witness grid (verdict attack): {grid}.")

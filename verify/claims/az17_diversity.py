@@ -465,7 +465,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                 f"{list(st.d_widths)}", "d_params": params, "seeds": st.seeds, "cap": st.steps,
                 "settle_rule": settle.describe(st.side ** 2),
                 "target": f"{st.side}x{st.side} grid of Gaussians (std {st.std:g}, spacing {st.spacing:g}) in R^2",
-                "target_support": target_support, "threshold": t, "interval": "lr_calibrated",
+                "target_support": target_support, "threshold": t, "interval": "neyman",
                 "fit": "hinge of log N_hat on log p over the valid runs, stratified bootstrap (break re-chosen)",
                 "tolerance": st.tolerance, "confidence": CONFIDENCE,
                 "trial_seeds": {f"{w}/{j}": streams.seed("train", w, j) for w, j in train_keys}},
@@ -490,8 +490,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
         notes=[f"duplicate rule: distance below {t:.4f} = std sqrt(2 chi2_2(1 - {st.miss:g})) (two draws of one mode "
                f"are duplicates with probability {1 - st.miss:g}); held-out miss rate "
                f"{holdout['miss_rate']['estimate']:.4f} over {holdout['pairs']} pairs",
-               "support interval: uniform-model maximum likelihood with the simulation-calibrated likelihood-ratio "
-               "interval (the headline of az17-birthday); planted coverage in measurements.coverage",
+               "support interval: uniform-model maximum likelihood with the Neyman interval ordered by the likelihood "
+               "(the headline of az17-birthday); planted coverage in measurements.coverage",
                "only valid runs (in regime, not flagged non-uniform, within the birthday budget) enter the fit; "
                "exclusions are counted per width in measurements.exclusions",
                f"every run trains with {st.lab_config().describe()}, D {st.d_depth} hidden layers of the width "
