@@ -92,8 +92,8 @@ def test_the_worked_claim_of_adding_a_claim_runs(monkeypatch, tmp_path):
     entry = eval(_code_block("adding-a-claim.md", "# theory/_claims.py").split("\n", 1)[1].rstrip().rstrip(","),
                  {"Claim": Claim})
     source = tmp_path / "agl17_lemma3.py"
-    source.write_text(_code_block("adding-a-claim.md", "# verify/claims/agl17_lemma3.py"))
-    name = "ganlimits.verify.claims.agl17_lemma3"
+    source.write_text(_code_block("adding-a-claim.md", "# verify/claims/agl17/lemma3.py"))
+    name = "ganlimits.verify.claims.agl17.lemma3"
     spec = importlib.util.spec_from_file_location(name, source)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, name, module)
@@ -193,7 +193,7 @@ def test_arz17_page_and_readme_state_the_verdict_class_and_size_the_code_uses():
     through the claim's own theorem_support) with the sizes the code computes for it — one class, one explicit size."""
     import math
 
-    from ganlimits.verify.claims import arz_thm1
+    from ganlimits.verify.claims.arz17 import thm1 as arz_thm1
 
     attack = arz_thm1.Settings.full().attack
     assert arz_thm1.Settings.quick().attack.same_class(attack)

@@ -490,7 +490,7 @@ class _PoolTarget:
 
 
 def _bigan_gap(inputs: _Inputs, ref, s: AuditSettings, streams: Streams, notes: list[str]) -> dict | None:
-    from .claims.arz_thm1 import Settings, verdict_attack
+    from .claims.arz17.thm1 import Settings, verdict_attack
 
     attack = Settings.quick().attack
     n_train, n_test = s.attack_n_train, s.attack_n_test

@@ -1,8 +1,9 @@
 """Which code attacks which claim, and how a run is recorded.
 
-A claim's module is found from its id: ``arz-thm1`` is :mod:`ganlimits.verify.claims.arz_thm1` (dashes become
-underscores); it is imported only when the claim runs, so ``ganlimits list`` stays fast. :func:`run_claim` times the
-claim's ``run``, adds provenance and writes ``<out>/<claim>.json`` atomically, then regenerates ``REPORT.md``.
+A claim's module is found from its id: ``arz-thm1`` is :mod:`ganlimits.verify.claims.arz17.thm1` (the paper's
+package, then the rest of the id with dashes as underscores); it is imported only when the claim runs, so
+``ganlimits list`` stays fast. :func:`run_claim` times the claim's ``run``, adds provenance and writes
+``<out>/<claim>.json`` atomically, then regenerates ``REPORT.md``.
 
 A result's identity is (claim, settings, seed, code version) (:func:`result_identity`). With ``resume`` a stored
 result is reused only when it is intact (its digest and its figures' digests match:
@@ -68,10 +69,18 @@ class RunConfig:
             check_scheduler(self.scheduler)
 
 
+_PAPERS = {"arz": "arz17", "agl17": "agl17", "az17": "az17", "li17": "li17", "lecture": "lecture9", "veegan": "veegan"}
+"""The package of ``verify/claims/`` that holds a claim, by the prefix of its id: one package per paper, as the pages
+of ``docs/papers/``."""
+
+
 def _module_name(claim_id: str) -> str:
+    """``arz-thm1`` -> ``ganlimits.verify.claims.arz17.thm1``: the paper's package, then the rest of the id with
+    underscores."""
     if not isinstance(claim_id, str) or claim_id not in CLAIMS:
         raise KeyError(f"unknown claim {claim_id!r}; known: {', '.join(CLAIMS)}")
-    return f"{_PACKAGE}.{claim_id.replace('-', '_')}"
+    prefix, rest = claim_id.split("-", 1)
+    return f"{_PACKAGE}.{_PAPERS[prefix]}.{rest.replace('-', '_')}"
 
 
 def claim_module(claim_id: str) -> ModuleType:

@@ -17,7 +17,7 @@ import pytest
 from ganlimits.verify import AuditSettings
 from ganlimits.verify import _audit as audit_module
 from ganlimits.verify._cli import main
-from ganlimits.verify.claims.arz_thm1 import Settings
+from ganlimits.verify.claims.arz17.thm1 import Settings
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
 TEXT = PAGE.read_text(encoding="utf-8")

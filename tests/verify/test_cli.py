@@ -115,7 +115,7 @@ def _fake_module(name: str, run: str, source: str) -> types.ModuleType:
 @pytest.fixture
 def fake_claims(tmp_path, monkeypatch):
     """The claim modules of arz-thm1 and arz-thm3 replaced by fast fakes (a claim module is found from its id)."""
-    for cid, run in (("arz_thm1", "ok"), ("arz_thm3", "interrupted")):
+    for cid, run in (("arz17.thm1", "ok"), ("arz17.thm3", "interrupted")):
         name = f"ganlimits.verify.claims.{cid}"
         monkeypatch.setitem(sys.modules, name, _fake_module(name, run, FAKE_CLAIMS))
     return tmp_path / "out"
@@ -309,7 +309,7 @@ def test_full_reproduce_replicates_seeds_except_for_claims_that_aggregate_seeds_
     """--replicates 2: arz-thm1 (a fake) runs at seeds 0 and 1; a module with SEEDS_INSIDE = True runs once."""
     out = fake_claims
     monkeypatch.setenv("FAKE_INTERRUPT", "0")
-    monkeypatch.setattr(sys.modules["ganlimits.verify.claims.arz_thm3"], "SEEDS_INSIDE", True, raising=False)
+    monkeypatch.setattr(sys.modules["ganlimits.verify.claims.arz17.thm3"], "SEEDS_INSIDE", True, raising=False)
     main(["reproduce", "--out", str(out), "--only", "arz-thm1", "arz-thm3", "--replicates", "2"])
     said = capsys.readouterr().out
     assert "[arz-thm1] seed 1: consistent" in said and "[arz-thm3] seed 1" not in said

@@ -64,7 +64,7 @@ def fake_sweep_claim(tmp_path, monkeypatch):
         def full(cls):
             return cls(size=2)
 
-    name = "ganlimits.verify.claims.arz_thm1"
+    name = "ganlimits.verify.claims.arz17.thm1"
     module = types.ModuleType(name)
     module.__spec__ = importlib.machinery.ModuleSpec(name, None)
     module.Settings, module.run = Settings, _fake_run

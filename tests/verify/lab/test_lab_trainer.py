@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganlimits.verify import Streams
-from ganlimits.verify.claims.veegan_benchmark import Settings
+from ganlimits.verify.claims.veegan.benchmark import Settings
 from ganlimits.verify.lab import (
     MODELS,
     LabConfig,

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from ganlimits.verify.claims._veegan_paired import planted_samples
+from ganlimits.verify.claims._paired import planted_samples
 from ganlimits.verify.lab import (
     LabConfig,
     LabGenerator,
