@@ -102,6 +102,19 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _interval(doc: dict) -> tuple[float, float, float]:
+    """(estimate, ci_low, ci_high) as floats: strict JSON stores an infinite end as the string "inf"/"-inf"."""
+    return tuple(float(doc[k]) for k in ("estimate", "ci_low", "ci_high"))
+
+
+def _half_width(estimate: float, low: float, high: float) -> float:
+    """Half the interval's width; for a one-sided interval, the distance from the estimate to its finite end."""
+    finite = [e for e in (low, high) if not math.isinf(e)]
+    if len(finite) == 2:
+        return (high - low) / 2
+    return abs(estimate - finite[0]) if finite else math.inf
+
+
 def _within_own_error(recorded, now, path=""):
     """Equal within each quantity's own stated error, as on another processor or another SIMD kernel.
 
@@ -117,9 +130,11 @@ def _within_own_error(recorded, now, path=""):
         if any(v is None for v in values):  # NaN ("not measured") is null in strict JSON: both or neither
             assert recorded["estimate"] is None and now["estimate"] is None, (path, recorded, now)
             return
-        half = (recorded["ci_high"] - recorded["ci_low"]) / 2 + (now["ci_high"] - now["ci_low"]) / 2
-        tol = half + 1e-9 * max(1.0, abs(recorded["estimate"]))
-        assert abs(now["estimate"] - recorded["estimate"]) <= tol, (path, recorded["estimate"], now["estimate"], tol)
+        rec, cur = _interval(recorded), _interval(now)
+        ends = [(math.isinf(a), math.isinf(b)) for a, b in zip(rec[1:], cur[1:], strict=True)]
+        assert all(a == b for a, b in ends), (path, recorded, now)  # a one-sided interval stays one-sided
+        tol = _half_width(*rec) + _half_width(*cur) + 1e-9 * max(1.0, abs(rec[0]))
+        assert abs(cur[0] - rec[0]) <= tol, (path, rec[0], cur[0], tol)
     elif isinstance(recorded, dict):
         assert isinstance(now, dict) and set(recorded) == set(now), (path, set(recorded) ^ set(now or {}))
         for k in set(recorded) - TIMINGS:

@@ -114,7 +114,7 @@ def _install_fakes(monkeypatch=None):
     import importlib.machinery
     import types
 
-    for cid, run in (("arz_thm1", "fast"), ("arz_thm3", "slow")):
+    for cid, run in (("arz17.thm1", "fast"), ("arz17.thm3", "slow")):
         name = f"ganlimits.verify.claims.{cid}"
         module = types.ModuleType(name)
         module.__spec__ = importlib.machinery.ModuleSpec(name, None)
