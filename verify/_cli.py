@@ -44,7 +44,7 @@ EXIT_CODES = """exit status:
 
 VERIFY_OUT = Path("results") / "verify"
 REPRODUCE_OUT = Path("results")
-FULL_SEEDS = 3
+FULL_SEEDS = 1
 
 
 def _claims_text() -> str:
@@ -137,10 +137,10 @@ def _build_parser() -> tuple[_Parser, dict]:
     r = subs.add_parser(
         "reproduce", help="run every claim and write REPORT.md",
         description="Run every claim (or those given with --only) and write one JSON per claim, the figures and "
-                    "REPORT.md into --out. The full setting runs each claim at --replicates seeds (default "
-                    f"{FULL_SEEDS}: S, S+1, S+2): <out>/CLAIM.json holds seed S, <out>/seeds/seed-<S+i>/ the "
-                    "others; --quick runs one seed, as do claims whose verdict already aggregates over training "
-                    "seeds. REPORT.md is regenerated after every claim.",
+                    "REPORT.md into --out. Each claim runs at --replicates master seeds (default "
+                    f"{FULL_SEEDS}: S; R gives S, ..., S+R-1 at R times the cost): <out>/CLAIM.json holds seed S, "
+                    "<out>/seeds/seed-<S+i>/ the others; --quick runs one seed, as do claims whose verdict already "
+                    "aggregates over training seeds. REPORT.md is regenerated after every claim.",
         epilog=f"{_claims_text()}\n\n{EXIT_CODES}\n\nexample:\n"
                "  ganlimits reproduce --quick --out results-quick --resume --only arz-thm3 lecture-optimal-d")
     r.add_argument("--only", nargs="+", action="extend", default=None, metavar="CLAIM",
