@@ -19,7 +19,8 @@ One call runs every instrument that applies (``docs/audit.md``):
 
 Every number is measured in the call; nothing is a verdict (there is no bound to decide against): the audit reports
 measurements with their intervals, and says what it did not run and why. Like the CLI, this module sits above the
-claims (it borrows the ``arz-thm1`` verdict class); nothing below imports it.
+claims; nothing below imports it (the ``arz-thm1`` verdict class it attacks with is an instrument,
+:class:`~ganlimits.verify.estimators.AttackSettings`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ganlimits.theory import check_number
 
 from ._results import provenance, to_jsonable
 from ._streams import Streams
+from .estimators import AttackSettings, verdict_attack
 
 __all__ = ["audit", "AuditResult", "AuditSettings", "AUDIT_TARGETS"]
 
@@ -490,9 +492,7 @@ class _PoolTarget:
 
 
 def _bigan_gap(inputs: _Inputs, ref, s: AuditSettings, streams: Streams, notes: list[str]) -> dict | None:
-    from .claims.arz17.thm1 import Settings, verdict_attack
-
-    attack = Settings.quick().attack
+    attack = AttackSettings.verdict_class(quick=True)
     n_train, n_test = s.attack_n_train, s.attack_n_test
     real = inputs.target
     if real is None:

@@ -13,5 +13,5 @@ from ganlimits.theory._lazy import lazy_exports
 __getattr__, __dir__ = lazy_exports(
     __name__,
     ["._phi", "._families", "._attackers", "._intervals", "._gap", "._distance", "._pairs", "._birthday_design",
-     "._birthday_support", "._birthday", "._probes"],
+     "._birthday_support", "._birthday", "._probes", "._verdict_attack"],
 )

@@ -41,18 +41,17 @@ from ganlimits.constructions import (
 )
 from ganlimits.theory import arz_thm1_support
 
-from ..._results import Estimate
 from ..._streams import Streams
 from ...estimators import (
+    AttackSettings,
     MLPFamily,
     bigan_samples,
-    gap_from_values,
     hoeffding_interval,
     member_gaps,
     train_attacker,
+    verdict_attack,
 )
-from ...estimators._inputs import as_rng
-from .._common import CONFIDENCE, DIGITS_JITTER, CheckedSettings
+from .._common import DIGITS_JITTER
 
 __all__ = ["AttackSettings", "verdict_attack", "planted_generator", "certify_gap", "planted_truth", "theorem_support",
            "World", "planted_trial", "support_trial"]
@@ -60,122 +59,6 @@ __all__ = ["AttackSettings", "verdict_attack", "planted_generator", "certify_gap
 PLANTED_KINDS = ("code-dependent", "mode-dropping")
 
 _SCORE_ELEMENTS = 1 << 21  # entries of one (rows, d) scoring chunk of the certification: bounded memory in 1200-d
-
-
-@dataclass(frozen=True)
-class AttackSettings(CheckedSettings):
-    """A discriminator class and one attack on it (the verdict's own, or the certifier's much larger one).
-
-    ``hidden``/``weight_norm``/``bias_bound``: the :class:`~ganlimits.verify.MLPFamily` class (``hidden=()`` is
-    the logistic class, linear in (x, code)); ``K_random`` random members and ``K_trained`` members trained by
-    projected Adam ascent for ``steps`` steps of minibatches of ``batch_size`` rows (rate ``lr``) on ``n_train``
-    pairs per side; all scored on ``n_test`` fresh pairs per side at level ``confidence``. Trained members start
-    from random members rescaled to spectral norm ``init_norm`` per matrix (members drawn on the boundary of a class
-    with large ``weight_norm`` start saturated, with vanishing gradients).
-    """
-
-    _limits = {"K_random": {"low": 0, "integer": True}, "K_trained": {"low": 0, "integer": True},
-               "steps": {"low": 0, "integer": True}}
-
-    hidden: tuple[int, ...]
-    weight_norm: float
-    bias_bound: float
-    K_random: int
-    K_trained: int
-    n_train: int
-    n_test: int
-    steps: int
-    lr: float
-    batch_size: int
-    init_norm: float = 1.0
-    confidence: float = CONFIDENCE
-
-    def validate(self) -> None:
-        if self.K_random + self.K_trained < 1:
-            raise ValueError("K_random + K_trained must be >= 1: an attack needs at least one member")
-        if self.init_norm > self.weight_norm:
-            raise ValueError(f"init_norm ({self.init_norm}) must be <= weight_norm ({self.weight_norm}): trained "
-                             "members start inside the class")
-
-    def spec(self, in_dim: int) -> dict:
-        """The :class:`MLPFamily` keyword arguments of the class for inputs of width ``in_dim``."""
-        return dict(in_dim=in_dim, hidden=self.hidden, weight_norm=self.weight_norm, bias_bound=self.bias_bound)
-
-    def same_class(self, other: AttackSettings) -> bool:
-        return (self.hidden, self.weight_norm, self.bias_bound) == (other.hidden, other.weight_norm,
-                                                                    other.bias_bound)
-
-
-def _sides(generator, encoder, target, n: int, rng: torch.Generator):
-    """(x_real, code_real, x_fake, code_fake) by :func:`~ganlimits.verify.bigan_samples`, codes of std
-    ``target.sigma`` (1 for a target without one)."""
-    return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
-
-
-def _start(a: AttackSettings, spec: dict, K: int, rng: torch.Generator) -> MLPFamily:
-    """K random members of the class, every matrix rescaled from spectral norm ``weight_norm`` to ``init_norm``."""
-    fam = MLPFamily(K=K, generator=rng, **spec)
-    scale = a.init_norm / a.weight_norm
-    return MLPFamily(K=K, weights=[w * scale for w in fam.weights], biases=fam.biases, **spec)
-
-
-def verdict_attack(generator, encoder, target, *, settings, rng: torch.Generator,
-                   also_score: dict | None = None) -> tuple[Estimate, dict]:
-    r"""The attack of the ``arz-thm1`` verdict on a pair (G, E): the largest BiGAN gap (identity φ) that random and
-    trained members of the verdict's class find, scored on fresh samples (Arora, Risteski & Zhang 2017,
-    Theorem 1).
-
-    .. math::
-
-        \widehat{\mathrm{gap}} = \max_{k \le K} \Big|\frac1n\sum_i D_k(x_i, E(x_i)) - \frac1n\sum_j D_k(G(z_j), z_j)
-        \Big|,\qquad t = \sqrt{\log(K/\alpha) / n},
-
-with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t_2), gap + t_1]``, each alone at level
-    ``1 - alpha`` (``Estimate.sides = 1``; :func:`~ganlimits.verify.gap_from_values` with ``sides=1``): the upper
-    limit bounds every member's |gap| at once (one tail per member, ``t_1``: level alpha/K each), the lower limit the
-    best member's (both tails of every member, ``t_2 = sqrt(log(2K/alpha) / n)``: alpha/(2K) per member and side,
-    since the sign of the best member's measured gap is data-dependent). The members are a lower bound on the class's
-    sup.
-
-    ``generator(z)``: (n, d_code) -> (n, d); ``encoder(x)``: (n, d) -> (n, d_code); ``target`` a
-    :class:`~ganlimits.constructions.NoisedTarget` (its ``sigma`` is the code std). ``settings`` an
-    :class:`AttackSettings` or a settings object with an ``attack`` field (the claim's). Draws from ``rng`` in this
-    order: training pairs (real, then fake), random members, trained members' start and minibatches, test pairs.
-    ``also_score``: extra discriminators ``{name: D(x, code) -> (n,) in [0, 1]}`` whose |gap| is scored on the same
-    test pairs (two-sided Hoeffding each). Returns the Estimate and details (member counts, best random and trained
-    gaps, whether the best member was trained, per-member signed gaps, extra scores).
-    """
-    a, rng = settings if isinstance(settings, AttackSettings) else settings.attack, as_rng(rng)
-    x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_train, rng)
-    spec = a.spec(x_r.shape[1] + c_r.shape[1])
-    members = []
-    if a.K_random:
-        members.append(MLPFamily(K=a.K_random, generator=rng, **spec))
-    if a.K_trained:
-        members.append(train_attacker(_start(a, spec, a.K_trained, rng), real=(x_r, c_r), fake=(x_f, c_f),
-                                      phi="identity", steps=a.steps, lr=a.lr, generator=rng, objective="bigan",
-                                      sign="both", batch_size=min(a.batch_size, a.n_train)))
-    x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_test, rng)
-    real = torch.cat([fam(x_r, c_r) for fam in members])
-    fake = torch.cat([fam(x_f, c_f) for fam in members])
-    gaps = member_gaps(real, fake, phi="identity")
-    per = gaps.abs()
-    est = gap_from_values(real, fake, phi="identity", confidence=a.confidence, sides=1)
-    est = dataclasses.replace(est, ci_high=min(1.0, est.ci_high), n=a.n_test)
-    details = {"K": int(per.numel()), "K_random": a.K_random, "K_trained": a.K_trained,
-               "best_random": float(per[: a.K_random].max()) if a.K_random else None,
-               "best_trained": float(per[a.K_random:].max()) if a.K_trained else None,
-               "best_member_trained": bool(a.K_trained and int(per.argmax()) >= a.K_random),
-               "member_gaps": gaps.tolist(), "p": MLPFamily(K=1, generator=torch.Generator(), **spec).capacity}
-    scored = {}
-    for name, D in (also_score or {}).items():
-        with torch.no_grad():
-            g = abs(float(member_gaps(D(x_r, c_r), D(x_f, c_f), phi="identity")[0]))
-        one = hoeffding_interval(g, n=a.n_test / 2, value_range=1.0, confidence=a.confidence)
-        scored[name] = dataclasses.replace(one, ci_low=max(0.0, one.ci_low), ci_high=min(1.0, one.ci_high),
-                                           n=a.n_test, method="hoeffding-two-sample, |gap|").to_dict()
-    details["also_scored"] = scored
-    return est, details
 
 
 def _kept(target: GaussianMixtureTarget, classes) -> GaussianMixtureTarget:
@@ -217,6 +100,11 @@ def planted_generator(kind: str, clean, noise: NoiseModel, *, classes, sigma: fl
     return G, 1.0 - p, f"the mode-dropping generator (labels {classes} only)"
 
 
+def _sides(generator, encoder, target, n: int, rng: torch.Generator):
+    """(x_real, code_real, x_fake, code_fake) as the verdict's attack draws them (codes of std ``target.sigma``)."""
+    return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
+
+
 def certify_gap(planted, encoder, target, *, settings: AttackSettings, n_score: int, rng: torch.Generator,
                 confidence: float) -> dict:
     r"""The much larger computation that certifies, from below, the gap of a planted violation for the verdict's
@@ -233,7 +121,7 @@ def certify_gap(planted, encoder, target, *, settings: AttackSettings, n_score: 
     """
     x_r, c_r, x_f, c_f = _sides(planted, encoder, target, settings.n_train, rng)
     spec = settings.spec(x_r.shape[1] + c_r.shape[1])
-    trained = train_attacker(_start(settings, spec, settings.K_trained, rng), real=(x_r, c_r),
+    trained = train_attacker(settings.start_members(spec["in_dim"], settings.K_trained, rng), real=(x_r, c_r),
                              fake=(x_f, c_f), phi="identity", steps=settings.steps, lr=settings.lr, generator=rng,
                              objective="bigan", sign="both", batch_size=min(settings.batch_size, settings.n_train))
     x_r, c_r, x_f, c_f = _sides(planted, encoder, target, settings.n_test, rng)

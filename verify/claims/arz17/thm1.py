@@ -153,8 +153,7 @@ class Settings(CheckedSettings):
     @classmethod
     def quick(cls) -> Settings:
         """The small setting used by ``make test`` (the 1200-d verdict runs in the full setting only)."""
-        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=4,
-                                 n_train=3000, n_test=6000, steps=120, lr=0.02, batch_size=500, init_norm=2.0)
+        verdict = AttackSettings.verdict_class(quick=True)
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=8, K_trained=4,
                                  n_train=3000, n_test=6000, steps=100, lr=0.02, batch_size=500, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=8, n_train=8000, steps=300),
@@ -165,8 +164,7 @@ class Settings(CheckedSettings):
     @classmethod
     def full(cls) -> Settings:
         """The setting of ``make reproduce``."""
-        verdict = AttackSettings(hidden=(8,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=24,
-                                 n_train=20_000, n_test=60_000, steps=600, lr=0.02, batch_size=2000, init_norm=2.0)
+        verdict = AttackSettings.verdict_class()
         mixture = AttackSettings(hidden=(2,), weight_norm=8.0, bias_bound=2.0, K_random=16, K_trained=8,
                                  n_train=10_000, n_test=20_000, steps=300, lr=0.02, batch_size=1000, init_norm=2.0)
         return cls(eps=0.08, attack=verdict, certify=_larger(verdict, K=32, n_train=40_000, steps=1000),
