@@ -86,7 +86,7 @@ def test_list_and_help_import_neither_torch_nor_sympy():
 
 
 @pytest.mark.parametrize("package", ["ganlimits.theory", "ganlimits.constructions", "ganlimits.verify",
-                                     "ganlimits.verify.estimators", "ganlimits.verify.lab"])
+                                     "ganlimits.verify.estimators", "ganlimits.verify.lab", "ganlimits.verify.runs"])
 def test_every_public_name_resolves(package):
     import importlib
 
@@ -96,3 +96,19 @@ def test_every_public_name_resolves(package):
     missing = [n for n in names if not hasattr(mod, n)]
     assert not missing, (package, missing)
     assert sorted(names) == [n for n in dir(mod) if n != "__all__"], package
+
+
+def test_the_top_level_keeps_the_entry_points_and_says_where_the_rest_is():
+    """``ganlimits.verify`` exports at most 40 names (its ENTRY_POINTS and ``__version__``); every other public name
+    of its rooms is still reachable there, and asking the top level for one names that room."""
+    import ganlimits.verify as top
+    from ganlimits.verify import estimators, lab, runs
+
+    entry = [n for names in top.ENTRY_POINTS.values() for n in names]
+    assert len(top.__all__) <= 40 and sorted(top.__all__) == sorted([*entry, "__version__"])
+    rest = [(room, n) for room in (estimators, lab, runs) for n in room.__all__ if n not in entry]
+    assert len(rest) > 100  # the rooms hold the rest
+    for room, n in rest:
+        assert getattr(room, n) is not None
+    with pytest.raises(AttributeError, match=r"ganlimits\.verify\.runs\.holm"):
+        top.holm  # noqa: B018

@@ -41,7 +41,7 @@ class RunConfig:
     ``resume`` reuses a stored result of the same identity and lets a claim skip sweep trials already recorded in
     its JSON Lines file; ``n_jobs`` worker processes (one torch thread each) run a claim's sweep trials, on the
     Dask cluster at ``scheduler`` (an address such as ``tcp://127.0.0.1:8786``) when one is given. Claims pass
-    both to :func:`~ganlimits.verify.run_trials` (which also takes them from the running claim by default).
+    both to :func:`~ganlimits.verify.runs.run_trials` (which also takes them from the running claim by default).
     """
 
     quick: bool = False

@@ -2,10 +2,10 @@
 file as soon as it finishes, so an interrupted sweep loses nothing and ``resume=True`` skips what is done.
 
 A trial's key holds its config, its seed and the code version
-(:func:`~ganlimits.verify.code_version`), so a record made by other code or other settings is never reused; the
+(:func:`~ganlimits.verify.runs.code_version`), so a record made by other code or other settings is never reused; the
 config is written type by type (:func:`trial_key`: NaN, ``None``, ``inf`` and ``"inf"``, a tuple and a list all
 differ), so two distinct configs never share a key. Each record carries the digest of its key and result
-(:func:`~ganlimits.verify.body_digest`): a record whose digest does not match (hand-edited, damaged) is never
+(:func:`~ganlimits.verify.runs.body_digest`): a record whose digest does not match (hand-edited, damaged) is never
 reused. The log is only ever appended to: a run without ``resume`` appends fresh records (the last record of a
 key wins); a torn last line (a run killed mid-write) is cut away before anything is appended, and unreadable or
 altered lines are moved to ``<log>.corrupt-<n>`` (and said so).

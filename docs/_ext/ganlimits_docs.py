@@ -3,6 +3,7 @@
 - a constant shows the docstring written under it; a :class:`~ganlimits.theory.Bound` its source and formula;
 - ``.. api-module:: NAME`` documents a package's public names (names a public subpackage exports are
   documented once, in that subpackage's section);
+- ``.. entry-points::`` shows the top level of ``ganlimits.verify`` by task, linked to where each name is documented;
 - ``.. claim-modules::`` documents every claim of the registry: statement, source, ``Settings`` and ``run``;
 - ``report.md`` shows the generated ``results/REPORT.md`` when a reproduction has written one (or the folder named
   by ``$GANLIMITS_REPORT_DIR``).
@@ -33,11 +34,13 @@ def escape(text: str) -> str:
 
 
 def public_names(module_name: str) -> list[str]:
-    """``__all__`` of a package less what its public subpackages export (each gets its own section)."""
+    """``__all__`` of a package less what its public submodules and subpackages export (each gets its own
+    section)."""
     module = importlib.import_module(module_name)
     names = list(module.__all__)
     for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-        if info.ispkg and not info.name.startswith("_"):
+        if not info.name.startswith("_") and hasattr(importlib.import_module(f"{module_name}.{info.name}"),
+                                                     "__all__"):
             sub = importlib.import_module(f"{module_name}.{info.name}")
             names = [n for n in names if n not in set(sub.__all__)]
     return [n for n in names if not n.startswith("__")]
@@ -125,8 +128,10 @@ class ClaimModules(SphinxDirective):
         from ganlimits.theory import CLAIMS
 
         rst = []
+        from ganlimits.verify._registry import _module_name
+
         for claim in CLAIMS.values():
-            module = f"ganlimits.verify.claims.{claim.id.replace('-', '_')}"
+            module = _module_name(claim.id)
             rst += [f".. rubric:: ``{claim.id}`` ({claim.kind})", "",
                     f"*{escape(claim.source)}.* {escape(claim.statement)}", ""]
             try:
@@ -136,6 +141,26 @@ class ClaimModules(SphinxDirective):
                 continue
             rst += [f".. automodule:: {module}", "   :members: Settings, run", ""]
         return _parse(self, rst)
+
+
+class EntryPoints(SphinxDirective):
+    """``.. entry-points::``: the top level of :mod:`ganlimits.verify` (its ``ENTRY_POINTS``, by task), each name
+    linked to the section of the room that documents it."""
+
+    has_content = False
+
+    def run(self):
+        import ganlimits.verify as top
+
+        rooms = [importlib.import_module(f"ganlimits.verify.{r}") for r in ("estimators", "lab", "runs")]
+        rst = [".. list-table::", "   :header-rows: 1", "   :widths: 25 75", "", "   * - to", "     - names"]
+        for task, names in top.ENTRY_POINTS.items():
+            links = []
+            for n in names:
+                home = next(r.__name__ for r in rooms if n in r.__all__)
+                links.append(f":py:obj:`~{home}.{n}`")
+            rst += [f"   * - {task}", f"     - {', '.join(links)}"]
+        return _parse(self, [*rst, ""])
 
 
 def report_folder() -> Path | None:
@@ -176,4 +201,5 @@ def setup(app):
     app.connect("env-get-outdated", _reread_report)
     app.add_directive("api-module", ApiModule)
     app.add_directive("claim-modules", ClaimModules)
+    app.add_directive("entry-points", EntryPoints)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ganlimits import theory as th
-from ganlimits.verify import ClaimResult, Estimate, RunConfig, Streams, claim_settings, run_claim, run_trials
+from ganlimits.verify import ClaimResult, Estimate, RunConfig, claim_settings, run_claim
 from ganlimits.verify._report import holm
 from ganlimits.verify._results import check_out_dir
 from ganlimits.verify.estimators import (
@@ -22,6 +22,7 @@ from ganlimits.verify.estimators import (
     loglog_slope,
     mean_interval,
 )
+from ganlimits.verify.runs import Streams, run_trials
 
 T1 = dict(p=67, eps=0.1, lipschitz=4.6, phi_range=0.5, lphi=1)
 T3 = dict(k=10, code_dim=2, dim=64, tv_budget=0.05)

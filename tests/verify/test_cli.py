@@ -239,6 +239,8 @@ def test_a_full_reproduction_keeps_extra_seeds_apart_and_reports_their_spread(fa
     out = fake_claims
     monkeypatch.setenv("FAKE_INTERRUPT", "0")
     assert main(["reproduce", "--out", str(out), "--only", "arz-thm1"]) == 0
+    assert not (out / "seeds").exists()  # the full run's default is one master seed
+    assert main(["reproduce", "--out", str(out), "--only", "arz-thm1", "--replicates", "3", "--resume"]) == 0
     assert json.loads((out / "arz-thm1.json").read_text())["seed"] == 0
     for s in (1, 2):
         assert json.loads((out / "seeds" / f"seed-{s}" / "arz-thm1.json").read_text())["seed"] == s

@@ -71,7 +71,8 @@ import os, time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganlimits.verify import ClaimResult, Estimate, run_trials
+from ganlimits.verify import ClaimResult, Estimate
+from ganlimits.verify.runs import run_trials
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,21 @@ from ganlimits.constructions import ring
 from ganlimits.verify import (
     birthday_test,
     closest_pairs,
-    gap_from_values,
     label_probe,
     mode_metrics,
-    nearest_distance_bound,
     neural_net_distance,
     pilot_sizes,
-    probe_accuracy,
     threshold_from_reference,
-    train_attacker,
     wasserstein1,
 )
-from ganlimits.verify.estimators import bigan_gap, bigan_samples
+from ganlimits.verify.estimators import (
+    bigan_gap,
+    bigan_samples,
+    gap_from_values,
+    nearest_distance_bound,
+    probe_accuracy,
+    train_attacker,
+)
 
 # ---- classes of bad samples ----------------------------------------------------------------------------------
 

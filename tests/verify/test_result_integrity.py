@@ -19,9 +19,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ganlimits.verify import ClaimResult, Estimate, run_trials
+from ganlimits.verify import ClaimResult, Estimate
 from ganlimits.verify._report import write_report
 from ganlimits.verify._results import CorruptResult, body_digest, read_result, write_json_atomic
+from ganlimits.verify.runs import run_trials
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)

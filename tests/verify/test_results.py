@@ -5,8 +5,9 @@ import math
 
 import pytest
 
-from ganlimits.verify import ClaimResult, Estimate, run_trials
+from ganlimits.verify import ClaimResult, Estimate
 from ganlimits.verify._results import write_json_atomic
+from ganlimits.verify.runs import run_trials
 
 
 def test_estimate_rejects_a_value_outside_its_interval():
@@ -102,8 +103,8 @@ def test_a_run_without_resume_appends_and_never_empties_the_log(tmp_path):
 
 
 def test_trial_keys_hold_the_code_version(tmp_path):
-    from ganlimits.verify import code_version
     from ganlimits.verify._sweep import trial_key
+    from ganlimits.verify.runs import code_version
 
     key = json.loads(trial_key({"x": 1}, 3, trial=_square))
     assert key["code"] == code_version() and key["seed"] == 3 and key["config"] == {"dict": [["x", 1]]}

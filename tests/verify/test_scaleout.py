@@ -9,7 +9,7 @@ import time
 import cloudpickle
 import pytest
 
-from ganlimits.verify import run_trials
+from ganlimits.verify.runs import run_trials
 
 distributed = pytest.importorskip("distributed")
 

@@ -16,7 +16,7 @@ with ``R`` the range of phi on [0, 1] (identity 1, clipped log ``log(1/c)``). Ho
     \Pr[|\hat g - g| \ge t] \le 2\exp\Big(-\frac{2t^2}{R^2 (1/n_r + 1/n_f)}\Big),
 
 i.e. the one-sample Hoeffding half-width with ``n_eff = n_r n_f / (n_r + n_f)`` (``n/2`` for equal sizes). For
-K members the level is ``alpha/K`` each (Bonferroni, via :func:`~ganlimits.verify.bonferroni_max`), so all K
+K members the level is ``alpha/K`` each (Bonferroni, via :func:`~ganlimits.verify.estimators.bonferroni_max`), so all K
 intervals hold at once with probability >= 1 - alpha. Absolute value: on that event ``|g_k|`` lies in
 ``[max(0, |g^_k| - t), |g^_k| + t]`` for every k, hence ``max_k |g_k|`` lies in
 ``[max(0, max_k |g^_k| - t), max_k |g^_k| + t]`` — the interval reported for the sup over the K members (a
@@ -340,7 +340,7 @@ def bigan_attack(
     :func:`bigan_samples`. Draws (all from ``rng``, in this order): the training sample of size ``n_train``
     (:func:`bigan_samples`), the initial members when ``family`` is a dict, the minibatches, then the fresh
     test sample of size ``n_test`` inside :func:`bigan_gap`. Members ascend both signs of the gap
-    (:func:`~ganlimits.verify.train_attacker`, ``sign="both"``); the score is the sup of ``|gap|`` over the K
+    (:func:`~ganlimits.verify.estimators.train_attacker`, ``sign="both"``); the score is the sup of ``|gap|`` over the K
     members with the Bonferroni interval — a lower bound on the sup over the class.
     """
     phi = as_phi(phi)

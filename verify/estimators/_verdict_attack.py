@@ -95,7 +95,7 @@ class AttackSettings(CheckedSettings):
 
 
 def _sides(generator, encoder, target, n: int, rng: torch.Generator):
-    """(x_real, code_real, x_fake, code_fake) by :func:`~ganlimits.verify.bigan_samples`, codes of std
+    """(x_real, code_real, x_fake, code_fake) by :func:`~ganlimits.verify.estimators.bigan_samples`, codes of std
     ``target.sigma`` (1 for a target without one): the two sides of the attack."""
     return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
 
@@ -112,8 +112,9 @@ def verdict_attack(generator, encoder, target, *, settings, rng: int | torch.Gen
         \Big|,\qquad t = \sqrt{\log(K/\alpha) / n},
 
 with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t_2), gap + t_1]``, each alone at level
-    ``1 - alpha`` (``Estimate.sides = 1``; :func:`~ganlimits.verify.gap_from_values` with ``sides=1``): the upper
-    limit bounds every member's |gap| at once (one tail per member, ``t_1``: level alpha/K each), the lower limit the
+    ``1 - alpha`` (``Estimate.sides = 1``; :func:`~ganlimits.verify.estimators.gap_from_values` with ``sides=1``): the
+    upper limit bounds every member's |gap| at once (one tail per member, ``t_1``: level alpha/K each), the lower limit
+    the
     best member's (both tails of every member, ``t_2 = sqrt(log(2K/alpha) / n)``: alpha/(2K) per member and side,
     since the sign of the best member's measured gap is data-dependent). The members are a lower bound on the class's
     sup.

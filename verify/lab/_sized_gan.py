@@ -6,8 +6,8 @@ the discriminator's width and depth to vary with everything else fixed. :class:`
 :class:`~ganlimits.verify.lab.VanillaGAN` (the same objective and the same step) with the discriminator built from
 ``d_width`` x ``d_depth``, and :func:`train_sized_gan` trains it with the trainer's conventions: the named streams
 ``"init"`` (generator weights, then discriminator weights), ``"data"`` and ``"noise"`` of
-:class:`~ganlimits.verify.Streams` from the run's seed, real minibatches drawn a chunk of steps at a time, the linear
-or constant learning-rate schedule, a progress bar, and the trained generator handed back as a
+:class:`~ganlimits.verify.runs.Streams` from the run's seed, real minibatches drawn a chunk of steps at a time, the
+linear or constant learning-rate schedule, a progress bar, and the trained generator handed back as a
 :class:`~ganlimits.verify.lab.LabGenerator`. Bit-identical for a fixed seed, thread count and device.
 
 Shape letters: ``n`` samples, ``d`` data dimension, ``d_code`` noise dimension, ``p`` discriminator parameters.

@@ -7,7 +7,7 @@ per-operation overhead rather than arithmetic. A stack of S runs does every oper
 the stacked tensors), so the overhead is paid once per step instead of S times (``benchmarks/bench_lab.py``
 prints the ratio).
 
-Same numbers. Run s of the stack draws everything from its own :class:`~ganlimits.verify.Streams` (``seeds[s]``)
+Same numbers. Run s of the stack draws everything from its own :class:`~ganlimits.verify.runs.Streams` (``seeds[s]``)
 exactly as the one-by-one trainer does: ``"init"`` (its networks, in the method's order), ``"data"`` (real
 minibatches, a chunk of steps at a time), ``"noise"`` (the method's draws, in the step's order), ``("eval", step)``
 (the snapshot's samples). Each run's loss is its own mean over its own minibatch; the stack backpropagates the sum

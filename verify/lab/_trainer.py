@@ -1,7 +1,7 @@
 """The lab's trainer: one seeded, deterministic training run of one method on one target, with evaluation
 snapshots, returning the trained generator (and encoder) as callables (``docs/papers/veegan.md``).
 
-Randomness: four named streams of :class:`~ganlimits.verify.Streams` from the run's ``seed`` — ``"init"`` (initial
+Randomness: four named streams of :class:`~ganlimits.verify.runs.Streams` from the run's ``seed`` — ``"init"`` (initial
 weights), ``"data"`` (real minibatches), ``"noise"`` (the method's noise draws), ``("eval", step)`` (the samples
 scored at a snapshot). A run is bit-identical for a fixed seed, thread count and device; with the constant
 learning-rate schedule (the lab's default, the papers') the first k steps of a longer run are the k steps of a

@@ -9,17 +9,15 @@ import pytest
 import torch
 
 from ganlimits.theory import beta_upper_bound, support_from_s_half
-from ganlimits.verify import (
+from ganlimits.verify import birthday_test, pilot_sizes, threshold_from_reference
+from ganlimits.verify.estimators import (
     HEADLINE_INTERVAL,
     SUPPORT_INTERVALS,
-    birthday_test,
-    pilot_sizes,
     pool_sampler,
     support_fisher_width,
     support_intervals,
     support_lr_pvalue,
     threshold_from_noise,
-    threshold_from_reference,
 )
 
 DIM, NOISE = 8, 0.01

@@ -22,10 +22,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ganlimits.verify import bonferroni_max, clopper_pearson, gap_from_values, hoeffding_interval, mean_interval
+from ganlimits.verify import clopper_pearson, hoeffding_interval
 from ganlimits.verify.estimators import (
+    bonferroni_max,
     empirical_bernstein_interval,
+    gap_from_values,
     loglog_slope,
+    mean_interval,
     normal_interval,
     reconstruction_ratio,
 )

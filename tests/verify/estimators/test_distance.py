@@ -11,7 +11,8 @@ import pytest
 import torch
 from scipy.stats import wasserstein_distance
 
-from ganlimits.verify import MLPFamily, NNDInfo, neural_net_distance, wasserstein1
+from ganlimits.verify import MLPFamily, neural_net_distance, wasserstein1
+from ganlimits.verify.estimators import NNDInfo
 
 
 # ----- Wasserstein-1 ---------------------------------------------------------------------------------------

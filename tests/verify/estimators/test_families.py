@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from torch.testing import assert_close
 
 import ganlimits.verify.estimators._families as disc
-from ganlimits.verify import DEFAULT_LOG_CLIP, MLPFamily, Phi, as_phi, phi_identity, phi_log, train_attacker
+from ganlimits.verify import MLPFamily
+from ganlimits.verify.estimators import DEFAULT_LOG_CLIP, Phi, as_phi, phi_identity, phi_log, train_attacker
 
 
 def _family(seed: int = 0, **kw) -> MLPFamily:

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ganlimits.verify import bonferroni_max, clopper_pearson, hoeffding_interval, mean_interval
+from ganlimits.verify import clopper_pearson, hoeffding_interval
 from ganlimits.verify.estimators import (
     binomial_pvalue,
+    bonferroni_max,
     empirical_bernstein_interval,
     hoeffding_pvalue,
     loglog_slope,
+    mean_interval,
     normal_interval,
 )
 

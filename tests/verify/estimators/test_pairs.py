@@ -13,7 +13,8 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ganlimits.verify import closest_pairs, nearest_neighbour_distances
+from ganlimits.verify import closest_pairs
+from ganlimits.verify.estimators import nearest_neighbour_distances
 
 
 def brute_force(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -6,7 +6,6 @@ import dataclasses
 import pytest
 import torch
 
-from ganlimits.verify import Streams
 from ganlimits.verify.claims.veegan.benchmark import Settings
 from ganlimits.verify.lab import (
     MODELS,
@@ -16,6 +15,7 @@ from ganlimits.verify.lab import (
     mode_metrics,
     train_gan,
 )
+from ganlimits.verify.runs import Streams
 
 TINY = LabConfig(width=16, batch_size=32)
 

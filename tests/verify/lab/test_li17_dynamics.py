@@ -12,7 +12,7 @@ from scipy import integrate, optimize
 from sklearn.isotonic import IsotonicRegression
 
 from ganlimits.theory import li17_numeric
-from ganlimits.verify import (
+from ganlimits.verify.lab import (
     Li17Trajectory,
     classify_outcomes,
     density_difference_roots,

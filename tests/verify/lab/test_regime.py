@@ -17,7 +17,7 @@ from ganlimits.constructions import (
     mixture_box,
     ring,
 )
-from ganlimits.verify import Streams, clopper_pearson
+from ganlimits.verify import clopper_pearson
 from ganlimits.verify.lab import (
     REGIME_MARGIN,
     LabConfig,
@@ -35,6 +35,7 @@ from ganlimits.verify.lab import (
     train_gan,
     train_until_settled,
 )
+from ganlimits.verify.runs import Streams
 
 TINY = LabConfig(width=16, batch_size=32)
 

@@ -17,7 +17,6 @@ import pytest
 import torch
 
 from ganlimits.constructions import grid
-from ganlimits.verify import Streams
 from ganlimits.verify.lab import (
     MODELS,
     LabConfig,
@@ -36,6 +35,7 @@ from ganlimits.verify.lab import (
 )
 from ganlimits.verify.lab._gan_steps import LabMethod
 from ganlimits.verify.lab._mixgan import MixGAN
+from ganlimits.verify.runs import Streams
 
 METHODS = (*MODELS, "bigan")  # every method train_gan takes
 TINY = LabConfig(width=16, batch_size=32, noise_dim=4, unroll_steps=2, n_critic=2)

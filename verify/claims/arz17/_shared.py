@@ -6,7 +6,7 @@ a defect").
   ReLU hidden layers, spectral norms <= ``weight_norm``, biases <= ``bias_bound``) and how hard it is attacked;
 - :func:`verdict_attack` — random and trained members of that class against (G, E), scored on a fresh sample:
   the sup of |gap| over the members with one-sided Bonferroni two-sample Hoeffding limits, each at 95% (the lower
-  one with both tails of every member, :func:`~ganlimits.verify.gap_from_values`);
+  one with both tails of every member, :func:`~ganlimits.verify.estimators.gap_from_values`);
 - :func:`planted_generator` — the planted violations of the controls, each with an exact total-variation ceiling
   on its gap: the code-dependent generator (right image marginal, wrong joint law) and a mode-dropping one;
 - :func:`certify_gap` — the much larger computation that certifies a planted violation's gap from below;

@@ -257,8 +257,8 @@ def labelled(target, n: int, g: torch.Generator):
 def probe(codes_of, target, cfg: dict[str, Any], g: torch.Generator, chance: float, *, seed: int | None = None,
           pca: bool = False) -> dict:
     """The verdict's probe: label from ``codes_of(x, y)`` trained on ``n_train`` draws, tested one-sided against the
-    population ``chance`` on ``n_test`` fresh draws (:func:`~ganlimits.verify.leak_test`). With ``pca`` also the
-    baseline: the same probe on the top-``code_dim`` principal components of x (fitted on the training draws)."""
+    population ``chance`` on ``n_test`` fresh draws (:func:`~ganlimits.verify.estimators.leak_test`). With ``pca`` also
+    the baseline: the same probe on the top-``code_dim`` principal components of x (fitted on the training draws)."""
     x_tr, y_tr = labelled(target, cfg["n_train"], g)
     x_te, y_te = labelled(target, cfg["n_test"], g)
     with torch.no_grad():

@@ -10,8 +10,8 @@ non-uniform mass and exposes the memorizing generator.
 vectors, a duplicate threshold from held-out data (:func:`~ganlimits.verify.threshold_from_reference` on jittered
 digits of a calibration half of the images; the false-positive control uses the other half), sizes from a pilot
 run (:func:`~ganlimits.verify.pilot_sizes`), and the headline support interval
-(:data:`~ganlimits.verify.HEADLINE_INTERVAL`: the Neyman interval ordered by the maximum likelihood, calibrated by
-simulation, each tail at most 2.5%).
+(:data:`~ganlimits.verify.estimators.HEADLINE_INTERVAL`: the Neyman interval ordered by the maximum likelihood,
+calibrated by simulation, each tail at most 2.5%).
 
 Cases (shape letters: ``m`` support, ``d`` = 64, ``d_code`` code dimension):
 

@@ -23,8 +23,8 @@ the sweep machinery. Each trained generator gets the birthday measurement on ful
 samples per size, the headline interval of ``az17-birthday``) and VEEGAN's mode metrics.
 
 Duplicates and the target. Two points are duplicates when closer than ``t = std sqrt(2 chi^2_2(1 - miss))``
-(:func:`~ganlimits.verify.threshold_from_noise`): two draws of one mode collide with probability ``1 - miss``, so a mode
-counts as one item and the target's support is about its number of modes (exactly
+(:func:`~ganlimits.verify.estimators.threshold_from_noise`): two draws of one mode collide with probability ``1 -
+miss``, so a mode counts as one item and the target's support is about its number of modes (exactly
 :func:`~._diversity_cases.exact_support`: 258.6 for 256 modes) — far above the supports a generator of this size
 reaches in the growth region (the blog's DCGANs too were far below their target's). A valid support within
 ``1 / cap_factor`` of the target's makes the verdict ``inconclusive`` (the target would cap the plateau).

@@ -15,7 +15,7 @@ Protocol (float64; randomness from the run's named streams):
 * n i.i.d. initial means mu0 ~ Uniform([-3, 3]^2); a first-order run also draws its discriminator, the four ends
   being the sorted values of four i.i.d. Uniform([-3, 3]) draws. Deviation: the lecture does not say how its
   runs were initialised; this distribution is the project's own choice.
-* the horizon is chosen by stabilisation (:func:`~ganlimits.verify.outcomes_until_settled`): the runs are
+* the horizon is chosen by stabilisation (:func:`~ganlimits.verify.lab.outcomes_until_settled`): the runs are
   classified at every checkpoint, and the horizon is the first checkpoint at which fewer than 1% of the
   verdict's runs are still moving; the fractions against the step count are reported and plotted. Still-moving
   runs are reported apart and counted neither as converged nor as failed.

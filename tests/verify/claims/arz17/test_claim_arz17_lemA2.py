@@ -21,7 +21,7 @@ from ganlimits.constructions import (
 )
 from ganlimits.theory import MCDIARMID_TAIL
 from ganlimits.theory._arz_lemA2 import MCDIARMID_VARIANCE_PROXY, SUBGAUSSIAN_TAIL, SUBGAUSSIAN_VARIANCE_CEILING
-from ganlimits.verify import Estimate, MLPFamily, RunConfig, phi_log, run_claim
+from ganlimits.verify import Estimate, MLPFamily, RunConfig, run_claim
 from ganlimits.verify.claims._common import (
     NEAR_BOUNDARY,
     NearBoundaryControl,
@@ -31,6 +31,7 @@ from ganlimits.verify.claims._common import (
 )
 from ganlimits.verify.claims.arz17._lemA2 import max_variance_member, planted_tail_sd, solve_t, tail_trial
 from ganlimits.verify.claims.arz17.lemA2 import Settings, identity_check, objective_draws, tail_test, target_mean
+from ganlimits.verify.estimators import phi_log
 
 CLIP = 0.1
 PHI = phi_log(clip=CLIP)

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-from ganlimits.verify import Estimate, RunConfig, clopper_pearson, threshold_from_noise
+from ganlimits.verify import Estimate, RunConfig, clopper_pearson
 from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve
 from ganlimits.verify.claims.az17 import _diversity_cases as dc
 from ganlimits.verify.claims.az17 import _diversity_fit as df
 from ganlimits.verify.claims.az17 import diversity as ad
+from ganlimits.verify.estimators import threshold_from_noise
 
 STD, MISS = 0.05, 0.01
 T = threshold_from_noise(sigma=STD, dim=2, miss=MISS)
