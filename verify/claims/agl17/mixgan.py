@@ -58,7 +58,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
@@ -89,10 +88,10 @@ from .._common import (
     resolve_settings,
     streams_for,
 )
-from .._paired import PAIRED_TEST, PairedComparison
-from .._training import SettledHorizonSettings
+from .._paired import CONTROL_STRENGTH, PAIRED_TEST, STRENGTHS, UNIT, PairedComparison
+from .._training import SettledHorizonSettings, one_torch_thread
 from ._mixgan_figures import aggregate_k, modes_vs_k_figure, table_markdown
-from ._mixgan_paired import CONTROL_STRENGTH, STRENGTHS, UNIT, planted_spread, power_trial
+from ._mixgan_paired import planted_spread, power_trial
 
 __all__ = ["Settings", "run", "train_trial", "near_control", "decide_comparison", "decide_arm", "ARMS"]
 
@@ -185,10 +184,8 @@ def train_trial(config: dict, seed: int) -> dict:
     """One (k, arm, target, seed) run with one torch thread, to its settled horizon: the final scores, the snapshots,
     the horizon, the budget and speed, and the equilibrium gap of the trained mixture (best response seeded from
     ``seed``'s stream ``"gap"``)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cpu = time.process_time()
-    try:
+    with one_torch_thread():
+        cpu = time.process_time()
         target = lab_target(config["target"], **config["constants"])
         lab = LabConfig(**config["lab"])
         result = train_mixgan(target, k=config["k"], steps=config["steps"], seed=seed, config=lab,
@@ -202,8 +199,6 @@ def train_trial(config: dict, seed: int) -> dict:
         out["gap"] = gap.to_dict()
         out["cpu_s"] = time.process_time() - cpu
         return out
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run_key(k: int, arm: str) -> str:
