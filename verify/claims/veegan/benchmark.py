@@ -119,7 +119,7 @@ from .._paired import (
     planted_spread,
     power_trial,
 )
-from .._training import TrainingSettings
+from .._training import TrainingSettings, one_torch_thread
 
 __all__ = ["Settings", "run", "train_trial"]
 
@@ -272,10 +272,8 @@ def train_trial(config: dict, seed: int) -> dict:
     """One (model, target, seed) run with one torch thread, to a settled horizon (or its cap): the final scores
     (lab rule and published rule, share outside the data's box), the snapshots, the horizon under the claim's rule,
     speed, and (2-D targets) ``FIGURE_POINTS`` samples of the trained generator for the figures."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cpu = time.process_time()
-    try:
+    with one_torch_thread():
+        cpu = time.process_time()
         target = lab_target(config["target"], **config["constants"])
         rule = SettleRule(**config["rule"])
         result = train_gan(config["model"], target, steps=config["steps"], seed=seed,
@@ -296,8 +294,6 @@ def train_trial(config: dict, seed: int) -> dict:
             gen = torch.Generator().manual_seed(seed)
             out["figure_samples"] = result.generator.sample(FIGURE_POINTS, generator=gen)[0].tolist()
         return out
-    finally:
-        torch.set_num_threads(before)
 
 
 def _regimes(s: Settings, streams) -> dict:
