@@ -38,8 +38,8 @@ class TrainingSettings(CheckedSettings):
     """The lab fields every training claim sets, and the :class:`~ganlimits.verify.lab.LabConfig` it trains with.
 
     Minibatches of ``batch_size``, Adam with rates ``lr_g`` (generator and encoder) and ``lr_d`` (discriminator) and
-    first-moment decay ``beta1``, ``lr_schedule`` (``"constant"``, the papers'; a settled horizon needs it), and
-    ``n_eval`` samples scored per snapshot (VEEGAN's 2,500).
+    first-moment decay ``beta1``, ``lr_schedule`` (``"constant"``, the papers' and the one a settled horizon needs,
+    or ``"linear"``), and ``n_eval`` samples scored per snapshot (VEEGAN's 2,500).
 
     :meth:`lab_config` takes every field of the settings named as a field of
     :class:`~ganlimits.verify.lab.LabConfig` (``width``, ``depth``, ``noise_dim``, ``beta2``, a method's
