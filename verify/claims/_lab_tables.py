@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from scipy import stats
 
-__all__ = ["PUBLISHED", "PUBLISHED_SETTINGS", "PUBLISHED_REGIME", "aggregate", "table_markdown", "regime_markdown",
-           "samples_figure", "curves_figure"]
+__all__ = ["PUBLISHED", "PUBLISHED_SETTINGS", "PUBLISHED_REGIME", "aggregate", "aggregate_cell", "table_markdown",
+           "regime_markdown", "samples_figure", "curves_figure"]
 
 TARGET_TITLES = {"ring": "ring (8 modes)", "grid": "grid (25 modes)", "mixture_1200d": "1200-D mixture (10 modes)"}
 
@@ -73,7 +73,9 @@ def aggregate(values, *, confidence: float, low: float, high: float) -> dict:
     return out | {"mean": mean, "sd": sd, "ci_low": max(low, mean - half), "ci_high": min(high, mean + half)}
 
 
-def _ours(a: dict, scale: float = 1.0, digits: int = 1) -> str:
+def aggregate_cell(a: dict, scale: float = 1.0, digits: int = 1) -> str:
+    """A table cell of an :func:`aggregate`: mean ± s.d. [interval] (times ``scale``, ``digits`` decimals), "—" when
+    no seed has a value, and how many seeds had one when some had none."""
     if a["mean"] is None:
         return "—"
     text = f"{scale * a['mean']:.{digits}f}"
@@ -123,13 +125,14 @@ def table_markdown(target: str, rows: dict, labels: dict, *, n_seeds: int, confi
         regime = "" if flags is None else (f"{sum(flags)}/{len(flags)} (" + "".join("✓" if f else "✗" for f in flags)
                                            + ")")
         steps = "" if "steps" not in agg else ", ".join(f"{s / 1000:g}k" for s in agg["steps"])
-        outside = "" if "outside_box" not in agg else _ours(agg["outside_box"], 100.0)
+        outside = "" if "outside_box" not in agg else aggregate_cell(agg["outside_box"], 100.0)
         pub = ""
         if published_rule:
             pr = agg.get("published_rule")
-            pub = (f" {_ours(pr['modes'])} / {_ours(pr['high_quality'], 100.0)} |" if pr else " |")
-        lines.append(f"| {labels[key]} | {_ours(agg['modes'])} | {_ours(agg['high_quality'], 100.0)} | "
-                     f"{_ours(agg['reverse_kl'], digits=2)} | {regime} | {steps} | {outside} |{pub} {v_modes} | "
+            pub = (f" {aggregate_cell(pr['modes'])} / {aggregate_cell(pr['high_quality'], 100.0)} |" if pr else " |")
+        ours = (f"{aggregate_cell(agg['modes'])} | {aggregate_cell(agg['high_quality'], 100.0)} | "
+                f"{aggregate_cell(agg['reverse_kl'], digits=2)}")
+        lines.append(f"| {labels[key]} | {ours} | {regime} | {steps} | {outside} |{pub} {v_modes} | "
                      f"{v_hq} | {p_modes} | {p_hq} | {p_kl} | {other} |")
     return "\n".join(lines)
 

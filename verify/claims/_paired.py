@@ -1,5 +1,7 @@
-r"""Paired comparisons of modes captured over seeds, and the planted generators that test them, for the claim
-``veegan-benchmark`` (``docs/papers/veegan.md``; the verdict rule in ``docs/design.md``).
+r"""Paired comparisons of modes captured over seeds, and the planted generators that test them, for the claims
+``veegan-benchmark`` (``docs/papers/veegan.md``) and ``agl17-mixgan`` (``docs/papers/agl17.md``, "MIX+GAN": the same
+test, unit, strengths and scoring of planted pairs; its own planted family in ``agl17/_mixgan_paired``); the verdict
+rule in ``docs/design.md``.
 
 The paired statistic. For a target and a baseline B, seed s gives :math:`d_s = \text{modes}(\text{VEEGAN}, s) -
 \text{modes}(B, s)` (both runs share the seed's data and evaluation streams). With :math:`\bar d` the mean over n
@@ -45,7 +47,7 @@ from .._results import Estimate
 from ..lab import lab_target, mode_metrics
 
 __all__ = ["PAIRED_TEST", "paired_limits", "PairedComparison", "planted_samples", "planted_pair_counts",
-           "planted_spread", "power_trial", "STRENGTHS", "CONTROL_STRENGTH", "UNIT"]
+           "planted_spread", "score_planted_pair", "power_trial", "STRENGTHS", "CONTROL_STRENGTH", "UNIT"]
 
 PAIRED_TEST = "paired Student t, one-sided, s.d. floored at 1/sqrt(n)"
 """The paired test's name, part of every planted trial's key (a changed test never reuses stale trials)."""
@@ -152,22 +154,32 @@ def planted_pair_counts(delta: float, w: int, n_seeds: int, rng: np.random.Gener
     return 1 + w - u, 1 + w + u + jump
 
 
-def power_trial(config: dict, seed: int) -> dict:
-    """One planted pair through the verdict's pipeline: planted generators -> 2,500 samples each -> the lab's
-    mode metric -> the paired lower limit; ``detected`` when it is above 0. ``config``: target name and constants,
-    ``delta``, ``w``, ``seeds``, ``n_eval``, ``confidence``."""
-    target = lab_target(config["target"], **config["constants"])
-    rng = np.random.default_rng(seed)
-    base, better = planted_pair_counts(config["delta"], config["w"], config["seeds"], rng)
+def score_planted_pair(target: GaussianMixtureTarget, counts, *, n_eval: int, confidence: float,
+                       rng: np.random.Generator) -> tuple[Estimate, bool]:
+    """A planted pair through the verdict's pipeline: ``counts`` = (baseline arm, better arm) covered-mode counts per
+    seed; each count k becomes a planted generator on a uniform random k-subset of the target's modes (drawn from
+    ``rng``, arm by arm, seed by seed), ``n_eval`` samples of it go through the lab's mode metric, and the counted
+    differences (better minus baseline) get the paired one-sided limits at ``confidence``. Returns those limits and
+    whether the metric counted every planted generator exactly."""
     K = target.n_components
     counted = []
-    for arm in (base, better):
+    for arm in counts:
         row = []
         for k in arm:
             modes = rng.choice(K, size=int(k), replace=False)
-            row.append(mode_metrics(planted_samples(target, modes, config["n_eval"]), target).modes)
+            row.append(mode_metrics(planted_samples(target, modes, n_eval), target).modes)
         counted.append(row)
-    exact = counted[0] == [int(k) for k in base] and counted[1] == [int(k) for k in better]
-    est = paired_limits(np.subtract(counted[1], counted[0]), confidence=config["confidence"])
+    exact = all(row == [int(k) for k in arm] for row, arm in zip(counted, counts, strict=True))
+    return paired_limits(np.subtract(counted[1], counted[0]), confidence=confidence), exact
+
+
+def power_trial(config: dict, seed: int) -> dict:
+    """One planted pair through the verdict's pipeline (:func:`score_planted_pair`: planted generators -> 2,500
+    samples each -> the lab's mode metric -> the paired lower limit); ``detected`` when it is above 0. ``config``:
+    target name and constants, ``delta``, ``w``, ``seeds``, ``n_eval``, ``confidence``."""
+    target = lab_target(config["target"], **config["constants"])
+    rng = np.random.default_rng(seed)
+    counts = planted_pair_counts(config["delta"], config["w"], config["seeds"], rng)
+    est, exact = score_planted_pair(target, counts, n_eval=config["n_eval"], confidence=config["confidence"], rng=rng)
     return {"detected": bool(est.ci_low > 0), "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
             "metric_matches_planted": bool(exact)}

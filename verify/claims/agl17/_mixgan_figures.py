@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._lab_tables import TARGET_TITLES, aggregate
+from .._lab_tables import TARGET_TITLES, aggregate, aggregate_cell
 
 __all__ = ["aggregate_k", "table_markdown", "modes_vs_k_figure"]
 
@@ -28,17 +28,6 @@ def aggregate_k(trials: list[dict], *, n_modes: int, confidence: float) -> dict:
         "gap_identity": aggregate([t["gap"]["identity"]["estimate"] for t in trials], confidence=confidence,
                                   low=-1, high=1),
     }
-
-
-def _cell(a: dict, scale: float = 1.0, digits: int = 1) -> str:
-    if a["mean"] is None:
-        return "—"
-    text = f"{scale * a['mean']:.{digits}f}"
-    if a["sd"] is not None:
-        text += f" ± {scale * a['sd']:.{digits}f} [{scale * a['ci_low']:.{digits}f}, {scale * a['ci_high']:.{digits}f}]"
-    if a["n_missing"]:
-        text += f" ({a['n']} of {a['n'] + a['n_missing']} seeds)"
-    return text
 
 
 def table_markdown(target: str, rows: dict, budget: dict, regime: dict | None = None, *, n_seeds: int,
@@ -60,9 +49,9 @@ def table_markdown(target: str, rows: dict, budget: dict, regime: dict | None = 
     for key, agg in rows.items():
         b = budget[key]
         ok = "—" if regime is None else sum(bool(v["in_regime"]) for v in regime["runs"][key])
-        lines.append(f"| {key} | {_cell(agg['modes'])} | {_cell(agg['high_quality'], 100.0)} | "
-                     f"{_cell(agg['reverse_kl'], digits=2)} | {_cell(agg['gap_log'], digits=3)} | "
-                     f"{_cell(agg['gap_identity'], digits=3)} | {ok}/{n_seeds} | "
+        lines.append(f"| {key} | {aggregate_cell(agg['modes'])} | {aggregate_cell(agg['high_quality'], 100.0)} | "
+                     f"{aggregate_cell(agg['reverse_kl'], digits=2)} | {aggregate_cell(agg['gap_log'], digits=3)} | "
+                     f"{aggregate_cell(agg['gap_identity'], digits=3)} | {ok}/{n_seeds} | "
                      f"{', '.join(str(x) for x in b['steps'])} | {b['width']} | {b['params_g']} / {b['params_d']} | "
                      f"{b['steps_per_s']:.0f} |")
     return "\n".join(lines)

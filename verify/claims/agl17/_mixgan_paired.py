@@ -25,17 +25,10 @@ import math
 
 import numpy as np
 
-from ...lab import lab_target, mode_metrics
-from .._paired import paired_limits, planted_samples
+from ...lab import lab_target
+from .._paired import STRENGTHS, score_planted_pair
 
-__all__ = ["STRENGTHS", "CONTROL_STRENGTH", "UNIT", "planted_spread", "planted_counts", "power_trial"]
-
-UNIT = 1.0
-"""One mode: the scale of a comparison (the bound 0 has none); the baseline of the verdict helpers is -UNIT."""
-STRENGTHS = (1.0, 1.5, 2.0, 3.0)
-"""Planted mean mode differences (modes) of the power curve."""
-CONTROL_STRENGTH = 1.5
-"""The near-boundary control's planted difference: 2.5 times the bound's distance from the baseline -1 mode."""
+__all__ = ["planted_spread", "planted_counts", "power_trial"]
 
 
 def planted_spread(measured_var: float, n_seeds: int, n_modes: int) -> tuple[int, float, bool]:
@@ -65,21 +58,13 @@ def planted_counts(delta: float, m: int, p: float, n_seeds: int, rng: np.random.
 
 
 def power_trial(config: dict, seed: int) -> dict:
-    """One planted pair through the verdict's pipeline: planted generators -> ``n_eval`` samples each -> the lab's
-    mode metric -> the paired lower limit; ``detected`` when it is above 0. ``config``: target name and constants,
-    ``delta``, ``m``, ``p``, ``seeds``, ``n_eval``, ``confidence``."""
+    """One planted pair through the verdict's pipeline (:func:`~ganlimits.verify.claims._paired.score_planted_pair`:
+    planted generators -> ``n_eval`` samples each -> the lab's mode metric -> the paired lower limit); ``detected``
+    when it is above 0. ``config``: target name and constants, ``delta``, ``m``, ``p``, ``seeds``, ``n_eval``,
+    ``confidence``."""
     target = lab_target(config["target"], **config["constants"])
     rng = np.random.default_rng(seed)
-    base, better = planted_counts(config["delta"], config["m"], config["p"], config["seeds"], rng)
-    K = target.n_components
-    counted = []
-    for arm in (base, better):
-        row = []
-        for k in arm:
-            modes = rng.choice(K, size=int(k), replace=False)
-            row.append(mode_metrics(planted_samples(target, modes, config["n_eval"]), target).modes)
-        counted.append(row)
-    exact = counted[0] == [int(k) for k in base] and counted[1] == [int(k) for k in better]
-    est = paired_limits(np.subtract(counted[1], counted[0]), confidence=config["confidence"])
+    counts = planted_counts(config["delta"], config["m"], config["p"], config["seeds"], rng)
+    est, exact = score_planted_pair(target, counts, n_eval=config["n_eval"], confidence=config["confidence"], rng=rng)
     return {"detected": bool(est.ci_low > 0), "estimate": est.estimate, "ci_low": est.ci_low,
             "metric_matches_planted": bool(exact)}

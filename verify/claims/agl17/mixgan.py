@@ -58,7 +58,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
@@ -67,7 +66,6 @@ from ..._sweep import run_trials
 from ...lab import (
     DISTANCE_RULE,
     LAB_TARGETS,
-    LR_SCHEDULES,
     LabConfig,
     SettleRule,
     comparison_gate,
@@ -81,7 +79,6 @@ from ...lab import (
 from .._common import (
     CONFIDENCE,
     MAX_RESOLUTION_FACTOR,
-    CheckedSettings,
     NearBoundaryControl,
     check_decision_inputs,
     make_result,
@@ -91,9 +88,10 @@ from .._common import (
     resolve_settings,
     streams_for,
 )
-from .._paired import PAIRED_TEST, PairedComparison
+from .._paired import CONTROL_STRENGTH, PAIRED_TEST, STRENGTHS, UNIT, PairedComparison
+from .._training import SettledHorizonSettings, one_torch_thread
 from ._mixgan_figures import aggregate_k, modes_vs_k_figure, table_markdown
-from ._mixgan_paired import CONTROL_STRENGTH, STRENGTHS, UNIT, planted_spread, power_trial
+from ._mixgan_paired import planted_spread, power_trial
 
 __all__ = ["Settings", "run", "train_trial", "near_control", "decide_comparison", "decide_arm", "ARMS"]
 
@@ -103,18 +101,19 @@ SEEDS_INSIDE = True
 CLAIM = "agl17-mixgan"
 ARMS = ("paper", "equal")
 """The paper's protocol (full-size components, k times the capacity and work) and the equal-parameter arm."""
-_LAB_FIELDS = ("width", "depth", "noise_dim", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "lr_schedule")
 _TARGET_FIELDS = ("ring_radius", "ring_std", "grid_std", "mixture_std")
 
 
-@dataclass(frozen=True)
-class Settings(CheckedSettings):
+@dataclass(frozen=True, kw_only=True)
+class Settings(SettledHorizonSettings):
     """Settings of ``agl17-mixgan``: the mixture sizes ``ks`` (must hold 1; the verdict compares the largest with
     1), the ``arms`` trained (``"paper"``: full-size components; ``"equal"``: equal total parameters) and the
     ``verdict_arm`` that decides, the targets, ``seeds`` per (k, arm, target), the step caps (``steps_2d`` on 2-D
-    targets, ``steps_1200d`` on the 1200-D mixture) of the settled horizon (snapshots every ``eval_every`` steps,
-    ``settle_window`` snapshots per window, ``settle_hq_tol``, ``settle_persist``), ``n_eval`` samples scored, MIX+GAN's
-    ``entropy_weight``, the lab's one-network setup, the published regime of the baseline GAN (``baseline_hq``), the
+    targets, ``steps_1200d`` on the 1200-D mixture) of the settled horizon (snapshots every ``eval_every`` steps; the
+    lab's shared fields of :class:`~ganlimits.verify.claims._training.SettledHorizonSettings`: ``settle_window``,
+    ``settle_hq_tol``, ``settle_persist``, ``n_eval`` samples scored, minibatch and Adam), MIX+GAN's
+    ``entropy_weight``, the lab's networks (``width``, ``depth``, ``noise_dim``; Adam's ``beta2``), the published
+    regime of the baseline GAN (``baseline_hq``), the reference draws of the regime gate (``regime_repeats``), the
     best response of the equilibrium gap (``gap_steps`` Adam steps on ``gap_n_train`` draws per side, scored on
     ``gap_n_fresh`` fresh draws per side), the targets' constants and ``power_repeats`` planted pairs per strength
     of the power curves (>= 14 for a resolution)."""
@@ -129,36 +128,25 @@ class Settings(CheckedSettings):
     arms: tuple[str, ...] = ARMS
     verdict_arm: str = "paper"
     targets: tuple[str, ...] = ("grid",)
-    n_eval: int = 2500
     entropy_weight: float = 0.1
     baseline_hq: float = 0.6
-    settle_window: int = 5
-    settle_persist: int = 2
-    settle_hq_tol: float = 0.05
     regime_repeats: int = 5
     gap_n_train: int = 4096
     gap_n_fresh: int = 4096
     width: int = 128
     depth: int = 2
     noise_dim: int = 16
-    batch_size: int = 128
-    lr_g: float = 1e-3
-    lr_d: float = 1e-3
-    beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "constant"
     ring_radius: float = 1.0
     ring_std: float = 0.01
     grid_std: float = 0.05
     mixture_std: float = 1.0
 
-    _limits = {"targets": {"choices": LAB_TARGETS}, "lr_schedule": {"choices": LR_SCHEDULES},
-               "arms": {"choices": ARMS}, "verdict_arm": {"choices": ARMS},
-               "beta1": {"low": 0, "high": 1, "high_open": True}, "beta2": {"low": 0, "high": 1, "high_open": True},
-               "seeds": {"low": 2, "integer": True}, "n_eval": {"low": 100, "integer": True},
-               "entropy_weight": {"low": 0}, "ks": {"low": 1, "high": 64, "integer": True},
-               "baseline_hq": {"low": 0, "high": 1}, "settle_hq_tol": {"low": 0, "high": 1},
-               "gap_n_train": {"low": 2, "integer": True}, "gap_n_fresh": {"low": 2, "integer": True}}
+    _limits = SettledHorizonSettings._limits | {
+        "targets": {"choices": LAB_TARGETS}, "arms": {"choices": ARMS}, "verdict_arm": {"choices": ARMS},
+        "seeds": {"low": 2, "integer": True}, "entropy_weight": {"low": 0},
+        "ks": {"low": 1, "high": 64, "integer": True}, "baseline_hq": {"low": 0, "high": 1},
+        "gap_n_train": {"low": 2, "integer": True}, "gap_n_fresh": {"low": 2, "integer": True}}
 
     @classmethod
     def quick(cls) -> Settings:
@@ -180,16 +168,10 @@ class Settings(CheckedSettings):
             raise ValueError(f"arms must be non-empty without repeats, got {self.arms!r}")
         if self.verdict_arm not in self.arms:
             raise ValueError(f"verdict_arm must be one of the arms trained {self.arms!r}, got {self.verdict_arm!r}")
-        if self.lr_schedule != "constant":
-            raise ValueError("lr_schedule must be 'constant': runs train to a settled horizon (a decaying rate "
-                             "depends on the cap)")
 
     @property
     def k_max(self) -> int:
         return max(self.ks)
-
-    def lab_config(self) -> LabConfig:
-        return LabConfig(**{f: getattr(self, f) for f in _LAB_FIELDS})
 
     def constants(self) -> dict:
         return {f: getattr(self, f) for f in _TARGET_FIELDS}
@@ -197,21 +179,13 @@ class Settings(CheckedSettings):
     def steps_for(self, target: str) -> int:
         return self.steps_1200d if target == "mixture_1200d" else self.steps_2d
 
-    def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
-        """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a run still at the
-        diffuse level keeps training)."""
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, persist=self.settle_persist,
-                          hq_floor=hq_floor)
-
 
 def train_trial(config: dict, seed: int) -> dict:
     """One (k, arm, target, seed) run with one torch thread, to its settled horizon: the final scores, the snapshots,
     the horizon, the budget and speed, and the equilibrium gap of the trained mixture (best response seeded from
     ``seed``'s stream ``"gap"``)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cpu = time.process_time()
-    try:
+    with one_torch_thread():
+        cpu = time.process_time()
         target = lab_target(config["target"], **config["constants"])
         lab = LabConfig(**config["lab"])
         result = train_mixgan(target, k=config["k"], steps=config["steps"], seed=seed, config=lab,
@@ -225,8 +199,6 @@ def train_trial(config: dict, seed: int) -> dict:
         out["gap"] = gap.to_dict()
         out["cpu_s"] = time.process_time() - cpu
         return out
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run_key(k: int, arm: str) -> str:

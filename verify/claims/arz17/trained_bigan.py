@@ -84,12 +84,11 @@ from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._streams import Streams
 from ..._sweep import run_trials
-from ...lab import LR_SCHEDULES, LabConfig, SettleRule, run_regime
+from ...lab import run_regime
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,
     NEAR_BOUNDARY,
-    CheckedSettings,
     NearBoundaryControl,
     decide,
     make_result,
@@ -99,6 +98,7 @@ from .._common import (
     resolve_settings,
     streams_for,
 )
+from .._training import SettledHorizonSettings
 from ._shared import AttackSettings, support_trial
 from ._trained_bigan import (
     build_world,
@@ -120,7 +120,6 @@ SEEDS_INSIDE = True
 CLAIM = "arz-trained-bigan"
 MIXTURES = ("grid", "ring")
 MODEL = "bigan"
-_LAB_FIELDS = ("width", "depth", "batch_size", "lr_g", "lr_d", "beta1", "lr_schedule")
 _CODES = {"consistent": "uninformative", "refuted": "informative", "inconclusive": "undetermined"}
 
 
@@ -135,39 +134,39 @@ def _strong_attack(hidden: tuple[int, ...], n_train: int, n_test: int, K: int, s
                           n_train=n_train, n_test=n_test, steps=steps, lr=0.02, batch_size=batch, init_norm=2.0)
 
 
-@dataclass(frozen=True)
-class Settings(CheckedSettings):
+@dataclass(frozen=True, kw_only=True)
+class Settings(SettledHorizonSettings):
     """Settings of ``arz-trained-bigan`` (one table for the API and ``--set key=value``).
 
     Training: ``seeds`` seeds per target, at most ``steps_digits`` / ``steps_mixture`` generator updates on μ
     (digits) and on the ``mixture`` (``"grid"`` or ``"ring"``), stopped earlier when the snapshots (every
     ``eval_every`` steps, ``n_eval`` samples) settle by the lab's rule (``settle_window`` snapshots per window,
-    ``settle_hq_tol``); the lab's setup (``width``, ``depth``, ``batch_size``, ``lr_g``, ``lr_d``, ``beta1``,
-    ``lr_schedule``, constant: a settled horizon needs it; noise dimension = ``code_dim``). Gap question: ``eps``
-    (``arz-thm1``'s), ``attack`` (the ``arz-thm1`` verdict class) and ``strong`` (a larger class, trained longer,
-    reported), ``witness_ks`` the witness grid (m = k^code_dim); planted collapse rates ``gap_rates`` (power curve)
-    and ``gap_control_rate`` (control), certified by ``certifier`` on ``certify_n`` pairs at
-    ``certify_confidence``. Codes question: ``n_train``/``n_test`` probe draws, ``probe_margin`` (fixed a priori),
-    planted leaks ``leak_margins`` (in margins above chance) and the control at ``control_factor`` margins.
-    ``power_repeats`` planted repeats per strength of both curves (>= 14 for a resolution). Reconstruction:
-    ``n_recon`` draws, ``bootstrap`` resamples. Birthday: ``reference_n`` held-out draws for the threshold,
+    ``settle_hq_tol``, ``settle_persist``); the lab's setup (``width``, ``depth``, and the shared minibatch and Adam
+    fields of :class:`~ganlimits.verify.claims._training.SettledHorizonSettings`; Adam's ``beta2`` the lab's
+    default; noise dimension = ``code_dim``, mapped in ``_lab_names``). Gap question: ``eps`` (``arz-thm1``'s),
+    ``attack`` (the ``arz-thm1`` verdict class) and ``strong`` (a larger class, trained longer, reported),
+    ``witness_ks`` the witness grid (m = k^code_dim); planted collapse rates ``gap_rates`` (power curve) and
+    ``gap_control_rate`` (control), certified by ``certifier`` on ``certify_n`` pairs at ``certify_confidence``.
+    Codes question: ``n_train``/``n_test`` probe draws, ``probe_margin`` (fixed a priori), planted leaks
+    ``leak_margins`` (in margins above chance) and the control at ``control_factor`` margins. ``power_repeats``
+    planted repeats per strength of both curves (>= 14 for a resolution). Reconstruction: ``n_recon`` draws,
+    ``bootstrap`` resamples. Birthday: ``reference_n`` held-out draws for the threshold,
     ``n_sizes``/``pilot_repeats``/``repeats``/``max_size``/``calibration_draws``. ``jitter`` the digits kernel width.
     """
 
-    _limits = {"control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
-               "leak_margins": {"low": 0, "low_open": True}, "mixture": {"choices": MIXTURES},
-               "probe_margin": {"low": 0, "high": 0.5, "low_open": True},
-               "gap_rates": {"low": 0, "high": 1, "low_open": True},
-               "gap_control_rate": {"low": 0, "high": 1, "low_open": True},
-               "eps": {"low": 0, "high": 1, "low_open": True, "high_open": True},
-               "lr_schedule": {"choices": LR_SCHEDULES}, "beta1": {"low": 0, "high": 1, "high_open": True},
-               "witness_ks": {"low": 2, "integer": True}, "code_dim": {"low": 2, "integer": True},
-               "n_test": {"low": 100, "integer": True}, "n_train": {"low": 100, "integer": True},
-               "n_recon": {"low": 2, "integer": True}, "bootstrap": {"low": 100, "integer": True},
-               "calibration_draws": {"low": 100, "integer": True}, "pilot_repeats": {"low": 2, "integer": True},
-               "max_size": {"low": 2, "integer": True}, "n_eval": {"low": 100, "integer": True},
-               "certify_n": {"low": 1000, "integer": True}, "settle_hq_tol": {"low": 0, "high": 1},
-               "eval_every": {"low": 1, "integer": True}}
+    _limits = SettledHorizonSettings._limits | {
+        "control_factor": {"low": NEAR_BOUNDARY[0], "high": NEAR_BOUNDARY[1]},
+        "leak_margins": {"low": 0, "low_open": True}, "mixture": {"choices": MIXTURES},
+        "probe_margin": {"low": 0, "high": 0.5, "low_open": True}, "gap_rates": {"low": 0, "high": 1, "low_open": True},
+        "gap_control_rate": {"low": 0, "high": 1, "low_open": True},
+        "eps": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "witness_ks": {"low": 2, "integer": True}, "code_dim": {"low": 2, "integer": True},
+        "n_test": {"low": 100, "integer": True}, "n_train": {"low": 100, "integer": True},
+        "n_recon": {"low": 2, "integer": True}, "bootstrap": {"low": 100, "integer": True},
+        "calibration_draws": {"low": 100, "integer": True}, "pilot_repeats": {"low": 2, "integer": True},
+        "max_size": {"low": 2, "integer": True}, "certify_n": {"low": 1000, "integer": True},
+        "eval_every": {"low": 1, "integer": True}}
+    _lab_names = {"noise_dim": "code_dim"}
 
     seeds: int
     steps_digits: int
@@ -192,14 +191,6 @@ class Settings(CheckedSettings):
     mixture: str = "grid"
     width: int = 128
     depth: int = 2
-    batch_size: int = 128
-    lr_g: float = 1e-3
-    lr_d: float = 1e-3
-    beta1: float = 0.5
-    lr_schedule: str = "constant"
-    settle_window: int = 5
-    settle_persist: int = 2
-    settle_hq_tol: float = 0.05
     n_recon: int = 2000
     bootstrap: int = 1000
     reference_n: int = 2048
@@ -208,7 +199,6 @@ class Settings(CheckedSettings):
     repeats: int = 20
     max_size: int = 1024
     calibration_draws: int = 200
-    n_eval: int = 2500
     jitter: float = DIGITS_JITTER
     confidence: float = CONFIDENCE
 
@@ -255,18 +245,6 @@ class Settings(CheckedSettings):
                              f"shrink with n), got {self.reference_n}")
         if self.code_dim >= 64:
             raise ValueError(f"code_dim must be below the image dimension 64, got {self.code_dim}")
-        if self.lr_schedule != "constant":
-            raise ValueError("lr_schedule must be 'constant': pairs train to a settled horizon (a decaying rate "
-                             "depends on the cap)")
-
-    def lab_config(self) -> LabConfig:
-        return LabConfig(noise_dim=self.code_dim, **{f: getattr(self, f) for f in _LAB_FIELDS})
-
-    def settle_rule(self, hq_floor: float = 0.0) -> SettleRule:
-        """The lab's rule with this claim's window and tolerance; ``hq_floor`` the regime's floor (a pair still at
-        the diffuse level keeps training)."""
-        return SettleRule(window=self.settle_window, hq_tol=self.settle_hq_tol, persist=self.settle_persist,
-                          hq_floor=hq_floor)
 
     @property
     def probe_bound(self) -> float:

@@ -24,7 +24,6 @@ of the target's std — a generator collapsed onto a known block of modes, with 
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -36,20 +35,10 @@ from ganlimits.constructions import GaussianMixtureTarget, gaussian_mixture
 
 from ...estimators import HEADLINE_INTERVAL, birthday_test, pilot_sizes
 from ...lab import LabConfig, SettleRule, train_sized_gan
+from .._training import one_torch_thread
 from ._diversity_fit import deviation_interval, hinge_bootstrap
 
 __all__: list[str] = []
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Small products: one torch thread per worker (the sweep's rule)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ---- laws ----------------------------------------------------------------------------------------------------

@@ -71,9 +71,6 @@ from ..._results import ClaimResult, Estimate
 from ..._sweep import run_trials
 from ...estimators import clopper_pearson, threshold_from_noise
 from ...lab import (
-    LR_SCHEDULES,
-    LabConfig,
-    SettleRule,
     discriminator_parameters,
     gate_controls,
     run_regime,
@@ -82,7 +79,6 @@ from ...lab import (
 from .._common import (
     CONFIDENCE,
     NEAR_BOUNDARY,
-    CheckedSettings,
     NearBoundaryControl,
     PowerCurve,
     decide,
@@ -91,6 +87,7 @@ from .._common import (
     resolve_settings,
     streams_for,
 )
+from .._training import SettledHorizonSettings
 from ._diversity_cases import exact_support, fine_grid, trial
 from ._diversity_fit import deviation_interval, hinge_bootstrap, ols_slope
 from ._diversity_report import figures, table_markdown, width_rows
@@ -103,15 +100,17 @@ SEEDS_INSIDE = True
 CLAIM = "az17-diversity"
 
 
-@dataclass(frozen=True)
-class Settings(CheckedSettings):
+@dataclass(frozen=True, kw_only=True)
+class Settings(SettledHorizonSettings):
     """Settings of ``az17-diversity`` (every number the verdict depends on).
 
     Target: ``side^2`` modes of std ``std`` on a grid of ``spacing``. Training: discriminator widths ``d_widths``
     (``d_depth`` hidden layers), ``seeds`` per width, at most ``steps`` generator updates, stopped when the
     snapshots (every ``eval_every`` steps, ``n_eval`` samples) settle (``settle_window``, ``settle_hq_tol``,
-    ``settle_persist``); generator ``g_width`` x ``g_depth``, noise ``noise_dim``, ``batch_size``, Adam
-    ``lr_g``/``lr_d``/``beta1``/``beta2``, ``lr_schedule`` (constant). Regime: ``regime_repeats`` reference sets of
+    ``settle_persist``); generator ``g_width`` x ``g_depth`` (the lab's ``width`` x ``depth``, mapped in
+    ``_lab_names``), noise ``noise_dim``, Adam's ``beta2``, and the shared minibatch and Adam fields of
+    :class:`~ganlimits.verify.claims._training.SettledHorizonSettings` (``batch_size``, ``lr_g``/``lr_d``/``beta1``,
+    ``lr_schedule`` constant). Regime: ``regime_repeats`` reference sets of
     the target and of diffuse noise. Birthday test: duplicate ``miss`` rate of the rule, ``repeats`` samples on
     ``n_sizes`` sizes from a pilot of ``pilot_repeats`` per size up to ``max_size``, ``calibration_draws`` simulated
     curves; ``holdout_draws`` target draws to check the rule. Planted coverage: ``coverage_ks`` x
@@ -136,17 +135,8 @@ class Settings(CheckedSettings):
     g_width: int = 128
     g_depth: int = 2
     noise_dim: int = 16
-    batch_size: int = 128
-    lr_g: float = 1e-3
-    lr_d: float = 1e-3
-    beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "constant"
-    settle_window: int = 5
-    settle_persist: int = 2
-    settle_hq_tol: float = 0.05
     regime_repeats: int = 3
-    n_eval: int = 2500
     miss: float = 0.01
     repeats: int = 25
     n_sizes: int = 8
@@ -165,7 +155,7 @@ class Settings(CheckedSettings):
     nonuniform_alpha: float = 0.01
     figure_points: int = 400
 
-    _limits: ClassVar[dict[str, dict]] = {
+    _limits: ClassVar[dict[str, dict]] = SettledHorizonSettings._limits | {
         "d_widths": {"low": 1, "integer": True},
         "seeds": {"low": 2, "integer": True},
         "side": {"low": 2, "integer": True},
@@ -174,20 +164,16 @@ class Settings(CheckedSettings):
         "pilot_repeats": {"low": 2, "integer": True},
         "max_size": {"low": 4, "integer": True},
         "calibration_draws": {"low": 100, "integer": True},
-        "n_eval": {"low": 100, "integer": True},
         "holdout_draws": {"low": 1000, "integer": True},
-        "beta1": {"low": 0, "high": 1, "high_open": True},
-        "beta2": {"low": 0, "high": 1, "high_open": True},
-        "lr_schedule": {"choices": LR_SCHEDULES},
         "coverage_ks": {"low": 1, "integer": True},
         "tolerance": {"low": 0, "high": 1, "low_open": True, "high_open": True},
-        "settle_hq_tol": {"low": 0, "high": 1},
         "min_runs": {"low": 2, "integer": True},
         "min_growth": {"low": 3, "integer": True},
         "cap_factor": {"low": 1},
         "bootstrap": {"low": 100, "integer": True},
         "figure_points": {"low": 0, "integer": True},
     }
+    _lab_names = {"width": "g_width", "depth": "g_depth"}
 
     @classmethod
     def quick(cls) -> Settings:
@@ -231,14 +217,6 @@ class Settings(CheckedSettings):
                              f"other), got spacing {self.spacing} for std {self.std}")
         if max(self.coverage_ks) > 4 * self.side ** 2:
             raise ValueError(f"coverage_ks must stay within 4 x side^2 lattice points, got {max(self.coverage_ks)}")
-        if self.lr_schedule != "constant":
-            raise ValueError("lr_schedule must be 'constant': runs train to a settled horizon (a decaying rate "
-                             "depends on the cap)")
-
-    def lab_config(self) -> LabConfig:
-        return LabConfig(width=self.g_width, depth=self.g_depth, noise_dim=self.noise_dim,
-                         batch_size=self.batch_size, lr_g=self.lr_g, lr_d=self.lr_d, beta1=self.beta1,
-                         beta2=self.beta2, lr_schedule=self.lr_schedule)
 
 
 def _chi2(miss: float) -> float:
@@ -391,8 +369,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     target_support = exact_support(target.means, st.std, t)
     regime = target_regime(target, rng=streams.torch("regime"), n_eval=st.n_eval, repeats=st.regime_repeats,
                            name=f"{st.side}x{st.side} grid")
-    settle = SettleRule(window=st.settle_window, hq_tol=st.settle_hq_tol, persist=st.settle_persist,
-                        hq_floor=regime.hq_floor)
+    settle = st.settle_rule(regime.hq_floor)
     gate_checks = gate_controls(target, regime, settle, cap=st.steps, eval_every=st.eval_every,
                                 rng=streams.torch("gate-controls"), n_eval=st.n_eval)
     broken = [name for name, c in gate_checks.items() if not c["ok"]]

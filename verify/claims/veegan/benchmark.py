@@ -58,7 +58,6 @@ tested.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -74,7 +73,6 @@ from ..._sweep import run_trials
 from ...lab import (
     DISTANCE_RULE,
     LAB_TARGETS,
-    LR_SCHEDULES,
     MODEL_LABELS,
     MODELS,
     THRESHOLD_RULES,
@@ -94,7 +92,6 @@ from ...lab import (
 from .._common import (
     CONFIDENCE,
     MAX_RESOLUTION_FACTOR,
-    CheckedSettings,
     NearBoundaryControl,
     check_decision_inputs,
     make_result,
@@ -122,6 +119,7 @@ from .._paired import (
     planted_spread,
     power_trial,
 )
+from .._training import TrainingSettings, one_torch_thread
 
 __all__ = ["Settings", "run", "train_trial"]
 
@@ -131,14 +129,12 @@ SEEDS_INSIDE = True
 CLAIM = "veegan-benchmark"
 BASELINES = ("gan", "ali")
 FIGURE_POINTS = 500
-_LAB_FIELDS = ("width", "depth", "noise_dim", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "lr_schedule",
-               "unroll_steps", "n_critic", "gp_weight", "recon_weight", "recon_std")
 _TARGET_FIELDS = ("ring_radius", "ring_std", "grid_std", "mixture_std")
 _FULL_MODELS = ("gan", "ali", "veegan", "pacgan2")
 
 
-@dataclass(frozen=True)
-class Settings(CheckedSettings):
+@dataclass(frozen=True, kw_only=True)
+class Settings(TrainingSettings):
     """Settings of ``veegan-benchmark``: which models (``models_1200d``: those trained on the 1200-D mixture, default
     ``models``) and targets, ``seeds`` per (model, target), the step caps (``steps_2d`` on the ring and grid,
     ``steps_1200d`` on the 1200-D mixture), snapshots every ``eval_every`` steps with ``n_eval`` samples scored
@@ -146,10 +142,13 @@ class Settings(CheckedSettings):
     ``min_steps_2d`` / ``min_steps_1200d``;
     ``stop_at_settled`` False trains every run to its cap, as the papers' fixed horizons did, and only assesses the
     rule), the regime gate (``regime_margin``, ``regime_repeats`` reference draws, ``published_hq`` the GAN's
-    published regime floor), ``threshold_rule`` (``"calibrated"`` or ``"published"``), the lab's shared training
-    setup (``batch_size_1200d``: the batch on the 1200-D mixture, default ``batch_size``), the targets' constants
-    (PacGAN's by default) and ``power_repeats`` planted pairs per strength of the power curves (at least 14 for a
-    resolution)."""
+    published regime floor), ``threshold_rule`` (``"calibrated"`` or ``"published"``), the lab's one training
+    setup for every model (the shared minibatch and Adam fields of
+    :class:`~ganlimits.verify.claims._training.TrainingSettings`; ``width``, ``depth``, ``noise_dim``, Adam's
+    ``beta2`` and the methods' ``unroll_steps``, ``n_critic``, ``gp_weight``, ``recon_weight``, ``recon_std``, each
+    named as in :class:`~ganlimits.verify.lab.LabConfig`; ``batch_size_1200d``: the batch on the 1200-D mixture,
+    default ``batch_size``), the targets' constants (PacGAN's by default) and ``power_repeats`` planted pairs per
+    strength of the power curves (at least 14 for a resolution)."""
 
     seeds: int
     steps_2d: int
@@ -169,17 +168,11 @@ class Settings(CheckedSettings):
     regime_repeats: int = 5
     published_hq: float = 0.6
     threshold_rule: str = "calibrated"
-    n_eval: int = 2500
     width: int = 128
     depth: int = 2
     noise_dim: int = 16
-    batch_size: int = 128
     batch_size_1200d: int | None = None
-    lr_g: float = 1e-3
-    lr_d: float = 1e-3
-    beta1: float = 0.5
     beta2: float = 0.999
-    lr_schedule: str = "constant"
     unroll_steps: int = 5
     n_critic: int = 5
     gp_weight: float = 10.0
@@ -190,13 +183,12 @@ class Settings(CheckedSettings):
     grid_std: float = 0.05
     mixture_std: float = 1.0
 
-    _limits = {"models": {"choices": MODELS}, "targets": {"choices": LAB_TARGETS},
-               "lr_schedule": {"choices": LR_SCHEDULES}, "threshold_rule": {"choices": THRESHOLD_RULES},
-               "beta1": {"low": 0, "high": 1, "high_open": True}, "beta2": {"low": 0, "high": 1, "high_open": True},
-               "seeds": {"low": 2, "integer": True}, "n_eval": {"low": 100, "integer": True},
-               "hq_tol": {"low": 0, "high": 1, "low_open": True}, "min_steps_2d": {"low": 0, "integer": True},
-               "min_steps_1200d": {"low": 0, "integer": True},
-               "regime_margin": {"low": 0, "high": 1}, "published_hq": {"low": 0, "high": 1}}
+    _limits = TrainingSettings._limits | {
+        "models": {"choices": MODELS}, "targets": {"choices": LAB_TARGETS},
+        "threshold_rule": {"choices": THRESHOLD_RULES}, "seeds": {"low": 2, "integer": True},
+        "hq_tol": {"low": 0, "high": 1, "low_open": True}, "min_steps_2d": {"low": 0, "integer": True},
+        "min_steps_1200d": {"low": 0, "integer": True}, "regime_margin": {"low": 0, "high": 1},
+        "published_hq": {"low": 0, "high": 1}}
 
     @classmethod
     def quick(cls) -> Settings:
@@ -254,11 +246,10 @@ class Settings(CheckedSettings):
                                  "shorter cap could never settle")
 
     def lab_config(self, target: str | None = None) -> LabConfig:
-        """The lab's setup on ``target`` (the 2-D one when None)."""
-        cfg = LabConfig(**{f: getattr(self, f) for f in _LAB_FIELDS})
+        """The lab's setup on ``target`` (the 2-D one when None): every model trains with it."""
         if target == "mixture_1200d" and self.batch_size_1200d is not None:
-            cfg = dataclasses.replace(cfg, batch_size=self.batch_size_1200d)
-        return cfg
+            return super().lab_config(batch_size=self.batch_size_1200d)
+        return super().lab_config()
 
     def constants(self) -> dict:
         return {f: getattr(self, f) for f in _TARGET_FIELDS}
@@ -281,10 +272,8 @@ def train_trial(config: dict, seed: int) -> dict:
     """One (model, target, seed) run with one torch thread, to a settled horizon (or its cap): the final scores
     (lab rule and published rule, share outside the data's box), the snapshots, the horizon under the claim's rule,
     speed, and (2-D targets) ``FIGURE_POINTS`` samples of the trained generator for the figures."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cpu = time.process_time()
-    try:
+    with one_torch_thread():
+        cpu = time.process_time()
         target = lab_target(config["target"], **config["constants"])
         rule = SettleRule(**config["rule"])
         result = train_gan(config["model"], target, steps=config["steps"], seed=seed,
@@ -305,8 +294,6 @@ def train_trial(config: dict, seed: int) -> dict:
             gen = torch.Generator().manual_seed(seed)
             out["figure_samples"] = result.generator.sample(FIGURE_POINTS, generator=gen)[0].tolist()
         return out
-    finally:
-        torch.set_num_threads(before)
 
 
 def _regimes(s: Settings, streams) -> dict:

@@ -14,14 +14,9 @@ import pytest
 
 from ganlimits.verify import Estimate, RunConfig, clopper_pearson
 from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve, streams_for
-from ganlimits.verify.claims._paired import PAIRED_TEST, PairedComparison
+from ganlimits.verify.claims._paired import CONTROL_STRENGTH, PAIRED_TEST, PairedComparison
 from ganlimits.verify.claims.agl17 import mixgan as am
-from ganlimits.verify.claims.agl17._mixgan_paired import (
-    CONTROL_STRENGTH,
-    planted_counts,
-    planted_spread,
-    power_trial,
-)
+from ganlimits.verify.claims.agl17._mixgan_paired import planted_counts, planted_spread, power_trial
 
 TINY = am.Settings(seeds=2, steps_2d=20, steps_1200d=3, eval_every=10, power_repeats=2, gap_steps=5, n_eval=200,
                    gap_n_train=64, gap_n_fresh=200, width=16, batch_size=32, ks=(1, 2), settle_window=1,
