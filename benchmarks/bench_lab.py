@@ -37,7 +37,8 @@ import torch
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from ganlimits.verify.lab import MODELS, LabConfig, build_method, lab_target, train_gan, train_stacked
+from ganlimits.verify.lab import MODELS, LabConfig, build_method, lab_target, train_gan
+from ganlimits.verify.lab.stacked import train_stacked
 from ganlimits.verify.runs import Streams
 
 

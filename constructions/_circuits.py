@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganlimits.theory import check_allocation, check_count, check_positive, ramp_width_for_tv
+from ganlimits.theory import check_allocation, check_count, check_positive
+from ganlimits.theory.arz17 import ramp_width_for_tv
 
 from ._noise import NoiseModel
 
@@ -40,7 +41,7 @@ def width_for_tv(tv_budget: float, *, k: int, code_dim: int, sigma: float = 1.0)
     .. math::
         w = \\frac{\\delta\\, \\sigma \\sqrt{\\pi/2}}{d' (k - 1)}
 
-    (``ganlimits.theory.RAMP_WIDTH_FOR_TV``). Deviation: the paper states only that some w works; this is the
+    (``ganlimits.theory.arz17.RAMP_WIDTH_FOR_TV``). Deviation: the paper states only that some w works; this is the
     project's explicit choice from the density bound sqrt(2/pi)/sigma of ``|z_i|`` (``docs/papers/arz17.md``,
     Theorem 3 [spec]).
     ``ValueError`` for tv_budget outside (0, 1), k < 2, code_dim < 1 or sigma <= 0.

@@ -10,13 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganlimits.theory import (
-    GENERATOR_MAX_WEIGHT,
-    TV_BOUND_FOR_WIDTH,
-    check_open_unit,
-    check_positive,
-    mismatch_probability,
-)
+from ganlimits.theory import check_open_unit, check_positive
+from ganlimits.theory.arz17 import GENERATOR_MAX_WEIGHT, TV_BOUND_FOR_WIDTH, mismatch_probability
 
 from ._circuits import AbsLayer, HatLayer, IndexLayer, MemoryLayer, MergeLayer, StepLayer, width_for_tv
 from ._noise import NoiseModel
@@ -123,7 +118,7 @@ class MemorizingGenerator(nn.Module):
         Optional explicit ramp width w > 0 overriding the one derived from tv_budget (e.g. for controls).
 
     Deviation: the paper gives O(m d) weights and "some" ramp width; the exact count
-    (``ganlimits.theory.GENERATOR_NUM_WEIGHTS``) and w are this project's [spec] versions. The memory layer
+    (``ganlimits.theory.arz17.GENERATOR_NUM_WEIGHTS``) and w are this project's [spec] versions. The memory layer
     keeps all d columns as the paper's memory stage does, although the merge overwrites the d' noise columns.
 
     >>> partition, noise = GaussianBlockPartition(k=3, code_dim=2), NoiseModel(dim=8, code_dim=2)
@@ -253,7 +248,7 @@ class MemorizingGenerator(nn.Module):
 
     def num_nonzero_weights(self) -> int:
         """Non-zero edge weights of the whole network (biases excluded); equals
-        ``ganlimits.theory.GENERATOR_NUM_WEIGHTS`` when the memory has no zero entry."""
+        ``ganlimits.theory.arz17.GENERATOR_NUM_WEIGHTS`` when the memory has no zero entry."""
         return sum(layer.num_nonzero_weights() for layer in self.layers().values())
 
     def max_abs_weight(self) -> float:
@@ -262,5 +257,5 @@ class MemorizingGenerator(nn.Module):
 
     def max_abs_circuit_weight(self) -> float:
         """Largest absolute edge weight outside the memory layer; equals :meth:`max_weight_bound`
-        (``ganlimits.theory.GENERATOR_MAX_WEIGHT``) for the intact network."""
+        (``ganlimits.theory.arz17.GENERATOR_MAX_WEIGHT``) for the intact network."""
         return max(layer.max_abs_weight() for name, layer in self.layers().items() if name != "memory")

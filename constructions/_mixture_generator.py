@@ -19,12 +19,9 @@ import torch
 from scipy import special
 from torch import nn
 
-from ganlimits.theory import (
+from ganlimits.theory import check_allocation, check_count, check_number, check_open_unit
+from ganlimits.theory.agl17 import (
     agl17_selector_width,
-    check_allocation,
-    check_count,
-    check_number,
-    check_open_unit,
     normal_quantile_thresholds,
     selector_ramp_bound,
     selector_ramp_mass,

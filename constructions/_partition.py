@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from scipy import special, stats
 
-from ganlimits.theory import arz_thm3_block_count, check_allocation, check_count, check_positive
+from ganlimits.theory import check_allocation, check_count, check_positive
+from ganlimits.theory.arz17 import arz_thm3_block_count
 
 from ._checks import check_generator
 

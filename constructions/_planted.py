@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from scipy import special
 
-from ganlimits.theory import arz_thm3_block_count, check_allocation, check_number, check_positive
+from ganlimits.theory import check_allocation, check_number, check_positive
+from ganlimits.theory.arz17 import arz_thm3_block_count
 
 from ._generator import IdealGenerator
 from ._noise import NoiseModel

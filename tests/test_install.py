@@ -107,8 +107,31 @@ def test_the_top_level_keeps_the_entry_points_and_says_where_the_rest_is():
     entry = [n for names in top.ENTRY_POINTS.values() for n in names]
     assert len(top.__all__) <= 40 and sorted(top.__all__) == sorted([*entry, "__version__"])
     rest = [(room, n) for room in (estimators, lab, runs) for n in room.__all__ if n not in entry]
-    assert len(rest) > 100  # the rooms hold the rest
+    assert len(rest) > 50  # the rooms hold the rest
     for room, n in rest:
         assert getattr(room, n) is not None
     with pytest.raises(AttributeError, match=r"ganlimits\.verify\.runs\.holm"):
         top.holm  # noqa: B018
+
+
+@pytest.mark.parametrize("package", ["ganlimits.theory", "ganlimits.constructions", "ganlimits.verify.estimators",
+                                     "ganlimits.verify.lab"])
+def test_each_package_keeps_a_short_list_and_its_topic_modules_hold_the_rest(package):
+    """At most 40 names at a package's top; every name a private module of it exports is reachable there or in
+    exactly the public topic modules that gather that private module."""
+    import importlib
+    import pkgutil
+
+    mod = importlib.import_module(package)
+    assert len(mod.__all__) <= 40, (package, len(mod.__all__))
+    infos = list(pkgutil.iter_modules(mod.__path__))
+    private = [importlib.import_module(f"{package}.{i.name}") for i in infos if i.name.startswith("_")
+               and i.name != "_lazy"]
+    topics = [importlib.import_module(f"{package}.{i.name}") for i in infos if not i.name.startswith("_")
+              and not i.ispkg and hasattr(importlib.import_module(f"{package}.{i.name}"), "__all__")]
+    reachable = set(mod.__all__).union(*(set(t.__all__) for t in topics))
+    missing = [(p.__name__, n) for p in private for n in getattr(p, "__all__", ()) if n not in reachable]
+    assert not missing, missing
+    for t in topics:
+        for n in t.__all__:
+            assert getattr(t, n) is getattr(mod, n, getattr(t, n)), (t.__name__, n)

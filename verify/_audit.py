@@ -369,7 +369,8 @@ def audit(samples, *, reference=None, target=None, generator=None, encoder=None,
     result.support, result.birthday = _support(x, ref, inputs, settings, streams, notes, progress)
     result.points = (x, ref, tgt)
     if tgt is not None:
-        from .lab import mode_metrics, veegan_threshold
+        from .lab import mode_metrics
+        from .lab.metrics import veegan_threshold
 
         try:
             veegan_threshold(tgt)

@@ -110,7 +110,8 @@ def echoed(claim: str, a: argparse.Namespace, inputs: Sequence[str], formulas: d
 def _with_log10(fn: Callable[..., dict], **kwargs) -> dict:
     """``fn(**kwargs)``; when a value is beyond float64, every value from ``fn(log10=True)`` instead, those
     float64 holds converted back."""
-    from ganlimits.theory import FLOAT64_LOG10_RANGE, ResultOutOfRange
+    from ganlimits.theory import ResultOutOfRange
+    from ganlimits.theory.base import FLOAT64_LOG10_RANGE
 
     try:
         return fn(**kwargs)
@@ -139,7 +140,8 @@ def _bound_arz_thm1(sub: argparse.ArgumentParser) -> Callable[[argparse.Namespac
                      help="failure probability over the draw of G, in (0, 1) (explicit form; default 0.1)")
 
     def run(a: argparse.Namespace) -> dict:
-        from ganlimits.theory import ARZ_THM1_SUPPORT_PAPER, ARZ_THM1_SUPPORT_SPEC, arz_thm1_support
+        from ganlimits.theory import arz_thm1_support
+        from ganlimits.theory.arz17 import ARZ_THM1_SUPPORT_PAPER, ARZ_THM1_SUPPORT_SPEC
 
         sizes = _with_log10(arz_thm1_support, p=a.p, eps=a.eps, lipschitz=a.lipschitz, phi_range=a.phi_range,
                             lphi=a.lphi, eta=a.eta)
@@ -253,13 +255,12 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
 
     def run(a: argparse.Namespace) -> dict:
         from ganlimits.theory import (
-            beta_bound_hypotheses,
             beta_upper_bound,
-            mass_set_collision_approx,
             mass_set_collision_lower,
             s_half_uniform,
             uniform_collision_probability,
         )
+        from ganlimits.theory.az17 import beta_bound_hypotheses, mass_set_collision_approx
 
         out: dict[str, float | bool] = {
             "s_half_paper": s_half_uniform(N=a.support),
@@ -270,7 +271,7 @@ def _bound_az17_birthday(sub: argparse.ArgumentParser) -> Callable[[argparse.Nam
         out["collision_probability_exact"] = uniform_collision_probability(N=a.support, s=s)
         out["collision_probability_lower"] = uniform_collision_probability(N=a.support, s=s, exact=False)
         if a.rho is not None:
-            from ganlimits.theory import MAX_SUM_TERMS
+            from ganlimits.theory.az17 import MAX_SUM_TERMS
 
             if s > MAX_SUM_TERMS:
                 raise UsageError(f"--rho: the mass-on-a-set bound sums over M = {s} draws (--samples, default "

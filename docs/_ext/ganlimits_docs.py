@@ -34,15 +34,19 @@ def escape(text: str) -> str:
 
 
 def public_names(module_name: str) -> list[str]:
-    """``__all__`` of a package less what its public submodules and subpackages export (each gets its own
-    section)."""
+    """The names a module's section documents: a package's ``__all__`` less what its public subpackages export
+    (each gets its own section); a topic module of a package (``ganlimits.theory.arz17``) its ``__all__`` less the
+    package's own short list (documented in the package's section)."""
     module = importlib.import_module(module_name)
     names = list(module.__all__)
     for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-        if not info.name.startswith("_") and hasattr(importlib.import_module(f"{module_name}.{info.name}"),
-                                                     "__all__"):
+        if info.ispkg and not info.name.startswith("_"):
             sub = importlib.import_module(f"{module_name}.{info.name}")
             names = [n for n in names if n not in set(sub.__all__)]
+    parent_name = module_name.rpartition(".")[0]
+    if not hasattr(module, "__path__") and parent_name:
+        parent = importlib.import_module(parent_name)
+        names = [n for n in names if n not in set(getattr(parent, "__all__", ()))]
     return [n for n in names if not n.startswith("__")]
 
 
@@ -77,7 +81,7 @@ def _is_code(obj) -> bool:
 
 def _attribute_doc(name: str) -> list[str]:
     """The docstring written under a constant in its source, also when a package re-exports it lazily:
-    ``ganlimits.theory.MAX_EXACT_INDEX`` is read from ``ganlimits.theory._arz_thm3``."""
+    ``ganlimits.theory.arz17.MAX_EXACT_INDEX`` is read from ``ganlimits.theory._arz_thm3``."""
     modname, _, attr = name.rpartition(".")
     try:
         module = importlib.import_module(modname)
@@ -152,12 +156,13 @@ class EntryPoints(SphinxDirective):
     def run(self):
         import ganlimits.verify as top
 
-        rooms = [importlib.import_module(f"ganlimits.verify.{r}") for r in ("estimators", "lab", "runs")]
+        sections = {m: set(public_names(m)) for m in ("ganlimits.verify", "ganlimits.verify.estimators",
+                                                      "ganlimits.verify.lab", "ganlimits.verify.runs")}
         rst = [".. list-table::", "   :header-rows: 1", "   :widths: 25 75", "", "   * - to", "     - names"]
         for task, names in top.ENTRY_POINTS.items():
             links = []
             for n in names:
-                home = next(r.__name__ for r in rooms if n in r.__all__)
+                home = next(m for m, documented in sections.items() if n in documented)
                 links.append(f":py:obj:`~{home}.{n}`")
             rst += [f"   * - {task}", f"     - {', '.join(links)}"]
         return _parse(self, [*rst, ""])

@@ -9,19 +9,17 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ganlimits.constructions import (
+from ganlimits.constructions import GaussianBlockPartition, NoiseModel, Selector
+from ganlimits.constructions.circuits import (
     AbsLayer,
-    GaussianBlockPartition,
     HatLayer,
     IndexLayer,
     MemoryLayer,
     MergeLayer,
-    NoiseModel,
-    Selector,
     StepLayer,
     width_for_tv,
 )
-from ganlimits.theory import GENERATOR_LAYER_WEIGHTS, SELECTOR_NUM_WEIGHTS
+from ganlimits.theory.arz17 import GENERATOR_LAYER_WEIGHTS, SELECTOR_NUM_WEIGHTS
 
 
 def _count(stage: str, **values) -> int:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ganlimits.constructions import NoiseExtractingEncoder, NoiseModel
 from ganlimits.constructions.strategies import noise_models
-from ganlimits.theory import ENCODER_NUM_WEIGHTS
+from ganlimits.theory.arz17 import ENCODER_NUM_WEIGHTS
 
 
 @given(noise_models(), st.integers(0, 2**31 - 1))

@@ -17,7 +17,7 @@ from ganlimits.constructions import (
     NoiseModel,
 )
 from ganlimits.constructions.strategies import witnesses
-from ganlimits.theory import arz_thm3_weight_counts
+from ganlimits.theory.arz17 import arz_thm3_weight_counts
 from ganlimits.verify import clopper_pearson
 
 

@@ -9,24 +9,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from ganlimits.theory import (
+from ganlimits.theory import agl17_mixture_size, agl17_thm31_samples, equilibrium_value
+from ganlimits.theory.agl17 import (
     AGL17_EQUILIBRIUM_VALUE,
     AGL17_SELECTOR_WIDTH,
     AGL17_THM31_SAMPLES,
     AGL17_THM31_SAMPLES_SPEC,
     AGL17_THM42_MIXTURE_SIZE,
-    EPS_NET_LOG_SIZE,
-    HOEFFDING_TAIL,
     SELECTOR_RAMP_BOUND,
-    agl17_mixture_size,
     agl17_selector_width,
-    agl17_thm31_samples,
-    equilibrium_value,
     implied_constant,
     normal_quantile_thresholds,
     selector_ramp_bound,
     selector_ramp_mass,
 )
+from ganlimits.theory.arz17 import EPS_NET_LOG_SIZE, HOEFFDING_TAIL
 
 
 def test_paper_form_is_the_restated_expression():

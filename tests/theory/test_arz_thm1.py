@@ -8,7 +8,8 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ganlimits.theory import (
+from ganlimits.theory import arz_thm1_support
+from ganlimits.theory.arz17 import (
     ARZ_THM1_SUPPORT_PAPER,
     ARZ_THM1_SUPPORT_SPEC,
     EPS_NET_LOG_SIZE,
@@ -16,7 +17,6 @@ from ganlimits.theory import (
     HOEFFDING_HALF_WIDTH,
     HOEFFDING_TAIL,
     MCDIARMID_TAIL,
-    arz_thm1_support,
     hoeffding_half_width,
     mcdiarmid_sum_c_squared,
 )

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from ganlimits.theory import (
+from ganlimits.theory import arz_thm3_summary
+from ganlimits.theory.arz17 import (
     GENERATOR_LAYER_WEIGHTS,
     GENERATOR_MAX_WEIGHT,
     GENERATOR_NUM_WEIGHTS,
@@ -19,7 +20,6 @@ from ganlimits.theory import (
     RAMP_WIDTH_FOR_TV,
     TV_BOUND_FOR_WIDTH,
     arz_thm3_block_count,
-    arz_thm3_summary,
     arz_thm3_weight_counts,
     cell_measure_symbolic,
     mismatch_probability,

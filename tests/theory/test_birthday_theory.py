@@ -15,6 +15,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ganlimits.theory import (
+    beta_upper_bound,
+    mass_set_collision_lower,
+    s_half_uniform,
+    support_from_s_half,
+    uniform_collision_probability,
+)
+from ganlimits.theory._birthday import BETA_UPPER_DERIVED
+from ganlimits.theory.az17 import (
     BETA_UPPER,
     MASS_SET_COLLISION_APPROX,
     MASS_SET_COLLISION_LOWER,
@@ -26,15 +34,9 @@ from ganlimits.theory import (
     UNIFORM_COLLISION_EXACT,
     UNIFORM_COLLISION_LOWER,
     beta_bound_hypotheses,
-    beta_upper_bound,
     mass_set_collision_approx,
     mass_set_collision_exact,
-    mass_set_collision_lower,
-    s_half_uniform,
-    support_from_s_half,
-    uniform_collision_probability,
 )
-from ganlimits.theory._birthday import BETA_UPPER_DERIVED
 
 
 def _enumerated_collision(N: int, s: int) -> Fraction:

@@ -8,14 +8,13 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ganlimits.theory import (
+from ganlimits.theory import derive_optimal_discriminator, li17_loss_expr
+from ganlimits.theory.li17 import (
     LECTURE_JS_INTEGRAND,
     LECTURE_LOSS_AT_OPTIMUM,
     LECTURE_OPTIMAL_D,
     LI17_SYMBOLS,
-    derive_optimal_discriminator,
     li17_gradient_exprs,
-    li17_loss_expr,
     li17_numeric,
 )
 

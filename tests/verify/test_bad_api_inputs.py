@@ -8,16 +8,16 @@ import pytest
 import torch
 
 from ganlimits import theory as th
+from ganlimits.theory import agl17 as th_agl17
+from ganlimits.theory import arz17 as th_arz17
+from ganlimits.theory import az17 as th_az17
 from ganlimits.verify import ClaimResult, Estimate, RunConfig, claim_settings, run_claim
 from ganlimits.verify._report import holm
 from ganlimits.verify._results import check_out_dir
-from ganlimits.verify.estimators import (
-    bigan_gap,
+from ganlimits.verify.estimators import bigan_gap, clopper_pearson, gap_from_values, hoeffding_interval
+from ganlimits.verify.estimators.intervals import (
     binomial_pvalue,
     bonferroni_max,
-    clopper_pearson,
-    gap_from_values,
-    hoeffding_interval,
     hoeffding_pvalue,
     loglog_slope,
     mean_interval,
@@ -73,33 +73,33 @@ CASES = [
                                                                "tv_budget"),
     (th.arz_thm3_summary, dict(T3, tv_budget=1), "tv_budget"), (th.arz_thm3_summary, dict(T3, sigma=0), "sigma"),
     (th.arz_thm3_summary, dict(T3, code_dim=20), "k**code_dim"),
-    (th.ramp_width_for_tv, dict(tv_budget=2, k=10, code_dim=2), "tv_budget"),
-    (th.mismatch_probability, dict(k=10, code_dim=2, width=0), "width"),
-    (th.mismatch_probability, dict(k=10, code_dim=2, width=NAN), "width"),
-    (th.arz_thm3_block_count, dict(k=1, code_dim=2), "k"),
-    (th.arz_thm3_weight_counts, dict(m=0, dim=4, code_dim=1, k=2), "m"),
-    (th.arz_thm3_weight_counts, dict(m=4, dim=4.5, code_dim=1, k=2), "dim"),
-    (th.agl17_selector_width, dict(tv_budget=0.1, T=0), "T"), (th.agl17_selector_width, dict(tv_budget=0.1, T=1.5),
-                                                               "T"),
-    (th.agl17_selector_width, dict(tv_budget=0, T=3), "tv_budget"),
-    (th.agl17_selector_width, dict(tv_budget=1, T=3), "tv_budget"),
-    (th.selector_ramp_bound, dict(q=-1, w=0.1), "q"), (th.selector_ramp_bound, dict(q=2, w=0), "w"),
-    (th.normal_quantile_thresholds, dict(T=0), "T"),
+    (th_arz17.ramp_width_for_tv, dict(tv_budget=2, k=10, code_dim=2), "tv_budget"),
+    (th_arz17.mismatch_probability, dict(k=10, code_dim=2, width=0), "width"),
+    (th_arz17.mismatch_probability, dict(k=10, code_dim=2, width=NAN), "width"),
+    (th_arz17.arz_thm3_block_count, dict(k=1, code_dim=2), "k"),
+    (th_arz17.arz_thm3_weight_counts, dict(m=0, dim=4, code_dim=1, k=2), "m"),
+    (th_arz17.arz_thm3_weight_counts, dict(m=4, dim=4.5, code_dim=1, k=2), "dim"),
+    (th_agl17.agl17_selector_width, dict(tv_budget=0.1, T=0), "T"),
+    (th_agl17.agl17_selector_width, dict(tv_budget=0.1, T=1.5), "T"),
+    (th_agl17.agl17_selector_width, dict(tv_budget=0, T=3), "tv_budget"),
+    (th_agl17.agl17_selector_width, dict(tv_budget=1, T=3), "tv_budget"),
+    (th_agl17.selector_ramp_bound, dict(q=-1, w=0.1), "q"), (th_agl17.selector_ramp_bound, dict(q=2, w=0), "w"),
+    (th_agl17.normal_quantile_thresholds, dict(T=0), "T"),
     # birthday
     (th.uniform_collision_probability, dict(N=0, s=3), "N"), (th.uniform_collision_probability, dict(N=NAN, s=3), "N"),
     (th.uniform_collision_probability, dict(N=10, s=0.5), "s"),
     (th.uniform_collision_probability, dict(N=10, s=NAN), "s"),
     (th.s_half_uniform, dict(N=0), "N"), (th.s_half_uniform, dict(N=1, exact=True), "N"),
     (th.support_from_s_half, dict(s_half=0), "s_half"), (th.support_from_s_half, dict(s_half=1), "s_half"),
-    (th.mass_set_collision_approx, dict(N=10, rho=0, M=3), "rho"),
-    (th.mass_set_collision_approx, dict(N=10, rho=1.5, M=3), "rho"),
-    (th.mass_set_collision_approx, dict(N=-1, rho=0.5, M=3), "N"),
+    (th_az17.mass_set_collision_approx, dict(N=10, rho=0, M=3), "rho"),
+    (th_az17.mass_set_collision_approx, dict(N=10, rho=1.5, M=3), "rho"),
+    (th_az17.mass_set_collision_approx, dict(N=-1, rho=0.5, M=3), "N"),
     (th.beta_upper_bound, dict(M=1, gamma=0.5), "M"), (th.beta_upper_bound, dict(M=10, gamma=1), "gamma"),
     (th.beta_upper_bound, dict(M=10, gamma=-0.1), "gamma"),
-    (th.hoeffding_half_width, dict(n=0, phi_range=1, alpha=0.05), "n"),
-    (th.hoeffding_half_width, dict(n=10, phi_range=1, alpha=0), "alpha"),
-    (th.hoeffding_half_width, dict(n=10, phi_range=1, alpha=1), "alpha"),
-    (th.hoeffding_half_width, dict(n=10, phi_range=0, alpha=0.05), "phi_range"),
+    (th_arz17.hoeffding_half_width, dict(n=0, phi_range=1, alpha=0.05), "n"),
+    (th_arz17.hoeffding_half_width, dict(n=10, phi_range=1, alpha=0), "alpha"),
+    (th_arz17.hoeffding_half_width, dict(n=10, phi_range=1, alpha=1), "alpha"),
+    (th_arz17.hoeffding_half_width, dict(n=10, phi_range=0, alpha=0.05), "phi_range"),
     *[(th.check_seed, dict(name="seed", value=v), "seed") for v in (-1, 2**63, 1.5, "3", True)],
     # results and runs
     *[(Estimate, dict(E, **kw), name) for kw, name in (
@@ -188,9 +188,10 @@ def _noise(dim=4, code_dim=1):
 
 def _sizes():
     import ganlimits.constructions as C
+    import ganlimits.constructions.circuits as CC
 
     return [
-        (lambda: th.normal_quantile_thresholds(T=10**10 * 20), "T"),
+        (lambda: th_agl17.normal_quantile_thresholds(T=10**10 * 20), "T"),
         (lambda: C.NoiseModel(dim=TIB, code_dim=1), "dim"),
         (lambda: C.noise_positions(dim=TIB, code_dim=TIB // 2), "code_dim"),
         (lambda: C.GaussianBlockPartition(k=TIB, code_dim=1), "k"), (lambda: C.gaussian_thresholds(k=TIB), "k"),
@@ -208,9 +209,9 @@ def _sizes():
         (lambda: C.memorizing_generator(C.grid(), _noise(2), k=2**30, generator=_g), "k"),
         (lambda: C.hashed_memorizing_generator(C.mixture_1200d(), _noise(1200, 2), k=2**16, seed=0).materialize(),
          "m"),
-        (lambda: C.HatLayer(m=TIB), "m"), (lambda: C.AbsLayer(code_dim=TIB), "code_dim"),
-        (lambda: C.IndexLayer(k=2, code_dim=TIB), "code_dim"),
-        (lambda: C.StepLayer(thresholds=[0.5], width=0.1, code_dim=TIB), "code_dim"),
+        (lambda: CC.HatLayer(m=TIB), "m"), (lambda: CC.AbsLayer(code_dim=TIB), "code_dim"),
+        (lambda: CC.IndexLayer(k=2, code_dim=TIB), "code_dim"),
+        (lambda: CC.StepLayer(thresholds=[0.5], width=0.1, code_dim=TIB), "code_dim"),
     ]
 
 
@@ -412,7 +413,7 @@ def test_small_collision_tails_keep_their_digits():
             lower = -mpmath.expm1(-mpmath.mpf(s) * (s - 1) / (2 * mpmath.mpf(N)))
             approx = -mpmath.expm1(-mpmath.mpf(s) * (s - 1) * mpmath.mpf(rho) ** 2 / (2 * mpmath.mpf(N)))
         for got, want in ((th.uniform_collision_probability(N=N, s=s, exact=False), lower),
-                          (th.mass_set_collision_approx(N=N, rho=rho, M=s), approx)):
+                          (th_az17.mass_set_collision_approx(N=N, rho=rho, M=s), approx)):
             if want > 1e-300:  # float64 holds it: it must not be 0
                 assert got > 0 and abs(got - float(want)) <= 1e-12 * float(want), (N, s, got, want)
 
@@ -422,7 +423,7 @@ def test_small_collision_tails_keep_their_digits():
 def test_the_mass_on_a_set_bound_is_exact_at_large_supports():
     """Against the same sum in mpmath at 50 digits: the float64 form lost every digit beyond N ~ 1e12 (it gave
     -1.97 at N = 1e15) and raised a TypeError at N = 1e20."""
-    from ganlimits.theory import MASS_SET_COLLISION_LOWER
+    from ganlimits.theory.az17 import MASS_SET_COLLISION_LOWER
 
     for N, rho, M in ((10**12, 0.5, 1000), (10**15, 0.5, 200), (10**20, 0.5, 23), (1000, 0.1, 200), (365, 0.3, 23)):
         got = th.mass_set_collision_lower(N=N, rho=rho, M=M)
@@ -431,7 +432,7 @@ def test_the_mass_on_a_set_bound_is_exact_at_large_supports():
 
 
 LONG_CASES = [
-    (lambda: th.mismatch_probability(k=2**40, code_dim=1, width=1e-15), "k"),
+    (lambda: th_arz17.mismatch_probability(k=2**40, code_dim=1, width=1e-15), "k"),
     (lambda: th.mass_set_collision_lower(N=10**20, rho=0.5, M=10**7), "M"),
     (lambda: th.mass_set_collision_lower(N=10**20, rho=0.5, M=10**10, k="best"), "M"),
 ]

@@ -182,7 +182,8 @@ def test_bound_arz_thm3_rejects_a_tv_budget_of_one():
 
 
 def test_bound_az17_birthday_prints_the_valid_mass_on_a_set_bound_and_the_approximation(capsys):
-    from ganlimits.theory import mass_set_collision_approx, mass_set_collision_lower
+    from ganlimits.theory import mass_set_collision_lower
+    from ganlimits.theory.az17 import mass_set_collision_approx
 
     assert main(["bound", "az17-birthday", "--support", "1000", "--rho", "0.1", "--samples", "200", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -14,7 +14,7 @@ every training claim names alike lives here; a field some claim names otherwise 
 networks: ``width``, ``depth``, ``noise_dim`` and ``beta2`` in ``veegan-benchmark`` and ``agl17-mixgan``; the
 generator's ``g_width`` x ``g_depth`` (its discriminator's width is the variable) in ``az17-diversity``; the BiGAN's
 noise is its ``code_dim`` in ``arz-trained-bigan``. The settle rule: ``veegan-benchmark`` names its fields as
-:class:`~ganlimits.verify.lab.SettleRule` does (``window``, ``hq_tol``, ``persist``).
+:class:`~ganlimits.verify.lab.regime.SettleRule` does (``window``, ``hq_tol``, ``persist``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class TrainingSettings(CheckedSettings):
 class SettledHorizonSettings(TrainingSettings):
     """A training claim whose runs stop at the lab's settled horizon, set by these fields: windows of
     ``settle_window`` snapshots whose mean high-quality share moves by at most ``settle_hq_tol``, held for
-    ``settle_persist`` snapshots in a row (:class:`~ganlimits.verify.lab.SettleRule`). The rate stays constant
+    ``settle_persist`` snapshots in a row (:class:`~ganlimits.verify.lab.regime.SettleRule`). The rate stays constant
     (``lr_schedule``): a decaying rate depends on the cap, so a run stopped early would not be the prefix of a
     longer one."""
 
@@ -93,9 +93,10 @@ class SettledHorizonSettings(TrainingSettings):
                              "depends on the cap)")
 
     def settle_rule(self, hq_floor: float = 0.0, **changes):
-        """The :class:`~ganlimits.verify.lab.SettleRule` of these fields; ``hq_floor`` the regime's floor (a run still
+        """The :class:`~ganlimits.verify.lab.regime.SettleRule` of these fields; ``hq_floor`` the regime's floor (a run
+        still
         at the diffuse level keeps training), ``changes`` any other field of the rule (e.g. ``min_steps``)."""
-        from ..lab import SettleRule
+        from ..lab.regime import SettleRule
 
         return SettleRule(**{"window": self.settle_window, "hq_tol": self.settle_hq_tol,
                              "persist": self.settle_persist, "hq_floor": hq_floor, **changes})

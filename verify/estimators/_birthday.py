@@ -21,7 +21,6 @@ import torch
 from scipy import optimize, stats
 
 from ganlimits.theory import (
-    beta_bound_hypotheses,
     beta_upper_bound,
     check_allocation,
     check_number,
@@ -29,6 +28,7 @@ from ganlimits.theory import (
     support_from_s_half,
     uniform_collision_probability,
 )
+from ganlimits.theory.az17 import beta_bound_hypotheses
 
 from .._results import Estimate, to_jsonable
 from ._birthday_support import HEADLINE_INTERVAL, crossing, support_fisher_width, support_intervals
@@ -73,11 +73,11 @@ class BirthdayResult:
 
     ``curve``: the collision curve, one :class:`CollisionPoint` per size. ``s_half``: where collisions reach
     1/2 (interpolated; interval from simultaneous Clopper-Pearson bands). ``support_estimate``: the headline
-    support interval (:data:`~ganlimits.verify.estimators.HEADLINE_INTERVAL`: uniform-model maximum likelihood ``N``
-    with the Neyman interval calibrated by simulation, each tail at most its share); ``support_intervals``: every
+    support interval (:data:`~ganlimits.verify.estimators.support.HEADLINE_INTERVAL`: uniform-model maximum likelihood
+    ``N`` with the Neyman interval calibrated by simulation, each tail at most its share); ``support_intervals``: every
     interval type of
-    :func:`~ganlimits.verify.estimators.support_intervals` by name. ``fisher_width``: the width an efficient interval
-    would have at the estimate. ``support_estimate_paper``: the paper's ``(s_half / 1.18)^2``. ``beta_bound``:
+    :func:`~ganlimits.verify.estimators.support.support_intervals` by name. ``fisher_width``: the width an efficient
+    interval would have at the estimate. ``support_estimate_paper``: the paper's ``(s_half / 1.18)^2``. ``beta_bound``:
     the upper bound on ``1/sum P(x)^2`` at the size whose collision rate is closest to 1/2 (``beta_size``).
     ``nonuniform``: collisions concentrate on a few points more than any uniform distribution of plausible
     support allows (``nonuniform_pvalue``); ``frequent`` names the points that collide most often.
@@ -261,8 +261,8 @@ def birthday_test(
       under the uniform model (drawn from a numpy generator seeded by ``generator`` after the samples);
       ``support_intervals`` holds it and the other
       interval types (asymptotic likelihood ratio, Clopper-Pearson inversion, crossing bands), see
-      :func:`~ganlimits.verify.estimators.support_intervals`; ``fisher_width`` the efficient width at the estimate;
-      ``support_estimate_paper`` the paper's ``(s_half / 1.18)^2``;
+      :func:`~ganlimits.verify.estimators.support.support_intervals`; ``fisher_width`` the efficient width at the
+      estimate; ``support_estimate_paper`` the paper's ``(s_half / 1.18)^2``;
     - ``beta_bound``: the effective-support bound at the size whose rate is closest to 1/2 (``beta_size``),
       interval from that size's Clopper-Pearson interval; ``beta_hypotheses`` tells whether the bound's
       hypotheses (``beta >= 1000``, ``M <= 2 sqrt(beta log beta)``) hold at the bound's value;

@@ -51,7 +51,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, stats
 
-from ganlimits.theory import UNIFORM_COLLISION_EXACT, check_number, check_open_unit, support_from_s_half
+from ganlimits.theory import check_number, check_open_unit, support_from_s_half
+from ganlimits.theory.az17 import UNIFORM_COLLISION_EXACT
 
 from .._results import Estimate
 
@@ -75,7 +76,7 @@ _DERIV_STEP = 1e-5  # step in log N of the central difference for dP_N(s)/dlog N
 
 def _uniform_curve(N: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """``P_N(s)`` for every ``N`` (``(G,)``) and size (``(S,)``), ``(G, S)``, from
-    :data:`~ganlimits.theory.UNIFORM_COLLISION_EXACT`; 1 where ``s > N`` (pigeonhole)."""
+    :data:`~ganlimits.theory.az17.UNIFORM_COLLISION_EXACT`; 1 where ``s > N`` (pigeonhole)."""
     Nc, sr = N[:, None], sizes[None, :]
     with np.errstate(invalid="ignore", over="ignore"):
         P = UNIFORM_COLLISION_EXACT(N=Nc, s=np.minimum(sr, Nc))

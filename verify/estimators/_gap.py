@@ -16,8 +16,8 @@ with ``R`` the range of phi on [0, 1] (identity 1, clipped log ``log(1/c)``). Ho
     \Pr[|\hat g - g| \ge t] \le 2\exp\Big(-\frac{2t^2}{R^2 (1/n_r + 1/n_f)}\Big),
 
 i.e. the one-sample Hoeffding half-width with ``n_eff = n_r n_f / (n_r + n_f)`` (``n/2`` for equal sizes). For
-K members the level is ``alpha/K`` each (Bonferroni, via :func:`~ganlimits.verify.estimators.bonferroni_max`), so all K
-intervals hold at once with probability >= 1 - alpha. Absolute value: on that event ``|g_k|`` lies in
+K members the level is ``alpha/K`` each (Bonferroni, via :func:`~ganlimits.verify.estimators.intervals.bonferroni_max`),
+so all K intervals hold at once with probability >= 1 - alpha. Absolute value: on that event ``|g_k|`` lies in
 ``[max(0, |g^_k| - t), |g^_k| + t]`` for every k, hence ``max_k |g_k|`` lies in
 ``[max(0, max_k |g^_k| - t), max_k |g^_k| + t]`` — the interval reported for the sup over the K members (a
 lower bound on the sup over the whole class).
@@ -149,7 +149,7 @@ def gap_from_values(
     inequality and K.
 
     ``sides=1``: each limit alone at level ``confidence`` (module docstring): the upper limit with ``log(K/alpha)``;
-    the lower limit with ``log(2K/alpha)`` when ``absolute`` (the lower limit of a best |gap| needs both tails of
+    the lower limit with ``log(2K/alpha)`` when ``absolute`` (the lower limit of a best ``|gap|`` needs both tails of
     every member), with ``log(K/alpha)`` for the signed maximum.
 
     >>> gap_from_values(torch.full((1000,), 0.75), torch.full((1000,), 0.25)).fmt()

@@ -18,15 +18,8 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ganlimits.theory import (
-    EMPIRICAL_BERNSTEIN_HALF_WIDTH,
-    NORMAL_HALF_WIDTH,
-    check_choice,
-    check_number,
-    check_open_unit,
-    check_positive,
-    hoeffding_half_width,
-)
+from ganlimits.theory import check_choice, check_number, check_open_unit, check_positive
+from ganlimits.theory.arz17 import EMPIRICAL_BERNSTEIN_HALF_WIDTH, NORMAL_HALF_WIDTH, hoeffding_half_width
 
 from .._results import Estimate
 
@@ -133,7 +126,7 @@ def empirical_bernstein_interval(values, *, value_range: float, confidence: floa
         \big|\bar X - \mathbb E X\big| \le \sqrt{\frac{2 V \log(2/a)}{n}} + \frac{7 r \log(2/a)}{3 (n - 1)}
         \quad\text{per side, } a = \alpha/2 \text{ (two-sided) or } \alpha \text{ (one side)},
 
-    with V the unbiased sample variance (``ganlimits.theory.EMPIRICAL_BERNSTEIN_HALF_WIDTH``). Needs n >= 2.
+    with V the unbiased sample variance (``ganlimits.theory.arz17.EMPIRICAL_BERNSTEIN_HALF_WIDTH``). Needs n >= 2.
     """
     arr = _as_numpy(values)
     if arr.size < 2:
@@ -149,7 +142,7 @@ def empirical_bernstein_interval(values, *, value_range: float, confidence: floa
 
 def normal_interval(values, *, confidence: float = 0.95, seed: int | None = None, sides: int = 2) -> Estimate:
     """Normal-approximation (central limit theorem) interval for the mean of n i.i.d. ``values``:
-    mean +- z sd / sqrt(n) (``ganlimits.theory.NORMAL_HALF_WIDTH``). Its coverage is asymptotic, not guaranteed:
+    mean +- z sd / sqrt(n) (``ganlimits.theory.arz17.NORMAL_HALF_WIDTH``). Its coverage is asymptotic, not guaranteed:
     use it where n is large and the values' law is not extremely skewed (the coverage tests state where)."""
     arr = _as_numpy(values)
     if arr.size < 2:

@@ -4,6 +4,12 @@ GAN, VEEGAN, PacGAN, WGAN-GP, MIX+GAN, GANs with a discriminator of chosen size)
 run at a time or as a stack of seeded runs in one network with batched weights (the same numbers, faster), with the
 mode-collapse metrics and the empirical equilibrium gap of a trained generator.
 
+The top level keeps the models, the trainers and the scores a user trains and reads with; the rest is by topic:
+:mod:`ganlimits.verify.lab.dynamics` (the closed-form two-Gaussian GAN), :mod:`~ganlimits.verify.lab.stacked` (the
+stacked trainer), :mod:`~ganlimits.verify.lab.regime` (settle rule and regime gate) and
+:mod:`~ganlimits.verify.lab.metrics` (mode metrics and the equilibrium gap); asking the top level for another name
+says where it is.
+
 The lab may import :mod:`ganlimits.verify.estimators` and the plumbing, never a claim. Names load on first use.
 """
 
@@ -11,8 +17,14 @@ from ganlimits.theory._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    ["._li17_model", "._li17_roots", "._li17_dynamics", "._li17_outcomes", "._li17_horizon", "._models",
-     "._gan_steps", "._gan_joint", "._gan_unrolled", "._mode_metrics", "._trainer", "._mixgan", "._equilibrium_gap",
-     "._sized_gan",
-     "._horizon", "._regime", "._stack", "._stacked"],
+    ["._models", "._gan_steps", "._gan_joint", "._gan_unrolled", "._trainer", "._mixgan", "._sized_gan", ".metrics",
+     ".regime", ".stacked", ".dynamics"],
+    only=["LR_SCHEDULES", "LabConfig", "mlp", "LabGenerator", "LabEncoder",
+          "LabMethod", "VanillaGAN", "PacGAN", "WGANGP", "BiGAN", "ALI", "VEEGAN", "UnrolledGAN",
+          "MODELS", "MODEL_LABELS", "LAB_TARGETS", "lab_target", "build_method", "check_device", "Snapshot",
+          "TrainResult", "train_gan", "run_steps", "train_with_snapshots", "train_until_settled", "SettledTraining",
+          "score_samples",
+          "MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan",
+          "SizedGAN", "SizedRun", "train_sized_gan", "discriminator_parameters",
+          "mode_metrics", "ModeMetrics", "equilibrium_gap"],
 )

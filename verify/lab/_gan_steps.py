@@ -8,7 +8,7 @@ minibatch ``x`` of shape (``reals_per_step``, d), drawing its noise from ``gen``
 paper's objective written out; the class docstring states it. ``step`` returns the two losses, detached.
 
 Stacks (:mod:`ganlimits.verify.lab._stack`): built from a sequence of S generators instead of one, a method holds S
-runs at once — every network a :class:`~ganlimits.verify.lab.StackedMLP`, every tensor (S, n, f) instead of
+runs at once — every network a :class:`~ganlimits.verify.lab.stacked.StackedMLP`, every tensor (S, n, f) instead of
 (n, f) — and the same ``step`` trains all S, each exactly as it would train alone (up to float rounding). For this
 the step code addresses rows as dimension -2 and features as dimension -1, builds networks with ``self._mlp`` and
 other trained tensors with ``self._zeros``, draws with ``self._noise`` / ``self._uniform``, reduces with
@@ -62,7 +62,7 @@ class LabMethod:
 
     def _mlp(self, in_dim: int, out_dim: int, config: LabConfig, generator) -> torch.nn.Module:
         """:func:`~ganlimits.verify.lab.mlp` drawn from ``generator`` on the method's device; for a stack, the
-        :class:`~ganlimits.verify.lab.StackedMLP` of S such MLPs, MLP s drawn from generator s."""
+        :class:`~ganlimits.verify.lab.stacked.StackedMLP` of S such MLPs, MLP s drawn from generator s."""
         if self.stack is None:
             return mlp(in_dim, out_dim, config, generator=generator, device=self.device)
         return StackedMLP([mlp(in_dim, out_dim, config, generator=g) for g in generator]).to(self.device)

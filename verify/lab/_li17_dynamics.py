@@ -50,7 +50,7 @@ def _step_gradients(y: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, np.nd
     """Gradients of L for the numpy inner loop, from one (B, 4, 4) table of exp(-(y_e - m)^2 / 2).
 
     ``y`` (B, 4) = (l_1, r_1, l_2, r_2); ``means`` (B, 4) = (mu*_1, mu*_2, mu_1, mu_2). Returns dL/dy (B, 4)
-    and dL/dmu (B, 2): the closed forms of :func:`~ganlimits.verify.lab.li17_gradients` (dL/dr_j = p*(r_j) -
+    and dL/dmu (B, 2): the closed forms of :func:`~ganlimits.verify.lab.dynamics.li17_gradients` (dL/dr_j = p*(r_j) -
     p_mu(r_j), dL/dl_j = -(p*(l_j) - p_mu(l_j)), dL/dmu_i = 1/2 sum_j [phi(r_j - mu_i) - phi(l_j - mu_i)]).
     """
     e = y[:, :, None] - means[:, None, :]

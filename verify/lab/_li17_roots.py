@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from scipy import integrate
 
-from ganlimits.theory import LI17_MAX_SIGN_CHANGES
+from ganlimits.theory.li17 import LI17_MAX_SIGN_CHANGES
 
 from ._li17_model import _SQRT_2PI, _mass, _tensor
 

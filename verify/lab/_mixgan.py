@@ -375,7 +375,7 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     ``"data"``, ``"noise"``, ``("eval", step)``, the same chunked data draws, learning-rate schedule and snapshots),
     so that k = 1 reproduces ``train_gan("gan", ...)`` exactly. ``config`` is the one-network setup; with
     ``equal_params`` each component gets :func:`component_width` (module docstring, "Equal budget across k");
-    ``settle`` a :class:`~ganlimits.verify.lab.SettleRule`: train until it holds, ``steps`` being the cap
+    ``settle`` a :class:`~ganlimits.verify.lab.regime.SettleRule`: train until it holds, ``steps`` being the cap
     (:func:`~ganlimits.verify.lab.train_until_settled`, constant schedule only); without it the run trains ``steps``
     steps and its ``horizon`` says whether the default rule held at the end. Every argument is checked before
     training: a bad one is a ``ValueError`` naming it.

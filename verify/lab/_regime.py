@@ -10,8 +10,8 @@ reference rows, scored exactly like a model (2,500 draws, :func:`~ganlimits.veri
 - **diffuse noise** (``diffuse_modes``, ``diffuse_high_quality``): uniform draws over the data's box
   (:func:`~ganlimits.constructions.mixture_box`).
 
-A run is **in regime** when it has settled (:class:`~ganlimits.verify.lab.SettleRule`) and its high-quality share is
-*clearly* above the diffuse baseline: the one-sided 95% Clopper–Pearson lower limit of its share (over its n_eval
+A run is **in regime** when it has settled (:class:`~ganlimits.verify.lab.regime.SettleRule`) and its high-quality share
+is *clearly* above the diffuse baseline: the one-sided 95% Clopper–Pearson lower limit of its share (over its n_eval
 scored samples) is at least the one-sided 95% upper limit of the diffuse share (pooled over the reference repeats)
 plus :data:`REGIME_MARGIN` (10 points). A **comparison** between methods is decided only when every run it uses is
 in regime, the target's own draws score every component, and the baseline GAN reaches the published regime (its
@@ -208,11 +208,11 @@ class RunRegime:
 
 def run_regime(final: ModeMetrics | Mapping, horizon: Horizon | Mapping, regime: TargetRegime) -> RunRegime:
     """Whether a run with last scores ``final`` (a :class:`~ganlimits.verify.lab.ModeMetrics` or its dict) and
-    ``horizon`` (a :class:`~ganlimits.verify.lab.Horizon` or its dict) is in the regime of ``regime`` (module
+    ``horizon`` (a :class:`~ganlimits.verify.lab.regime.Horizon` or its dict) is in the regime of ``regime`` (module
     docstring).
 
     >>> from ganlimits.constructions import grid
-    >>> from ganlimits.verify.lab import SettleRule, assess_horizon
+    >>> from ganlimits.verify.lab.regime import SettleRule, assess_horizon
     >>> r = target_regime(grid(), rng=0, repeats=3)
     >>> snaps = [(s, 20, 0.6) for s in range(0, 2750, 250)]
     >>> h = assess_horizon(snaps, rule=SettleRule(), n_modes=25, cap=2500)

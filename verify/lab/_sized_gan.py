@@ -74,7 +74,7 @@ class SizedGAN(VanillaGAN):
 class SizedRun:
     """One training run of :class:`SizedGAN`: the sizes, the final mode metrics on ``n_eval`` fresh samples, the
     trained generator (``z -> x``), timings, and with snapshots their scores and the run's
-    :class:`~ganlimits.verify.lab.Horizon` (steps trained, whether it settled)."""
+    :class:`~ganlimits.verify.lab.regime.Horizon` (steps trained, whether it settled)."""
 
     d_width: int
     d_depth: int
@@ -110,8 +110,8 @@ def train_sized_gan(target: GaussianMixtureTarget, *, steps: int, seed: int, d_w
 
     Without ``eval_every`` and ``settle``: ``steps`` updates, then one score on the stream ``"eval"``. With
     ``eval_every``: snapshots every ``eval_every`` steps on the streams ``("eval", step)`` (the lab's trainer's), the
-    run's horizon assessed by the default :class:`~ganlimits.verify.lab.SettleRule`; with ``settle`` the run trains
-    until that rule holds, ``steps`` being the cap (:func:`~ganlimits.verify.lab.train_until_settled`, constant
+    run's horizon assessed by the default :class:`~ganlimits.verify.lab.regime.SettleRule`; with ``settle`` the run
+    trains until that rule holds, ``steps`` being the cap (:func:`~ganlimits.verify.lab.train_until_settled`, constant
     schedule only; ``eval_every`` default ``steps // 10``). Every argument is checked before training: a bad one is
     a ``ValueError`` naming it.
 

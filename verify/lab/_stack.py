@@ -1,6 +1,6 @@
 r"""Stacks of runs: S training runs of one method whose networks have one shape, held as one network with batched
 weights, so that one forward pass, one backward pass and one optimiser step serve every run
-(``docs/papers/veegan.md``; the trainer is :func:`~ganlimits.verify.lab.train_stacked`).
+(``docs/papers/veegan.md``; the trainer is :func:`~ganlimits.verify.lab.stacked.train_stacked`).
 
 The mechanism is small and shared by every method of the lab, whose ``step`` is written once for both layouts:
 

@@ -164,8 +164,8 @@ def run_stack(method: LabMethod, target, *, steps: int, streams: Sequence[Stream
     """The stack's training: :func:`~ganlimits.verify.lab.run_steps` with each run's streams ``"data"`` and
     ``"noise"``, and (when ``score`` is given) each run's snapshots ``score(step, losses)`` at step 0, every
     ``eval_every`` steps and the last, as :func:`~ganlimits.verify.lab.train_with_snapshots` takes them for one run.
-    With a ``settle`` rule (:class:`~ganlimits.verify.lab.SettleRule`, for a target of ``n_modes`` components) a run
-    stops as :func:`~ganlimits.verify.lab.train_until_settled` stops it — at the first snapshot before ``steps``
+    With a ``settle`` rule (:class:`~ganlimits.verify.lab.regime.SettleRule`, for a target of ``n_modes`` components) a
+    run stops as :func:`~ganlimits.verify.lab.train_until_settled` stops it — at the first snapshot before ``steps``
     where the rule holds — by keeping its networks and snapshots as they are then; the stack trains on until every
     run has stopped or the cap (a stopped run's later steps change nothing of the others', the constant learning
     rate keeps its own prefix)."""
@@ -233,8 +233,8 @@ def train_stacked(model: str, target: GaussianMixtureTarget | str, *, steps: int
     Arguments as :func:`~ganlimits.verify.lab.train_gan` (``model`` one of :data:`MODELS` or ``"bigan"``;
     ``target`` a :class:`~ganlimits.constructions.GaussianMixtureTarget` or one of :data:`LAB_TARGETS`; ``device``
     where the stack lives, e.g. ``"cuda"``; snapshots at step 0, every ``eval_every`` steps and the last; ``settle``
-    a :class:`~ganlimits.verify.lab.SettleRule`: each run trains until it holds for that run, ``steps`` the cap, and
-    its result is taken there — the stack trains until every run has settled or the cap), with ``seeds`` a
+    a :class:`~ganlimits.verify.lab.regime.SettleRule`: each run trains until it holds for that run, ``steps`` the cap,
+    and its result is taken there — the stack trains until every run has settled or the cap), with ``seeds`` a
     non-empty sequence of distinct seeds, the stack's size S. Memory grows with S: the stack holds S copies of
     every network and draws S chunks of real data at a time. Every argument is checked before training: a bad one
     is a ``ValueError`` naming it.

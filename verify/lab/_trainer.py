@@ -121,7 +121,7 @@ class Snapshot:
 class TrainResult:
     """One training run: what was trained, how, its scores over training and at the end, and the trained
     networks as callables (``generator``: z -> x; ``encoder``: x -> z for ALI, BiGAN and VEEGAN, else None), and
-    its ``horizon`` (:class:`~ganlimits.verify.lab.Horizon`: steps trained, whether and when it settled)."""
+    its ``horizon`` (:class:`~ganlimits.verify.lab.regime.Horizon`: steps trained, whether and when it settled)."""
 
     model: str
     label: str
@@ -255,7 +255,7 @@ def train_with_snapshots(method: LabMethod, target, *, steps: int, eval_every: i
 @dataclass
 class SettledTraining:
     """What :func:`train_until_settled` returns: the snapshots (step 0 first), the last metrics, the training
-    seconds (snapshots excluded) and the :class:`~ganlimits.verify.lab.Horizon`."""
+    seconds (snapshots excluded) and the :class:`~ganlimits.verify.lab.regime.Horizon`."""
 
     snapshots: list[Snapshot]
     final: ModeMetrics
@@ -268,8 +268,9 @@ def train_until_settled(method: LabMethod, target, *, cap: int, eval_every: int,
                                                                                  tuple[Snapshot, ModeMetrics]],
                         rule: SettleRule, n_modes: int | None = None, progress: bool = False,
                         desc: str = "") -> SettledTraining:
-    """Train ``method`` in snapshots until they have settled by ``rule`` (:class:`~ganlimits.verify.lab.SettleRule`)
-    or ``cap`` steps: :func:`run_steps` with the streams ``"data"`` and ``"noise"`` of ``streams``, scored by
+    """Train ``method`` in snapshots until they have settled by ``rule``
+    (:class:`~ganlimits.verify.lab.regime.SettleRule`) or ``cap`` steps: :func:`run_steps` with the streams ``"data"``
+    and ``"noise"`` of ``streams``, scored by
     ``score(step, losses)`` at step 0, every ``eval_every`` steps and the last step; training stops at the first
     snapshot where the rule holds. The method may be any :class:`LabMethod` (the lab's GANs, MIX+GAN, a GAN with a
     sized discriminator) and ``score`` any function returning ``(Snapshot, ModeMetrics)`` (e.g. built on
@@ -320,7 +321,7 @@ def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, se
     ``device``: where the networks live (checked to exist before anything is built); ``eval_every``: steps between
     snapshots (default ``steps // 10``; step 0 and the last step are always scored); ``n_eval`` samples per
     snapshot (VEEGAN's 2,500); ``threshold`` the high-quality radius in std (default the lab's, see
-    :func:`~ganlimits.verify.lab.mode_metrics`); ``settle`` a :class:`~ganlimits.verify.lab.SettleRule`: train
+    :func:`~ganlimits.verify.lab.mode_metrics`); ``settle`` a :class:`~ganlimits.verify.lab.regime.SettleRule`: train
     until it holds, with ``steps`` the cap (:func:`train_until_settled`; constant schedule only); without it the
     run trains ``steps`` steps and its ``horizon`` says whether the default ``SettleRule()`` held at the end;
     ``progress`` a tqdm bar (silent when not a terminal).

@@ -10,7 +10,8 @@ import pytest
 from ganlimits.verify import RunConfig
 from ganlimits.verify._registry import claim_module, claim_settings
 from ganlimits.verify.claims._training import SettledHorizonSettings, TrainingSettings
-from ganlimits.verify.lab import LabConfig, SettleRule
+from ganlimits.verify.lab import LabConfig
+from ganlimits.verify.lab.regime import SettleRule
 
 TRAINING_CLAIMS = ("veegan-benchmark", "agl17-mixgan", "az17-diversity", "arz-trained-bigan")
 

@@ -10,14 +10,13 @@ import torch
 
 from ganlimits.theory import beta_upper_bound, support_from_s_half
 from ganlimits.verify import birthday_test, pilot_sizes, threshold_from_reference
-from ganlimits.verify.estimators import (
+from ganlimits.verify.estimators import pool_sampler, threshold_from_noise
+from ganlimits.verify.estimators.support import (
     HEADLINE_INTERVAL,
     SUPPORT_INTERVALS,
-    pool_sampler,
     support_fisher_width,
     support_intervals,
     support_lr_pvalue,
-    threshold_from_noise,
 )
 
 DIM, NOISE = 8, 0.01

@@ -19,7 +19,8 @@ from scipy import stats
 from ganlimits.theory import uniform_collision_probability
 from ganlimits.verify import birthday_test, pilot_sizes
 from ganlimits.verify._streams import Streams
-from ganlimits.verify.estimators import HEADLINE_INTERVAL, SUPPORT_INTERVALS, support_intervals, threshold_from_noise
+from ganlimits.verify.estimators import threshold_from_noise
+from ganlimits.verify.estimators.support import HEADLINE_INTERVAL, SUPPORT_INTERVALS, support_intervals
 
 DIM, NOISE = 8, 0.01
 THRESHOLD = threshold_from_noise(sigma=NOISE, dim=DIM)

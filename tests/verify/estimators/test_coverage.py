@@ -23,14 +23,13 @@ import pytest
 from scipy import stats
 
 from ganlimits.verify import clopper_pearson, hoeffding_interval
-from ganlimits.verify.estimators import (
+from ganlimits.verify.estimators import gap_from_values, reconstruction_ratio
+from ganlimits.verify.estimators.intervals import (
     bonferroni_max,
     empirical_bernstein_interval,
-    gap_from_values,
     loglog_slope,
     mean_interval,
     normal_interval,
-    reconstruction_ratio,
 )
 
 ALPHA = 0.05

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from ganlimits.verify import clopper_pearson, hoeffding_interval
-from ganlimits.verify.estimators import (
+from ganlimits.verify.estimators.intervals import (
     binomial_pvalue,
     bonferroni_max,
     empirical_bernstein_interval,

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize
 from sklearn.isotonic import IsotonicRegression
 
-from ganlimits.theory import li17_numeric
-from ganlimits.verify.lab import (
+from ganlimits.theory.li17 import li17_numeric
+from ganlimits.verify.lab.dynamics import (
     Li17Trajectory,
     classify_outcomes,
     density_difference_roots,

@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 from sklearn.isotonic import IsotonicRegression
 
-from ganlimits.verify.lab import first_order_dynamics, li17_loss, outcomes_until_settled, proportion_interval
+from ganlimits.verify.lab.dynamics import first_order_dynamics, li17_loss, outcomes_until_settled, proportion_interval
 
 F64 = torch.float64
 MS = torch.tensor([-0.5, 0.5], dtype=F64)

@@ -169,7 +169,7 @@ def test_a_mixture_trains_to_a_settled_horizon_and_records_it():
     """With a SettleRule the run stops at the first snapshot where the rule holds (a rule that holds at once: window
     1, tolerances wide open), and the horizon says so; without one it trains to the cap and is assessed by the
     default rule."""
-    from ganlimits.verify.lab import SettleRule
+    from ganlimits.verify.lab.regime import SettleRule
 
     loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
     r = train_mixgan("grid", k=2, steps=40, seed=1, config=dataclasses.replace(TINY, lr_schedule="constant"),

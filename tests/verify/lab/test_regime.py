@@ -19,21 +19,23 @@ from ganlimits.constructions import (
 )
 from ganlimits.verify import clopper_pearson
 from ganlimits.verify.lab import (
-    REGIME_MARGIN,
     LabConfig,
-    SettleRule,
     Snapshot,
-    assess_horizon,
     build_method,
-    comparison_gate,
-    gate_controls,
     lab_target,
-    outside_box_share,
-    run_regime,
     score_samples,
-    target_regime,
     train_gan,
     train_until_settled,
+)
+from ganlimits.verify.lab.regime import (
+    REGIME_MARGIN,
+    SettleRule,
+    assess_horizon,
+    comparison_gate,
+    gate_controls,
+    outside_box_share,
+    run_regime,
+    target_regime,
 )
 from ganlimits.verify.runs import Streams
 

@@ -40,7 +40,7 @@ def test_settled_horizon_is_a_prefix_of_the_run_to_its_cap():
     """Constant rate: a run stopped by its settle rule (window 1, tolerances wide open: it holds at the first
     snapshot) is the first 10 steps of the run to the cap 30 — the generator after 10 steps of the long run equals the
     stopped run's (same streams) — and each records its horizon."""
-    from ganlimits.verify.lab import SettleRule
+    from ganlimits.verify.lab.regime import SettleRule
 
     loose = SettleRule(window=1, modes_tol=100, hq_tol=1.0, persist=1)
     short = train_sized_gan(grid(), steps=30, seed=4, d_width=8, config=CFG, n_eval=100, eval_every=10,

@@ -20,21 +20,18 @@ from ganlimits.constructions import grid
 from ganlimits.verify.lab import (
     MODELS,
     LabConfig,
-    SettleRule,
-    StackedMLP,
     build_method,
     lab_target,
     mlp,
     run_steps,
     train_gan,
     train_mixgan,
-    train_mixgan_stacked,
     train_sized_gan,
-    train_sized_stacked,
-    train_stacked,
 )
 from ganlimits.verify.lab._gan_steps import LabMethod
 from ganlimits.verify.lab._mixgan import MixGAN
+from ganlimits.verify.lab.regime import SettleRule
+from ganlimits.verify.lab.stacked import StackedMLP, train_mixgan_stacked, train_sized_stacked, train_stacked
 from ganlimits.verify.runs import Streams
 
 METHODS = (*MODELS, "bigan")  # every method train_gan takes

@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 from ganlimits.constructions import GaussianMixtureTarget, digits, grid
-from ganlimits.theory import AGL17_REPORTED_C, agl17_thm31_samples
+from ganlimits.theory import agl17_thm31_samples
+from ganlimits.theory.agl17 import AGL17_REPORTED_C
 
 from ..._results import Estimate
-from ...estimators import MLPFamily, bonferroni_max, train_attacker
+from ...estimators import MLPFamily, train_attacker
+from ...estimators.intervals import bonferroni_max
 from .._common import CONFIDENCE
 
 DELTA_PHI = 0.5  # half-range of phi = identity, centred

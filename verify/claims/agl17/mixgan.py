@@ -7,7 +7,7 @@ Protocol. MIX+GAN (:func:`~ganlimits.verify.lab.train_mixgan`: k generators and 
 MLP family, weights softmax of trained logits, entropy regulariser of weight ``entropy_weight``) is trained with
 every k in ``ks`` on each target (the grid of 25 by default; the 1200-D mixture of 10 with ``--set
 targets=grid,mixture_1200d``) from ``seeds`` seeds, at the lab's constant learning rate, until its snapshots settle
-(the lab's :class:`~ganlimits.verify.lab.SettleRule`, its high-quality floor the higher of the regime's and the
+(the lab's :class:`~ganlimits.verify.lab.regime.SettleRule`, its high-quality floor the higher of the regime's and the
 published one, so that a run below the published regime trains on) or the cap (``steps_2d`` / ``steps_1200d``).
 Two arms beside each other, both against the same k = 1 GAN:
 
@@ -22,11 +22,12 @@ mixture is scored on ``n_eval`` fresh samples with VEEGAN's metrics (modes, % hi
 calibrated radius) and by its empirical equilibrium gap (:func:`~ganlimits.verify.lab.equilibrium_gap`, reported).
 
 Regime gate (``measurements["regime"]``). Each target's own draws and uniform noise over its box are scored like a
-model (:func:`~ganlimits.verify.lab.target_regime`); a run is in regime when it settled and its high-quality share is
-clearly above the diffuse baseline's (:func:`~ganlimits.verify.lab.run_regime`). A comparison is decided only when
-every run it uses is in regime, the target's own draws score every component and the baseline GAN reaches the
+model (:func:`~ganlimits.verify.lab.regime.target_regime`); a run is in regime when it settled and its high-quality
+share is clearly above the diffuse baseline's (:func:`~ganlimits.verify.lab.regime.run_regime`). A comparison is decided
+only
+when every run it uses is in regime, the target's own draws score every component and the baseline GAN reaches the
 published regime (mean high-quality share >= ``baseline_hq``, against PacGAN's 94.8% on the grid)
-(:func:`~ganlimits.verify.lab.comparison_gate`); otherwise it is ``inconclusive`` with that reason.
+(:func:`~ganlimits.verify.lab.regime.comparison_gate`); otherwise it is ``inconclusive`` with that reason.
 
 Verdict (does k = max(ks) improve on k = 1?). For each arm and target, the paired mode differences
 :math:`d_s = \text{modes}(k_{\max}, s) - \text{modes}(1, s)` over seeds give a one-sided Student lower limit (95%) and
@@ -63,19 +64,9 @@ from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._streams import Streams
 from ..._sweep import run_trials
-from ...lab import (
-    DISTANCE_RULE,
-    LAB_TARGETS,
-    LabConfig,
-    SettleRule,
-    comparison_gate,
-    equilibrium_gap,
-    gate_controls,
-    lab_target,
-    run_regime,
-    target_regime,
-    train_mixgan,
-)
+from ...lab import LAB_TARGETS, LabConfig, equilibrium_gap, lab_target, train_mixgan
+from ...lab.metrics import DISTANCE_RULE
+from ...lab.regime import SettleRule, comparison_gate, gate_controls, run_regime, target_regime
 from .._common import (
     CONFIDENCE,
     MAX_RESOLUTION_FACTOR,

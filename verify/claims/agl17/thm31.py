@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from ganlimits.constructions import mixture_1200d
-from ganlimits.theory import AGL17_REPORTED_C
+from ganlimits.theory.agl17 import AGL17_REPORTED_C
 
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate

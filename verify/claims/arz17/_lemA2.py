@@ -22,11 +22,12 @@ from scipy import optimize, special
 from tqdm import tqdm
 
 from ganlimits.constructions import GaussianBlockPartition, NoisedTarget, NoiseModel, Target
-from ganlimits.theory import MCDIARMID_TAIL, NORMAL_HALF_WIDTH
+from ganlimits.theory.arz17 import MCDIARMID_TAIL, NORMAL_HALF_WIDTH
 
 from ..._results import Estimate
 from ..._streams import Streams
-from ...estimators import MLPFamily, Phi, as_phi, clopper_pearson, normal_interval
+from ...estimators import MLPFamily, Phi, as_phi, clopper_pearson
+from ...estimators.intervals import normal_interval
 
 __all__ = ["objective_draws", "target_mean", "identity_check", "tail_test", "tail_estimate", "solve_t",
            "max_variance_member", "planted_tail_sd", "tail_trial"]

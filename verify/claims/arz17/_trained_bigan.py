@@ -43,21 +43,9 @@ from ...estimators import (
     reconstruction_ratio,
     threshold_from_reference,
 )
-from ...lab import (
-    DISTANCE_RULE,
-    REGIME_CONFIDENCE,
-    REGIME_MARGIN,
-    LabConfig,
-    ModeMetrics,
-    SettleRule,
-    Snapshot,
-    TargetRegime,
-    build_method,
-    lab_target,
-    mode_metrics,
-    target_regime,
-    train_until_settled,
-)
+from ...lab import LabConfig, ModeMetrics, Snapshot, build_method, lab_target, mode_metrics, train_until_settled
+from ...lab.metrics import DISTANCE_RULE
+from ...lab.regime import REGIME_CONFIDENCE, REGIME_MARGIN, SettleRule, TargetRegime, target_regime
 from ._shared import AttackSettings, World, certify_gap, verdict_attack
 
 __all__: list[str] = []
@@ -194,9 +182,10 @@ def diffuse_sample(cfg: dict[str, Any], target, n: int, g: torch.Generator) -> t
 
 
 def regime_reference(cfg: dict[str, Any], seed: int, *, repeats: int = 5):
-    """The regime reference of one target (:class:`~ganlimits.verify.lab.TargetRegime`): ``repeats`` sets of
+    """The regime reference of one target (:class:`~ganlimits.verify.lab.regime.TargetRegime`): ``repeats`` sets of
     ``n_eval`` draws of the target itself and of uniform noise over its box, scored by the pair's rule
-    (:func:`scorer_for`), and the gate's high-quality floor (the lab's :func:`~ganlimits.verify.lab.target_regime` on
+    (:func:`scorer_for`), and the gate's high-quality floor (the lab's
+    :func:`~ganlimits.verify.lab.regime.target_regime` on
     a mixture; the same construction with :class:`DigitsScorer` on the digits)."""
     torch.set_num_threads(1)
     gen = Streams(seed).torch("regime")
@@ -219,7 +208,7 @@ def regime_reference(cfg: dict[str, Any], seed: int, *, repeats: int = 5):
 def train_pair(target, *, cap: int, seed: int, config: LabConfig, score, n_modes: int, eval_every: int,
                n_eval: int, rule: SettleRule):
     r"""Train the lab's BiGAN (deterministic encoder, the theorem's setting) on ``target`` until its snapshots settle
-    (``rule``, :class:`~ganlimits.verify.lab.SettleRule`) or ``cap`` generator updates; returns
+    (``rule``, :class:`~ganlimits.verify.lab.regime.SettleRule`) or ``cap`` generator updates; returns
     ``(G, E, SettledTraining)``.
 
     .. math::
@@ -399,7 +388,7 @@ def birthday_support(G, target, cfg: dict[str, Any], g: torch.Generator) -> dict
 
 def pair_trial(cfg: dict[str, Any], seed: int) -> dict:
     """One (target, seed): train the pair to a settled horizon (or its cap), then every instrument of the claim on it
-    (module docstring). ``cfg["settle"]`` holds the :class:`~ganlimits.verify.lab.SettleRule` fields."""
+    (module docstring). ``cfg["settle"]`` holds the :class:`~ganlimits.verify.lab.regime.SettleRule` fields."""
     torch.set_num_threads(1)
     streams = Streams(seed)
     target, chance, world = build_world(cfg)

@@ -66,7 +66,8 @@ from ganlimits.constructions import (
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._streams import Streams
-from ...estimators import binomial_pvalue, clopper_pearson, leak_test, reconstruction_ratio
+from ...estimators import clopper_pearson, leak_test, reconstruction_ratio
+from ...estimators.intervals import binomial_pvalue
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,

@@ -64,7 +64,7 @@ from ganlimits.constructions import (
     NoiseModel,
     digits,
 )
-from ganlimits.theory import (
+from ganlimits.theory.arz17 import (
     EMPIRICAL_BERNSTEIN_HALF_WIDTH,
     EPS_NET_LOG_SIZE,
     EPS_NET_UNION_SUPPORT,
@@ -74,15 +74,8 @@ from ganlimits.theory import (
 
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
-from ...estimators import (
-    MLPFamily,
-    as_phi,
-    binomial_pvalue,
-    clopper_pearson,
-    hoeffding_interval,
-    loglog_slope,
-    train_attacker,
-)
+from ...estimators import MLPFamily, as_phi, clopper_pearson, hoeffding_interval, train_attacker
+from ...estimators.intervals import binomial_pvalue, loglog_slope
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,

@@ -67,7 +67,8 @@ from ganlimits.constructions import FreshGenerator, HashedMemoryGenerator, Plant
 from ..._registry import RunConfig
 from ..._results import ClaimResult
 from ..._sweep import run_trials
-from ...estimators import MLPFamily, hoeffding_pvalue, memory_row_detector
+from ...estimators import MLPFamily, memory_row_detector
+from ...estimators.intervals import hoeffding_pvalue
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,

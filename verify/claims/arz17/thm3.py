@@ -44,7 +44,7 @@ from ganlimits.constructions import (
     NoiseModel,
     digits,
 )
-from ganlimits.theory import (
+from ganlimits.theory.arz17 import (
     GENERATOR_MAX_WEIGHT_FOR_TV,
     GENERATOR_NUM_WEIGHTS_FROM_STATEMENT,
     STEP_SLOPE_FOR_TV,

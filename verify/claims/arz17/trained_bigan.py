@@ -13,8 +13,8 @@ encoder-decoder GANs nevertheless seem to learn ("if they do work, it is for rea
 trains the lab's BiGAN (:class:`~ganlimits.verify.lab.BiGAN`, deterministic encoder, one MLP family) on the theorem's
 target μ (the jittered 8×8 digits with d' coordinates replaced by N(0, 1) noise, as in ``arz-thm1``) and on a 2-D
 Gaussian mixture (the lab's grid), ``seeds`` seeds each, to a settled horizon (the lab's
-:class:`~ganlimits.verify.lab.SettleRule`, at most ``steps_digits`` / ``steps_mixture`` updates), and runs on every
-trained (G, E): the BiGAN gap under the ``arz-thm1`` verdict attack (its class, ε = 0.08 by default) and under a
+:class:`~ganlimits.verify.lab.regime.SettleRule`, at most ``steps_digits`` / ``steps_mixture`` updates), and runs on
+every trained (G, E): the BiGAN gap under the ``arz-thm1`` verdict attack (its class, ε = 0.08 by default) and under a
 stronger trained attacker; the label probe of E(x) against the population chance level, with the probe on the top-d'
 principal components of x (and of its clean pixels) as baselines; how much of the noise coordinates E reads; how well
 real images are told from generated ones by the image alone; the reconstruction ratio; the birthday support of G.
@@ -84,7 +84,7 @@ from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._streams import Streams
 from ..._sweep import run_trials
-from ...lab import run_regime
+from ...lab.regime import run_regime
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,
@@ -397,7 +397,7 @@ def _regime(s: Settings, rows: dict, refs: dict) -> dict:
 
 def _gap_pvalue(e: Estimate, eps: float, K: int) -> float:
     """p-value of H0 "gap > eps" from the one-sided Bonferroni-Hoeffding attack (n/2 pairs per side, K members)."""
-    from ...estimators import hoeffding_pvalue
+    from ...estimators.intervals import hoeffding_pvalue
 
     return hoeffding_pvalue(eps - e.estimate, n=e.n / 2, value_range=1.0, K=K)
 
@@ -405,7 +405,7 @@ def _gap_pvalue(e: Estimate, eps: float, K: int) -> float:
 def _probe_pvalue(acc: Estimate, bound: float, alternative: str) -> float:
     """Exact binomial p-value of the probe's correct count against ``bound``: "greater" (H0 accuracy <= bound) or
     "less" (H0 accuracy >= bound)."""
-    from ...estimators import binomial_pvalue
+    from ...estimators.intervals import binomial_pvalue
 
     return binomial_pvalue(int(round(acc.estimate * acc.n)), acc.n, bound, alternative=alternative)
 

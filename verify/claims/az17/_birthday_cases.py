@@ -27,14 +27,8 @@ from ganlimits.constructions import (
     gaussian_mixture,
 )
 
-from ...estimators import (
-    SUPPORT_INTERVALS,
-    birthday_test,
-    clopper_pearson,
-    closest_pairs,
-    pilot_sizes,
-    select_coordinates,
-)
+from ...estimators import birthday_test, clopper_pearson, closest_pairs, pilot_sizes, select_coordinates
+from ...estimators.support import SUPPORT_INTERVALS
 
 __all__: list[str] = []
 

@@ -12,7 +12,7 @@ from scipy import stats
 from ganlimits.theory import uniform_collision_probability
 
 from ..._results import Estimate
-from ...estimators import HEADLINE_INTERVAL, SUPPORT_INTERVALS
+from ...estimators.support import HEADLINE_INTERVAL, SUPPORT_INTERVALS
 from .._common import NearBoundaryControl, PowerCurve, decide, power_figure
 
 __all__: list[str] = []

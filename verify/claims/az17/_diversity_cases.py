@@ -33,8 +33,10 @@ from scipy import stats
 
 from ganlimits.constructions import GaussianMixtureTarget, gaussian_mixture
 
-from ...estimators import HEADLINE_INTERVAL, birthday_test, pilot_sizes
-from ...lab import LabConfig, SettleRule, train_sized_gan
+from ...estimators import birthday_test, pilot_sizes
+from ...estimators.support import HEADLINE_INTERVAL
+from ...lab import LabConfig, train_sized_gan
+from ...lab.regime import SettleRule
 from .._training import one_torch_thread
 from ._diversity_fit import deviation_interval, hinge_bootstrap
 
@@ -137,7 +139,8 @@ def trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
 
 def _train(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     """One trained generator: the sized GAN to its settled horizon (snapshots every ``eval_every`` steps, the
-    lab's :class:`~ganlimits.verify.lab.SettleRule` with the regime's floor, at most ``steps``), then the birthday
+    lab's :class:`~ganlimits.verify.lab.regime.SettleRule` with the regime's floor, at most ``steps``), then the
+    birthday
     measurement of its support."""
     target = fine_grid(cfg["side"], cfg["spacing"], cfg["std"])
     run = train_sized_gan(target, steps=cfg["steps"], seed=seed, d_width=cfg["d_width"], d_depth=cfg["d_depth"],

@@ -10,7 +10,7 @@ non-uniform mass and exposes the memorizing generator.
 vectors, a duplicate threshold from held-out data (:func:`~ganlimits.verify.threshold_from_reference` on jittered
 digits of a calibration half of the images; the false-positive control uses the other half), sizes from a pilot
 run (:func:`~ganlimits.verify.pilot_sizes`), and the headline support interval
-(:data:`~ganlimits.verify.estimators.HEADLINE_INTERVAL`: the Neyman interval ordered by the maximum likelihood,
+(:data:`~ganlimits.verify.estimators.support.HEADLINE_INTERVAL`: the Neyman interval ordered by the maximum likelihood,
 calibrated by simulation, each tail at most 2.5%).
 
 Cases (shape letters: ``m`` support, ``d`` = 64, ``d_code`` code dimension):
@@ -61,7 +61,8 @@ from ganlimits.theory import s_half_uniform
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._sweep import run_trials
-from ...estimators import HEADLINE_INTERVAL, support_intervals, support_lr_pvalue, threshold_from_reference
+from ...estimators import threshold_from_reference
+from ...estimators.support import HEADLINE_INTERVAL, support_intervals, support_lr_pvalue
 from .._common import (
     CONFIDENCE,
     DIGITS_JITTER,

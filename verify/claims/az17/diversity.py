@@ -18,8 +18,9 @@ Protocol. The lab's non-saturating GAN (:class:`~ganlimits.verify.lab.SizedGAN`:
 x ``g_depth``, only the discriminator's width ``d_widths`` varying, ``d_depth`` hidden layers) is trained on a grid of
 ``side^2`` equal Gaussian modes (std ``std``, ``spacing`` apart; 16 x 16 = 256 modes by default) from ``seeds``
 independent seeds per width, at the lab's constant learning rate until its snapshots settle (the lab's
-:class:`~ganlimits.verify.lab.SettleRule`, with the regime's floor) or ``steps``. Every (width, seed) is one trial of
-the sweep machinery. Each trained generator gets the birthday measurement on full vectors (pilot sizes, ``repeats``
+:class:`~ganlimits.verify.lab.regime.SettleRule`, with the regime's floor) or ``steps``. Every (width, seed) is one
+trial of the sweep machinery. Each trained generator gets the birthday measurement on full vectors (pilot sizes,
+``repeats``
 samples per size, the headline interval of ``az17-birthday``) and VEEGAN's mode metrics.
 
 Duplicates and the target. Two points are duplicates when closer than ``t = std sqrt(2 chi^2_2(1 - miss))``
@@ -31,8 +32,9 @@ reaches in the growth region (the blog's DCGANs too were far below their target'
 
 Validity (the regime gate, counted in ``measurements["exclusions"]``). A run enters the fit only when it is in regime
 (settled, and its high-quality share clearly above that of uniform noise over the target's box: the lab's
-:func:`~ganlimits.verify.lab.run_regime`), the birthday test did not flag it non-uniform (its support estimate is then
-biased) and its support is within the test's budget. A size counts when at least ``min_runs`` of its runs are valid.
+:func:`~ganlimits.verify.lab.regime.run_regime`), the birthday test did not flag it non-uniform (its support estimate is
+then biased) and its support is within the test's budget. A size counts when at least ``min_runs`` of its runs are
+valid.
 Failed runs (a diffuse cloud, a collapse that never settles) are excluded and counted per width; they never drive
 a verdict.
 
@@ -70,12 +72,8 @@ from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._sweep import run_trials
 from ...estimators import clopper_pearson, threshold_from_noise
-from ...lab import (
-    discriminator_parameters,
-    gate_controls,
-    run_regime,
-    target_regime,
-)
+from ...lab import discriminator_parameters
+from ...lab.regime import gate_controls, run_regime, target_regime
 from .._common import (
     CONFIDENCE,
     NEAR_BOUNDARY,

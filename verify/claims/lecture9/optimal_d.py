@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, special, stats
 
-from ganlimits.theory import LECTURE_OPTIMAL_D, derive_optimal_discriminator
+from ganlimits.theory import derive_optimal_discriminator
+from ganlimits.theory.li17 import LECTURE_OPTIMAL_D
 
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate

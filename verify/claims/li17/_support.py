@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...lab import (
+from ...lab.dynamics import (
     OUTCOMES,
     classify_outcomes,
     detect_discriminator_collapse,

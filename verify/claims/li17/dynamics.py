@@ -15,7 +15,7 @@ Protocol (float64; randomness from the run's named streams):
 * n i.i.d. initial means mu0 ~ Uniform([-3, 3]^2); a first-order run also draws its discriminator, the four ends
   being the sorted values of four i.i.d. Uniform([-3, 3]) draws. Deviation: the lecture does not say how its
   runs were initialised; this distribution is the project's own choice.
-* the horizon is chosen by stabilisation (:func:`~ganlimits.verify.lab.outcomes_until_settled`): the runs are
+* the horizon is chosen by stabilisation (:func:`~ganlimits.verify.lab.dynamics.outcomes_until_settled`): the runs are
   classified at every checkpoint, and the horizon is the first checkpoint at which fewer than 1% of the
   verdict's runs are still moving; the fractions against the step count are reported and plotted. Still-moving
   runs are reported apart and counted neither as converged nor as failed.
@@ -44,7 +44,7 @@ from scipy import stats
 from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._sweep import run_trials
-from ...lab import detect_discriminator_collapse, outcomes_until_settled, proportion_interval
+from ...lab.dynamics import detect_discriminator_collapse, outcomes_until_settled, proportion_interval
 from .._common import (
     CONFIDENCE,
     CheckedSettings,
@@ -301,7 +301,7 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
 
 def _sub(curve, n: int) -> dict:
     """Fractions (two-sided for the table, one-sided for the parts) over the verdict's first ``n`` runs."""
-    from ...lab import Outcomes, outcome_fractions
+    from ...lab.dynamics import Outcomes, outcome_fractions
 
     o = curve.outcomes
     mine = Outcomes(o.labels[:n], o.error[:n], o.separation[:n], o.grad[:n], o.criterion)

@@ -6,8 +6,9 @@ Protocol. Every model of ``models`` (the lab's GAN, ALI, Unrolled GAN, VEEGAN, P
 family, one optimiser at a constant learning rate, stated in ``params``) is trained on each target (ring, grid,
 1200-D mixture; PacGAN's constants by default) from ``seeds`` seeds, each to a *settled horizon*: scored every
 ``eval_every`` steps on ``n_eval`` fresh samples and stopped once the window means of its modes and high-quality share
-stop moving above the diffuse level (:class:`~ganlimits.verify.lab.SettleRule`; ``window``, ``hq_tol``), or at the
-step cap (``steps_2d`` / ``steps_1200d``). Each (model, target, seed) is one trial of the sweep machinery (JSON Lines
+stop moving above the diffuse level (:class:`~ganlimits.verify.lab.regime.SettleRule`; ``window``, ``hq_tol``), or at
+the step cap (``steps_2d`` / ``steps_1200d``). Each (model, target, seed) is one trial of the sweep machinery (JSON
+Lines
 log, resumable, ``n_jobs`` worker processes with one torch thread each); seed s of a target gives every model the same
 data and evaluation streams, so runs are paired by seed. Scores: VEEGAN's metrics
 (:func:`~ganlimits.verify.lab.mode_metrics`: modes, % high quality, reverse KL) under the lab's calibrated
@@ -70,24 +71,16 @@ from ..._registry import RunConfig
 from ..._results import ClaimResult, Estimate
 from ..._streams import Streams
 from ..._sweep import run_trials
-from ...lab import (
-    DISTANCE_RULE,
-    LAB_TARGETS,
-    MODEL_LABELS,
-    MODELS,
-    THRESHOLD_RULES,
-    LabConfig,
+from ...lab import LAB_TARGETS, MODEL_LABELS, MODELS, LabConfig, lab_target, mode_metrics, train_gan
+from ...lab.metrics import DISTANCE_RULE, THRESHOLD_RULES, lab_threshold
+from ...lab.regime import (
     SettleRule,
     assess_horizon,
     comparison_gate,
     gate_controls,
-    lab_target,
-    lab_threshold,
-    mode_metrics,
     outside_box_share,
     run_regime,
     target_regime,
-    train_gan,
 )
 from .._common import (
     CONFIDENCE,
@@ -297,7 +290,7 @@ def train_trial(config: dict, seed: int) -> dict:
 
 
 def _regimes(s: Settings, streams) -> dict:
-    """Per target: its reference rows (:func:`~ganlimits.verify.lab.target_regime`) and the settle rule with its
+    """Per target: its reference rows (:func:`~ganlimits.verify.lab.regime.target_regime`) and the settle rule with its
     diffuse floor."""
     out = {}
     for target in s.targets:

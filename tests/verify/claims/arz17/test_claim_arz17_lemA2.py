@@ -19,8 +19,8 @@ from ganlimits.constructions import (
     NoiseModel,
     digits,
 )
-from ganlimits.theory import MCDIARMID_TAIL
 from ganlimits.theory._arz_lemA2 import MCDIARMID_VARIANCE_PROXY, SUBGAUSSIAN_TAIL, SUBGAUSSIAN_VARIANCE_CEILING
+from ganlimits.theory.arz17 import MCDIARMID_TAIL
 from ganlimits.verify import Estimate, MLPFamily, RunConfig, run_claim
 from ganlimits.verify.claims._common import (
     NEAR_BOUNDARY,

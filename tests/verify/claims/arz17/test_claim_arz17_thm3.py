@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ganlimits.constructions import GaussianBlockPartition, MemorizingGenerator, NoiseModel
-from ganlimits.theory import (
+from ganlimits.theory.arz17 import (
     GENERATOR_MAX_WEIGHT,
     GENERATOR_MAX_WEIGHT_FOR_TV,
     GENERATOR_NUM_WEIGHTS,

@@ -28,7 +28,8 @@ from ganlimits.verify.claims.arz17._trained_bigan import (
     train_pair,
 )
 from ganlimits.verify.estimators import clopper_pearson, hoeffding_interval
-from ganlimits.verify.lab import LabConfig, SettleRule
+from ganlimits.verify.lab import LabConfig
+from ganlimits.verify.lab.regime import SettleRule
 
 CHANCE = float(class_probabilities(digits()).max())
 Settings = atb.Settings

@@ -17,7 +17,7 @@ from ganlimits.verify.claims._common import NearBoundaryControl, PowerCurve
 from ganlimits.verify.claims.az17._birthday_cases import atoms_apart, log_ratio_interval, split_images
 from ganlimits.verify.claims.az17._birthday_report import verdict_of
 from ganlimits.verify.claims.az17.birthday import Settings
-from ganlimits.verify.estimators import HEADLINE_INTERVAL, SUPPORT_INTERVALS
+from ganlimits.verify.estimators.support import HEADLINE_INTERVAL, SUPPORT_INTERVALS
 
 LOG_F = float(np.log(1.5))
 
