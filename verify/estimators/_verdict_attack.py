@@ -111,19 +111,18 @@ def verdict_attack(generator, encoder, target, *, settings, rng: int | torch.Gen
         \widehat{\mathrm{gap}} = \max_{k \le K} \Big|\frac1n\sum_i D_k(x_i, E(x_i)) - \frac1n\sum_j D_k(G(z_j), z_j)
         \Big|,\qquad t = \sqrt{\log(K/\alpha) / n},
 
-with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t_2), gap + t_1]``, each alone at level
+    with the one-sided Bonferroni two-sample Hoeffding limits ``[max(0, gap - t_2), gap + t_1]``, each alone at level
     ``1 - alpha`` (``Estimate.sides = 1``; :func:`~ganlimits.verify.estimators.gap_from_values` with ``sides=1``): the
-    upper limit bounds every member's |gap| at once (one tail per member, ``t_1``: level alpha/K each), the lower limit
-    the
-    best member's (both tails of every member, ``t_2 = sqrt(log(2K/alpha) / n)``: alpha/(2K) per member and side,
-    since the sign of the best member's measured gap is data-dependent). The members are a lower bound on the class's
-    sup.
+    upper limit bounds every member's ``|gap|`` at once (one tail per member, ``t_1``: level alpha/K each), the lower
+    limit the best member's (both tails of every member, ``t_2 = sqrt(log(2K/alpha) / n)``: alpha/(2K) per member and
+    side, since the sign of the best member's measured gap is data-dependent). The members are a lower bound on the
+    class's sup.
 
     ``generator(z)``: (n, d_code) -> (n, d); ``encoder(x)``: (n, d) -> (n, d_code); ``target`` a
     :class:`~ganlimits.constructions.NoisedTarget` (its ``sigma`` is the code std). ``settings`` an
     :class:`AttackSettings` or a settings object with an ``attack`` field (the claim's). Draws from ``rng`` in this
     order: training pairs (real, then fake), random members, trained members' start and minibatches, test pairs.
-    ``also_score``: extra discriminators ``{name: D(x, code) -> (n,) in [0, 1]}`` whose |gap| is scored on the same
+    ``also_score``: extra discriminators ``{name: D(x, code) -> (n,) in [0, 1]}`` whose ``|gap|`` is scored on the same
     test pairs (two-sided Hoeffding each). Returns the Estimate and details (member counts, best random and trained
     gaps, whether the best member was trained, per-member signed gaps, extra scores).
     """

@@ -27,7 +27,7 @@ below the theorem's m. One hidden ReLU layer computes ``|z_1|`` and its interact
 **Could it have failed?** (1) Near-boundary control: the perfect generator (a fresh clean image for every code:
 (G(z), z) has exactly the law of (x, E(x)), gap 0 for every D) mixed at rate ρ with a planted violation, so that
 every discriminator's gap on the mixture is exactly ρ times its gap on the planted generator. Its true value, the
-class's sup of |gap|, is certified from both sides: from below by ρ times the lower 99.9% limit of the best member
+class's sup of ``|gap|``, is certified from both sides: from below by ρ times the lower 99.9% limit of the best member
 of a much larger computation (many more, longer-trained members; the chosen member scored on 10^5-10^6 fresh pairs),
 from above by ρ times the planted generator's total-variation ceiling (exact: 2p(1 - p) for the code-dependent
 generator, 1 - p for mode dropping, p the mass of the planted labels). ρ puts the upper end at ``control_factor``
