@@ -330,8 +330,9 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                  f"{recon['ratio']['estimate']:.3g}"),
         control_summary=(f"{control.name}: certified best accuracy [{control.truth_low:.6f}, "
                          f"{control.truth_high:.6f}], measured {control.measured.fmt()}, "
-                         f"{'caught' if control.caught else 'NOT caught'}; pixel-reading encoder fails the exact "
-                         f"check: {not exact_control['holds']}"),
+                         f"{'caught' if control.caught else 'missed'}; the pixel-reading encoder "
+                         + ("fails the exact check (caught)" if not exact_control["holds"] else
+                            "passes the exact check (missed)")),
         measurements={"exact": exact, "exact_control_pixel_reading": exact_control,
                       "encoder_of_generator_is_identity": inverts, "chance": chance, "margin": s.margin,
                       "power_truths": [list(t) for t in truths],

@@ -260,7 +260,8 @@ def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
                  f"{s.tv_budget:g}; Monte Carlo {measured_mc.fmt()}; weights {stats['num_nonzero_weights']} = "
                  f"statement {count_formula}; largest {stats['max_abs_circuit_weight']:.6g} = "
                  f"{max_formula:.6g}"),
-        control_summary=f"{control.name}: exact {ctrl_exact:.6g} > δ: {control.caught}",
+        control_summary=(f"{control.name}: exact mismatch {ctrl_exact:.6g} "
+                         + ("exceeds δ (caught)" if control.caught else "does not exceed δ (missed)")),
         measurements={
             "mismatch_exact": exact, "mismatch_behaviour": beh, "monte_carlo": measured_mc.to_dict(),
             "mismatch_exact_in_mc_interval": measured_mc.ci_low <= exact <= measured_mc.ci_high,

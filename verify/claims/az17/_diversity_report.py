@@ -115,8 +115,8 @@ def table_markdown(st, rows, fit, line, coverage, target_support, holdout, near,
     if near is not None:
         res = power.resolution
         lines += ["", f"Near-boundary control: {near.name}: |slope - 1| = {near.true_value:.2f} planted, measured "
-                  f"{near.measured.estimate:.2f} [{near.measured.ci_low:.2f}, {near.measured.ci_high:.2f}]; caught: "
-                  f"{near.caught}.", "",
+                  f"{near.measured.estimate:.2f} [{near.measured.ci_low:.2f}, {near.measured.ci_high:.2f}]: "
+                  + ("caught." if near.caught else "missed."), "",
                   "Resolution (|slope - 1| planted: detected / repeats): "
                   + ", ".join(f"{s:.2f}: {d}/{power.repeats}" for s, d in zip(power.strengths, power.detected,
                                                                               strict=True))
