@@ -104,9 +104,12 @@ def arz_thm1_support(
     Deviation: the paper's form takes the constant of its O(.) as 1; ``spec`` is this project's explicit
     sufficient size (one log, failure probability eta).
 
-    >>> sizes = arz_thm1_support(p=67, eps=0.1, lipschitz=4.6, phi_range=0.5, lphi=1)
+    The verdict class of ``arz-thm1`` on the digits (one hidden layer of 8 ReLUs on the 66-dimensional joint input,
+    p = 545, L = 566; ``docs/papers/arz17.md``):
+
+    >>> sizes = arz_thm1_support(p=545, eps=0.08, lipschitz=566, phi_range=0.5, lphi=1)
     >>> {form: round(m) for form, m in sizes.items()}
-    {'paper': 90246, 'spec': 179623}
+    {'paper': 4458732, 'spec': 3968143}
     """
     values = dict(
         p=check_number("p", p, low=1, integer=True),
