@@ -75,7 +75,7 @@ from ganlimits.theory import check_number, check_seed
 
 from .._streams import Streams
 from ._gan_steps import LabMethod
-from ._horizon import SettleRule, assess_horizon
+from ._horizon import SettleRule
 from ._mode_metrics import mode_metrics
 from ._models import _ACTIVATIONS, LabConfig, LabGenerator
 from ._trainer import (
@@ -84,8 +84,7 @@ from ._trainer import (
     check_device,
     lab_target,
     score_samples,
-    train_until_settled,
-    train_with_snapshots,
+    train_to_horizon,
 )
 
 __all__ = ["MixGAN", "MixtureLabGenerator", "MixTrainResult", "component_width", "mix_entropy", "train_mixgan"]
@@ -423,15 +422,9 @@ def train_mixgan(target: GaussianMixtureTarget | str, *, k: int, steps: int, see
     def score(step, losses):
         return _snapshot(method, target, step, streams, n_eval, threshold, losses)
 
-    if settle is None:
-        snapshots, final, train_s = train_with_snapshots(
-            method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
-            progress=progress, desc=desc, score=score)
-        horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
-    else:
-        run = train_until_settled(method, target, cap=steps, eval_every=eval_every, streams=streams, config=config,
-                                  device=dev, score=score, rule=settle, progress=progress, desc=desc)
-        snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
+    run = train_to_horizon(method, target, steps=steps, eval_every=eval_every, streams=streams, config=config,
+                           device=dev, score=score, settle=settle, progress=progress, desc=desc)
+    snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
     end = time.perf_counter()
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
     budget = mixgan_budget(config, k, steps, width, n_params, equal_params, target.dim, trained=horizon.steps)

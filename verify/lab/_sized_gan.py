@@ -26,10 +26,10 @@ from ganlimits.theory import check_number, check_seed
 
 from .._streams import Streams
 from ._gan_steps import VanillaGAN
-from ._horizon import Horizon, SettleRule, assess_horizon
+from ._horizon import Horizon, SettleRule
 from ._mode_metrics import ModeMetrics, mode_metrics
 from ._models import LabConfig, LabGenerator
-from ._trainer import Snapshot, check_device, run_steps, score_samples, train_until_settled, train_with_snapshots
+from ._trainer import Snapshot, check_device, run_steps, score_samples, train_to_horizon
 
 __all__ = ["SizedGAN", "SizedRun", "train_sized_gan", "discriminator_parameters"]
 
@@ -164,15 +164,9 @@ def train_sized_gan(target: GaussianMixtureTarget, *, steps: int, seed: int, d_w
                 x = method.G(z.to(dev))
             return score_samples(x, target, step, None, losses)
 
-        if settle is None:
-            snapshots, final, train_s = train_with_snapshots(
-                method, target, steps=steps, eval_every=every, streams=streams, config=config, device=dev,
-                progress=progress, desc=desc, score=score)
-            horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
-        else:
-            run = train_until_settled(method, target, cap=steps, eval_every=every, streams=streams, config=config,
-                                      device=dev, score=score, rule=settle, progress=progress, desc=desc)
-            snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
+        run = train_to_horizon(method, target, steps=steps, eval_every=every, streams=streams, config=config,
+                               device=dev, score=score, settle=settle, progress=progress, desc=desc)
+        snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
         G = method.generator_callable()
     return SizedRun(d_width=d_width, d_depth=d_depth,
                     d_params=sum(p.numel() for p in method.D.parameters()),

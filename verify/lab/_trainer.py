@@ -309,6 +309,22 @@ def train_until_settled(method: LabMethod, target, *, cap: int, eval_every: int,
     return SettledTraining(snapshots, final, train_s, horizon)
 
 
+def train_to_horizon(method: LabMethod, target, *, steps: int, eval_every: int, streams: Streams,
+                     config: LabConfig, device: torch.device, score, settle: SettleRule | None,
+                     progress: bool = False, desc: str = "") -> SettledTraining:
+    """Train ``method`` for ``steps`` steps in snapshots (``settle=None``; the horizon is then assessed by the
+    default :class:`~ganlimits.verify.lab.regime.SettleRule`) or until the snapshots settle by ``settle`` with
+    ``steps`` as the cap (:func:`train_until_settled`): the one place the lab's trainers choose between the two."""
+    if settle is None:
+        snapshots, final, train_s = train_with_snapshots(
+            method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=device,
+            progress=progress, desc=desc, score=score)
+        horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
+        return SettledTraining(snapshots=snapshots, final=final, train_s=train_s, horizon=horizon)
+    return train_until_settled(method, target, cap=steps, eval_every=eval_every, streams=streams, config=config,
+                               device=device, score=score, rule=settle, progress=progress, desc=desc)
+
+
 def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, seed: int,
               config: LabConfig | None = None, device: torch.device | str = "cpu", eval_every: int | None = None,
               n_eval: int = 2500, threshold: float | None = None, settle: SettleRule | None = None,
@@ -368,15 +384,9 @@ def train_gan(model: str, target: GaussianMixtureTarget | str, *, steps: int, se
     def score(step, losses):
         return _snapshot(method, target, step, streams, n_eval, threshold, losses)
 
-    if settle is None:
-        snapshots, final, train_s = train_with_snapshots(
-            method, target, steps=steps, eval_every=eval_every, streams=streams, config=config, device=dev,
-            progress=progress, desc=desc, score=score)
-        horizon = assess_horizon(snapshots, rule=SettleRule(), n_modes=target.n_components, cap=steps)
-    else:
-        run = train_until_settled(method, target, cap=steps, eval_every=eval_every, streams=streams, config=config,
-                                  device=dev, score=score, rule=settle, progress=progress, desc=desc)
-        snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
+    run = train_to_horizon(method, target, steps=steps, eval_every=eval_every, streams=streams, config=config,
+                           device=dev, score=score, settle=settle, progress=progress, desc=desc)
+    snapshots, final, train_s, horizon = run.snapshots, run.final, run.train_s, run.horizon
     elapsed = time.perf_counter() - start
     n_params = {role: sum(p.numel() for p in net.parameters()) for role, net in method.networks().items()}
     return TrainResult(model=model, label=MODEL_LABELS[model], objective=method.objective,
