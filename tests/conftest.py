@@ -1,7 +1,8 @@
 """Shared test settings: hypothesis profiles and the fast/slow split.
 
-Profiles: ``dev`` (default locally) and ``ci`` (``derandomize=True``, chosen when ``CI`` is set), so a property
-test cannot flake on CI. Heavy Monte Carlo is marked ``slow`` and runs under ``make test-slow``.
+Profiles: ``ci`` (the default: ``derandomize=True``, so a property test cannot flake on CI or on a fresh clone) and
+``dev`` (``HYPOTHESIS_PROFILE=dev``: random search, to look for new counterexamples). Heavy Monte Carlo is marked
+``slow`` and runs under ``make test-slow``.
 """
 
 import os
@@ -16,7 +17,7 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # One torch thread per test process: the suite runs on two xdist workers (one per core), and its workloads are
 # many small matrix products, for which a second thread per process costs more than it gains.

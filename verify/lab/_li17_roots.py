@@ -197,7 +197,10 @@ def density_difference_roots(*, mu, mu_star) -> tuple[torch.Tensor, torch.Tensor
     Deviation: two means closer than 1e-12 (relative to ``max(1, |mean|)``, after centring) are merged into one
     before the roots are isolated - below that difference the sign of p* - p_mu far from the means cannot be
     resolved in float64. Merging moves p* - p_mu by at most 1e-12 x sup|phi'| per pair and the TV by less
-    than 1e-12; a sign change pushed to ``|x|`` of order 1e12 by such a pair is dropped with it.
+    than 1e-12; a sign change pushed to ``|x|`` of order 1e12 by such a pair is dropped with it. A sign change more
+    than about 38 from every mean (both densities below float64's range there, e.g. near x = 69,315 for
+    ``mu = (0, 0)``, ``mu_star = (1e-5, -1)``) is located only roughly, on its right side of the means: the mass it
+    moves is below 1e-300.
     """
     mu, mu_star = _tensor("mu", mu), _tensor("mu_star", mu_star)
     shape = torch.broadcast_shapes(mu.shape, mu_star.shape)
