@@ -174,7 +174,6 @@ class AuditResult:
         out += [f"note: {note}" for note in self.notes]
         return out
 
-
     def save(self, out_dir) -> list[str]:
         """Write ``audit.json``, the short report ``AUDIT.md`` and the figures (the collision curve; the samples
         against the target and reference in 2-D) into ``out_dir``; return the file names written."""

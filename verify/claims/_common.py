@@ -8,8 +8,9 @@ source, seed and the settings used are filled in here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from .._streams import Streams
 __all__ = ["CheckedSettings", "CONFIDENCE", "DIGITS_JITTER", "NEAR_BOUNDARY", "MAX_RESOLUTION_FACTOR", "POWER",
            "POWER_CONFIDENCE", "NearBoundaryControl", "PowerCurve", "power_curve", "min_power_repeats",
            "check_decision_inputs", "decide", "power_figure", "resolve_settings", "make_result", "streams_for",
-           "support_text"]
+           "support_text", "one_torch_thread"]
 
 CONFIDENCE = 0.95
 """Confidence level of every interval a verdict is taken on (per claim; the report adds the family-wise view)."""
@@ -432,3 +433,18 @@ def power_figure(curve: PowerCurve, out_dir, name: str, *, xlabel: str, title: s
     ax.set_title(title or f"power of the verdict's attack: {curve.label}")
     ax.legend(fontsize=7)
     return save_figure(fig, out_dir, name)
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Within the block torch uses one thread (the sweep's rule for a trial: many small products, for which a pool of
+    threads on a shared 2-core machine is slower; results do not depend on it); the previous count is restored after
+    it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -19,14 +19,13 @@ noise is its ``code_dim`` in ``arz-trained-bigan``. The settle rule: ``veegan-be
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 from .._settings import CheckedSettings
 from ..lab import LR_SCHEDULES
+from ._common import one_torch_thread
 
 __all__ = ["TrainingSettings", "SettledHorizonSettings", "one_torch_thread"]
 
@@ -94,23 +93,8 @@ class SettledHorizonSettings(TrainingSettings):
 
     def settle_rule(self, hq_floor: float = 0.0, **changes):
         """The :class:`~ganlimits.verify.lab.regime.SettleRule` of these fields; ``hq_floor`` the regime's floor (a run
-        still
-        at the diffuse level keeps training), ``changes`` any other field of the rule (e.g. ``min_steps``)."""
+        still at the diffuse level keeps training), ``changes`` any other field of the rule (e.g. ``min_steps``)."""
         from ..lab.regime import SettleRule
 
         return SettleRule(**{"window": self.settle_window, "hq_tol": self.settle_hq_tol,
                              "persist": self.settle_persist, "hq_floor": hq_floor, **changes})
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Within the block torch uses one thread (the sweep's rule for a trial: small products, results that do not
-    depend on the process); the previous count is restored after it."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

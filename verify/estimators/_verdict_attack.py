@@ -89,15 +89,16 @@ class AttackSettings(CheckedSettings):
         scale = self.init_norm / self.weight_norm
         return MLPFamily(K=K, weights=[w * scale for w in fam.weights], biases=fam.biases, **spec)
 
+    @staticmethod
+    def pairs(generator, encoder, target, n: int, rng: torch.Generator):
+        """``(x_real, code_real, x_fake, code_fake)``: ``n`` pairs (x, E(x)) and (G(z), z) as the attack draws
+        them (:func:`~ganlimits.verify.estimators.bigan_samples`), codes of std ``target.sigma`` (1 for a target
+        without one)."""
+        return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
+
     def same_class(self, other: AttackSettings) -> bool:
         return (self.hidden, self.weight_norm, self.bias_bound) == (other.hidden, other.weight_norm,
                                                                     other.bias_bound)
-
-
-def _sides(generator, encoder, target, n: int, rng: torch.Generator):
-    """(x_real, code_real, x_fake, code_fake) by :func:`~ganlimits.verify.estimators.bigan_samples`, codes of std
-    ``target.sigma`` (1 for a target without one): the two sides of the attack."""
-    return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
 
 
 def verdict_attack(generator, encoder, target, *, settings, rng: int | torch.Generator,
@@ -127,7 +128,7 @@ def verdict_attack(generator, encoder, target, *, settings, rng: int | torch.Gen
     gaps, whether the best member was trained, per-member signed gaps, extra scores).
     """
     a, rng = settings if isinstance(settings, AttackSettings) else settings.attack, as_rng(rng)
-    x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_train, rng)
+    x_r, c_r, x_f, c_f = a.pairs(generator, encoder, target, a.n_train, rng)
     spec = a.spec(x_r.shape[1] + c_r.shape[1])
     members = []
     if a.K_random:
@@ -136,7 +137,7 @@ def verdict_attack(generator, encoder, target, *, settings, rng: int | torch.Gen
         members.append(train_attacker(a.start_members(spec["in_dim"], a.K_trained, rng), real=(x_r, c_r),
                                       fake=(x_f, c_f), phi="identity", steps=a.steps, lr=a.lr, generator=rng,
                                       objective="bigan", sign="both", batch_size=min(a.batch_size, a.n_train)))
-    x_r, c_r, x_f, c_f = _sides(generator, encoder, target, a.n_test, rng)
+    x_r, c_r, x_f, c_f = a.pairs(generator, encoder, target, a.n_test, rng)
     real = torch.cat([fam(x_r, c_r) for fam in members])
     fake = torch.cat([fam(x_f, c_f) for fam in members])
     gaps = member_gaps(real, fake, phi="identity")

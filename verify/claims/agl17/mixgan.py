@@ -24,8 +24,7 @@ calibrated radius) and by its empirical equilibrium gap (:func:`~ganlimits.verif
 Regime gate (``measurements["regime"]``). Each target's own draws and uniform noise over its box are scored like a
 model (:func:`~ganlimits.verify.lab.regime.target_regime`); a run is in regime when it settled and its high-quality
 share is clearly above the diffuse baseline's (:func:`~ganlimits.verify.lab.regime.run_regime`). A comparison is decided
-only
-when every run it uses is in regime, the target's own draws score every component and the baseline GAN reaches the
+only when every run it uses is in regime, the target's own draws score every component and the baseline GAN reaches the
 published regime (mean high-quality share >= ``baseline_hq``, against PacGAN's 94.8% on the grid)
 (:func:`~ganlimits.verify.lab.regime.comparison_gate`); otherwise it is ``inconclusive`` with that reason.
 

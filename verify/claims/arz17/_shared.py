@@ -45,7 +45,6 @@ from ..._streams import Streams
 from ...estimators import (
     AttackSettings,
     MLPFamily,
-    bigan_samples,
     hoeffding_interval,
     member_gaps,
     train_attacker,
@@ -100,11 +99,6 @@ def planted_generator(kind: str, clean, noise: NoiseModel, *, classes, sigma: fl
     return G, 1.0 - p, f"the mode-dropping generator (labels {classes} only)"
 
 
-def _sides(generator, encoder, target, n: int, rng: torch.Generator):
-    """(x_real, code_real, x_fake, code_fake) as the verdict's attack draws them (codes of std ``target.sigma``)."""
-    return bigan_samples(generator, encoder, target, n=n, rng=rng, sigma=getattr(target, "sigma", 1.0))
-
-
 def certify_gap(planted, encoder, target, *, settings: AttackSettings, n_score: int, rng: torch.Generator,
                 confidence: float) -> dict:
     r"""The much larger computation that certifies, from below, the gap of a planted violation for the verdict's
@@ -119,12 +113,12 @@ def certify_gap(planted, encoder, target, *, settings: AttackSettings, n_score: 
     ρ times its gap on ``planted`` (the perfect generator's pairs have the law of (x, E(x))), so the class's sup on the
     mixture is ρ times its sup on ``planted`` (:func:`planted_truth`).
     """
-    x_r, c_r, x_f, c_f = _sides(planted, encoder, target, settings.n_train, rng)
+    x_r, c_r, x_f, c_f = settings.pairs(planted, encoder, target, settings.n_train, rng)
     spec = settings.spec(x_r.shape[1] + c_r.shape[1])
     trained = train_attacker(settings.start_members(spec["in_dim"], settings.K_trained, rng), real=(x_r, c_r),
                              fake=(x_f, c_f), phi="identity", steps=settings.steps, lr=settings.lr, generator=rng,
                              objective="bigan", sign="both", batch_size=min(settings.batch_size, settings.n_train))
-    x_r, c_r, x_f, c_f = _sides(planted, encoder, target, settings.n_test, rng)
+    x_r, c_r, x_f, c_f = settings.pairs(planted, encoder, target, settings.n_test, rng)
     sel = member_gaps(trained(x_r, c_r), trained(x_f, c_f), phi="identity")
     best = int(sel.abs().argmax())
     sign = 1.0 if float(sel[best]) >= 0 else -1.0

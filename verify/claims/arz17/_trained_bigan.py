@@ -185,8 +185,8 @@ def regime_reference(cfg: dict[str, Any], seed: int, *, repeats: int = 5):
     """The regime reference of one target (:class:`~ganlimits.verify.lab.regime.TargetRegime`): ``repeats`` sets of
     ``n_eval`` draws of the target itself and of uniform noise over its box, scored by the pair's rule
     (:func:`scorer_for`), and the gate's high-quality floor (the lab's
-    :func:`~ganlimits.verify.lab.regime.target_regime` on
-    a mixture; the same construction with :class:`DigitsScorer` on the digits)."""
+    :func:`~ganlimits.verify.lab.regime.target_regime` on a mixture; the same construction with :class:`DigitsScorer` on
+    the digits)."""
     torch.set_num_threads(1)
     gen = Streams(seed).torch("regime")
     target, _, world = build_world(cfg)

@@ -12,7 +12,6 @@ under test or the false-positive control's own sample.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -29,19 +28,9 @@ from ganlimits.constructions import (
 
 from ...estimators import birthday_test, clopper_pearson, closest_pairs, pilot_sizes, select_coordinates
 from ...estimators.support import SUPPORT_INTERVALS
+from .._common import one_torch_thread
 
 __all__: list[str] = []
-
-
-@contextlib.contextmanager
-def _one_torch_thread():
-    """Many small products: one torch thread is faster than a pool on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def split_images(seed: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +142,7 @@ def _summary(res, truth: float | None, claimed: float | None, log_factor: float)
 
 def trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     """One case of the claim (pure: everything from ``cfg`` and ``seed``); returns a JSON-able dict."""
-    with _one_torch_thread():
+    with one_torch_thread():
         return _trial(cfg, seed)
 
 

@@ -140,8 +140,7 @@ def trial(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
 def _train(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     """One trained generator: the sized GAN to its settled horizon (snapshots every ``eval_every`` steps, the
     lab's :class:`~ganlimits.verify.lab.regime.SettleRule` with the regime's floor, at most ``steps``), then the
-    birthday
-    measurement of its support."""
+    birthday measurement of its support."""
     target = fine_grid(cfg["side"], cfg["spacing"], cfg["std"])
     run = train_sized_gan(target, steps=cfg["steps"], seed=seed, d_width=cfg["d_width"], d_depth=cfg["d_depth"],
                           config=LabConfig(**cfg["lab"]), n_eval=cfg["n_eval"], eval_every=cfg["eval_every"],

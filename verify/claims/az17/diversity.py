@@ -34,8 +34,7 @@ Validity (the regime gate, counted in ``measurements["exclusions"]``). A run ent
 (settled, and its high-quality share clearly above that of uniform noise over the target's box: the lab's
 :func:`~ganlimits.verify.lab.regime.run_regime`), the birthday test did not flag it non-uniform (its support estimate is
 then biased) and its support is within the test's budget. A size counts when at least ``min_runs`` of its runs are
-valid.
-Failed runs (a diffuse cloud, a collapse that never settles) are excluded and counted per width; they never drive
+valid. Failed runs (a diffuse cloud, a collapse that never settles) are excluded and counted per width; they never drive
 a verdict.
 
 Before the verdict the pipeline is shown to measure trained-generator-like supports: planted blobs on a known block

@@ -23,7 +23,6 @@ Deviation: the lecture states no number; the 10% tolerance is this project's rea
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +40,7 @@ from .._common import (
     PowerCurve,
     decide,
     make_result,
+    one_torch_thread,
     resolve_settings,
     streams_for,
 )
@@ -114,19 +114,6 @@ def _true_torch(s: int, generator: torch.Generator) -> torch.Tensor:
     return torch.from_numpy(_modes())[y] + torch.randn(s, DIM, generator=generator, dtype=torch.float64)
 
 
-@contextlib.contextmanager
-def _one_torch_thread():
-    """The attacks here train tiny MLPs (a few hundred rows, width 16-32): one torch thread is faster than two,
-    whose synchronisation dominates such small products (measured: ~15x slower backward passes with 2
-    threads on a loaded 2-core machine). Results do not depend on it; the previous setting is restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def finite_inception_score(probs, weights=None) -> np.ndarray:
     """Exact inception score of generators of finite support: ``probs`` (..., m, c) the classifier's p(y|x) at
     the m atoms, ``weights`` (..., m) their probabilities (uniform when ``None``); returns (...)."""
@@ -177,7 +164,7 @@ def _mean_upper(values: np.ndarray, *, seed: int | None = None) -> Estimate:
 
 def run(config: RunConfig, settings: Settings | None = None) -> ClaimResult:
     """Claim ``lecture-inception-fooled`` (module docstring: protocol, criterion, control)."""
-    with _one_torch_thread():
+    with one_torch_thread():
         return _run_inception(config, resolve_settings(Settings, config, settings))
 
 

@@ -8,11 +8,10 @@ family, one optimiser at a constant learning rate, stated in ``params``) is trai
 ``eval_every`` steps on ``n_eval`` fresh samples and stopped once the window means of its modes and high-quality share
 stop moving above the diffuse level (:class:`~ganlimits.verify.lab.regime.SettleRule`; ``window``, ``hq_tol``), or at
 the step cap (``steps_2d`` / ``steps_1200d``). Each (model, target, seed) is one trial of the sweep machinery (JSON
-Lines
-log, resumable, ``n_jobs`` worker processes with one torch thread each); seed s of a target gives every model the same
-data and evaluation streams, so runs are paired by seed. Scores: VEEGAN's metrics
-(:func:`~ganlimits.verify.lab.mode_metrics`: modes, % high quality, reverse KL) under the lab's calibrated
-high-quality radius (3 std in 2-D, as published; 28.08 std in 1200-D, where VEEGAN's published 10 std scores the
+Lines log, resumable, ``n_jobs`` worker processes with one torch thread each); seed s of a target gives every model the
+same data and evaluation streams, so runs are paired by seed. Scores: VEEGAN's metrics
+(:func:`~ganlimits.verify.lab.mode_metrics`: modes, % high quality, reverse KL) under the lab's calibrated high-quality
+radius (3 std in 2-D, as published; 28.08 std in 1200-D, where VEEGAN's published 10 std scores the
 target's own draws 0 of 10 — the published rule's numbers are printed beside), and the share of samples outside the
 data's box.
 
